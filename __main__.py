@@ -1,0 +1,86 @@
+"""im-access: who may operate Tencent Cloud IM, as code. One stack per environment.
+
+Reads the stack's `im-access` configuration and wires the components; nothing else.
+"""
+
+import pulumi
+
+from components import ImAccess, ImAccessGrant, ImAccessGrantArgs, ImOperator, ImOperatorArgs, PresetPolicies
+from im_access.config import GrantConfig, OperatorConfig, load_stack_config
+
+config = load_stack_config()  # raises, listing every problem, before any resource is registered
+presets = PresetPolicies(config.preset_policy_ids)
+
+
+def _access(entry: OperatorConfig | GrantConfig) -> ImAccess:
+    return ImAccess(entry.access, tuple(entry.sdk_app_ids or ()), tuple(entry.actions or ()), entry.expires)
+
+
+operators = {
+    entry.name: ImOperator(
+        entry.name,
+        ImOperatorArgs(
+            user_name=entry.name,
+            access=_access(entry),
+            owner_uin=config.owner_uin,
+            login_url=config.login_url(entry.name),
+            presets=presets,
+            console=entry.console,
+            api_key=entry.api_key,
+            email=entry.email,
+            phone=entry.phone,
+            country_code=entry.country_code,
+            remark=entry.remark,
+            custom_policy_name=f"im-access-{pulumi.get_stack()}-{entry.name}",
+        ),
+    )
+    for entry in config.operators
+}
+
+grants = {
+    entry.principal: ImAccessGrant(
+        f"grant-{entry.principal.replace(':', '-')}",
+        ImAccessGrantArgs(
+            access=_access(entry),
+            owner_uin=config.owner_uin,
+            presets=presets,
+            user_name=entry.user,
+            group_id=entry.group,
+            custom_policy_name=f"im-access-{pulumi.get_stack()}-{entry.principal.replace(':', '-')}",
+        ),
+    )
+    for entry in config.grants
+}
+
+
+def _summary(principal: str, entry: OperatorConfig | GrantConfig, policy_name: pulumi.Output[str]) -> dict:
+    return {
+        "principal": principal,
+        "managedUser": isinstance(entry, OperatorConfig),
+        "access": _access(entry).effective_level,
+        "policy": policy_name,
+        "expires": entry.expires.isoformat() if entry.expires else None,
+    }
+
+
+# For reviewers: who has which IM access in this stack.
+pulumi.export(
+    "access",
+    [_summary(f"user:{entry.name}", entry, operators[entry.name].policy_name) for entry in config.operators]
+    + [_summary(entry.principal, entry, grants[entry.principal].policy_name) for entry in config.grants],
+)
+# Hand-over: password, SecretId and SecretKey are secrets; `python -m im_access.handover` writes them out.
+pulumi.export(
+    "operators",
+    {
+        name: {
+            "userName": operator.user_name,
+            "uin": operator.uin,
+            "loginUrl": operator.login_url,
+            "password": operator.password,
+            "secretId": operator.secret_id,
+            "secretKey": operator.secret_key,
+        }
+        for name, operator in operators.items()
+    },
+)

@@ -1,0 +1,126 @@
+"""What each IM access level means, and how to tell whether a CAM policy grants full IM access.
+
+This module is the single source of truth used by the components (to build policies) and by
+the policy pack (to recognise full access however it is granted).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any, Literal
+
+AccessLevel = Literal["readonly", "full", "custom"]
+ACCESS_LEVELS: tuple[AccessLevel, ...] = ("readonly", "full", "custom")
+
+READONLY_PRESET = "QcloudIMReadOnlyAccess"
+FULL_PRESET = "QcloudAVCFullAccess"  # AVC is IM's legacy name; there is no QcloudIMFullAccess.
+
+# The preset each non-custom level attaches.
+PRESET_FOR_LEVEL: Mapping[AccessLevel, str] = {"readonly": READONLY_PRESET, "full": FULL_PRESET}
+IM_PRESETS: tuple[str, ...] = (READONLY_PRESET, FULL_PRESET)
+
+# Presets that include full IM access, by name and by their well-known ids.
+DEFAULT_FULL_ACCESS_POLICY_NAMES: tuple[str, ...] = (
+    FULL_PRESET,
+    "AdministratorAccess",
+    "QCloudResourceFullAccess",
+)
+DEFAULT_FULL_ACCESS_POLICY_IDS: tuple[int, ...] = (524252, 1, 2)
+
+IM_ACTION_PREFIX = "name/im:"
+# Prefixes under which an IM API can be named in a policy document; "avc" is IM's legacy service name.
+_IM_ACTION_FORMS = ("name/im:", "im:", "name/avc:", "avc:")
+# Suffixes probed to decide whether a wildcard pattern covers *every* action of a service.
+_PROBE_APIS = ("", "x", "RemoveUser", "DescribeAppStatList", "Z9_:/*")
+
+POLICY_DOCUMENT_MAX_CHARS = 6144
+
+
+def im_app_resource(owner_uin: str, sdk_app_id: int | str) -> str:
+    """The CAM resource string of one IM application (SDKAppID)."""
+    return f"qcs::im::uin/{owner_uin}:sdkappid/{sdk_app_id}"
+
+
+def custom_policy_document(owner_uin: str, sdk_app_ids: Sequence[int], actions: Sequence[str]) -> str:
+    """A CAM policy document that allows `actions` on the listed IM applications only."""
+    document = {
+        "version": "2.0",
+        "statement": [
+            {
+                "effect": "allow",
+                "action": list(actions),
+                "resource": [im_app_resource(owner_uin, app) for app in sdk_app_ids],
+            }
+        ],
+    }
+    return json.dumps(document, separators=(",", ":"))
+
+
+def action_covers_all_of_im(action: str) -> bool:
+    """True when one action pattern matches every IM API (e.g. `*`, `im:*`, `name/im:*`, `name/*`).
+
+    Matching is case-insensitive, as CAM treats service and action names.
+    """
+    pattern = action.strip().lower()
+    return any(all(fnmatchcase(form + api.lower(), pattern) for api in _PROBE_APIS) for form in _IM_ACTION_FORMS)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Iterable):
+        return list(value)
+    return [value]
+
+
+def _lower_keys(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(k).lower(): v for k, v in mapping.items()}
+
+
+@dataclass(frozen=True)
+class DocumentVerdict:
+    """What a policy document grants on IM."""
+
+    grants_all_of_im: bool
+    reason: str
+
+
+def inspect_policy_document(document: str | Mapping[str, Any]) -> DocumentVerdict:
+    """Decide whether a CAM policy document allows every IM action.
+
+    A statement counts when its effect is `allow` and one of its actions covers all of IM.
+    The resource scope is deliberately ignored: every IM action on some applications is full
+    access to those applications (user removal, message deletion, configuration changes), which
+    is what the guardrail exists to prevent. `deny` statements never grant anything.
+    An unreadable document is reported as granting full access, since it cannot be shown safe.
+    """
+    if isinstance(document, str):
+        try:
+            parsed: Any = json.loads(document)
+        except ValueError:
+            return DocumentVerdict(True, "the policy document is not valid JSON, so it cannot be shown safe")
+    else:
+        parsed = document
+    if not isinstance(parsed, Mapping):
+        return DocumentVerdict(True, "the policy document is not a JSON object, so it cannot be shown safe")
+    statements = _as_list(_lower_keys(parsed).get("statement"))
+    for index, statement in enumerate(statements):
+        if not isinstance(statement, Mapping):
+            continue
+        fields = _lower_keys(statement)
+        if str(fields.get("effect", "")).strip().lower() != "allow":
+            continue
+        for action in _as_list(fields.get("action")):
+            if isinstance(action, str) and action_covers_all_of_im(action):
+                return DocumentVerdict(True, f"statement[{index}] allows action {action!r}, which covers all of IM")
+    return DocumentVerdict(False, "no allow statement covers every IM action")
+
+
+def custom_actions_grant_all_of_im(actions: Iterable[str]) -> bool:
+    """True when a `custom` level's action list amounts to full IM access."""
+    return any(action_covers_all_of_im(action) for action in actions)

@@ -1,0 +1,322 @@
+"""The stack configuration contract (namespace `im-access`) and its validation.
+
+Every problem in a stack's configuration is collected and reported at once, each naming the
+stack, the key path (`im-access:operators[2].access`) and what is allowed, before the program
+registers a single resource.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from im_access.access import ACCESS_LEVELS, IM_ACTION_PREFIX, IM_PRESETS, AccessLevel, custom_actions_grant_all_of_im
+
+NAMESPACE = "im-access"
+DEFAULT_LOGIN_URL_TEMPLATE = (
+    "https://intl.cloud.tencent.com/login/subAccount/{ownerUin}?type=subAccount&username={userName}"
+)
+
+# CAM sub-user names: letters, digits and +=,.@_- ; at most 64 characters.
+CAM_USER_NAME = r"^[A-Za-z0-9+=,.@_-]{1,64}$"
+IM_ACTION = r"^name/im:[A-Za-z0-9*]+$"
+
+CamUserName = Annotated[str, StringConstraints(pattern=CAM_USER_NAME)]
+ImAction = Annotated[str, StringConstraints(pattern=IM_ACTION)]
+SdkAppId = Annotated[StrictInt, Field(gt=0)]
+
+_ALLOWED_HINTS = {
+    "name": "1-64 characters from letters, digits and +=,.@_-",
+    "user": "an existing CAM sub-user name: 1-64 characters from letters, digits and +=,.@_-",
+    "group": "an existing CAM user group id (a positive integer)",
+    "access": "one of " + ", ".join(ACCESS_LEVELS),
+    "actions": f"a list of IM actions written {IM_ACTION_PREFIX}<Api> (wildcards allowed: {IM_ACTION_PREFIX}Describe*)",
+    "sdkAppIds": "a list of IM application ids (SDKAppID, positive integers)",
+    "expires": "a date YYYY-MM-DD that is today or later",
+    "console": "true or false",
+    "apiKey": "true or false",
+    "email": "an e-mail address",
+    "phone": "digits only, 5-20 of them",
+    "countryCode": "1-4 digits, e.g. 86",
+    "remark": "text of at most 255 characters",
+    "ownerUin": "the root account UIN as a string of digits",
+    "presetPolicyIds": "a map from " + " or ".join(IM_PRESETS) + " to a positive integer policy id",
+    "loginUrlTemplate": "an https:// URL containing {ownerUin} and optionally {userName}",
+    "operators": "a list of operator objects",
+    "grants": "a list of grant objects",
+}
+TOP_LEVEL_KEYS = ("ownerUin", "operators", "grants", "presetPolicyIds", "loginUrlTemplate")
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class _ScopedAccess(_Strict):
+    """Fields shared by operators and grants: the access level and, for `custom`, its scope."""
+
+    access: Literal["readonly", "full", "custom"]
+    sdk_app_ids: list[SdkAppId] | None = Field(default=None, alias="sdkAppIds")
+    actions: list[ImAction] | None = None
+    expires: dt.date | None = None
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _iso_date_only(cls, value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(f"{value!r} is not a date written YYYY-MM-DD")
+        return value
+
+    @field_validator("expires")
+    @classmethod
+    def _not_in_the_past(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and value < _today():
+            raise ValueError(f"{value.isoformat()} is in the past; the access must already be gone")
+        return value
+
+    @property
+    def effective_access(self) -> AccessLevel:
+        """`custom` that allows every IM action counts as `full`."""
+        if self.access == "custom" and custom_actions_grant_all_of_im(self.actions or ()):
+            return "full"
+        return self.access
+
+
+class OperatorConfig(_ScopedAccess):
+    """A CAM sub-user that this stack creates and gives IM access."""
+
+    name: CamUserName
+    console: StrictBool = True
+    api_key: StrictBool = Field(default=False, alias="apiKey")
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    phone: Annotated[str, StringConstraints(pattern=r"^\d{5,20}$")] | None = None
+    country_code: Annotated[str, StringConstraints(pattern=r"^\d{1,4}$")] | None = Field(
+        default=None, alias="countryCode"
+    )
+    remark: Annotated[str, StringConstraints(max_length=255)] | None = None
+
+
+class GrantConfig(_ScopedAccess):
+    """IM access for a sub-user or group that exists already and is not managed here."""
+
+    user: CamUserName | None = None
+    group: Annotated[StrictInt, Field(gt=0)] | None = None
+
+    @property
+    def principal(self) -> str:
+        return f"user:{self.user}" if self.user is not None else f"group:{self.group}"
+
+
+class StackConfig(_Strict):
+    """The whole `im-access` namespace of one stack."""
+
+    owner_uin: Annotated[str, StringConstraints(pattern=r"^\d{5,20}$")] = Field(alias="ownerUin")
+    operators: list[OperatorConfig] = Field(default_factory=list)
+    grants: list[GrantConfig] = Field(default_factory=list)
+    preset_policy_ids: dict[
+        Literal["QcloudIMReadOnlyAccess", "QcloudAVCFullAccess"], Annotated[StrictInt, Field(gt=0)]
+    ] = Field(default_factory=dict, alias="presetPolicyIds")
+    login_url_template: str = Field(default=DEFAULT_LOGIN_URL_TEMPLATE, alias="loginUrlTemplate")
+
+    @field_validator("login_url_template")
+    @classmethod
+    def _usable_template(cls, value: str) -> str:
+        if not value.startswith("https://") or "{ownerUin}" not in value:
+            raise ValueError("must start with https:// and contain {ownerUin}")
+        try:
+            value.format(ownerUin="1", userName="u")
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(f"has a placeholder other than {{ownerUin}} and {{userName}}: {error}") from None
+        return value
+
+    def login_url(self, user_name: str) -> str:
+        return self.login_url_template.format(ownerUin=self.owner_uin, userName=user_name)
+
+
+class ConfigurationError(pulumi.RunError):
+    """Every problem found in a stack's `im-access` configuration."""
+
+    def __init__(self, stack: str, problems: list[str]) -> None:
+        self.stack = stack
+        self.problems = problems
+        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+        lines = [f"stack {stack!r}: the {NAMESPACE} configuration has {count}; nothing was changed:"]
+        lines += [f"  - {problem}" for problem in problems]
+        super().__init__("\n".join(lines))
+
+
+def _key_path(location: tuple[int | str, ...]) -> str:
+    path = NAMESPACE + ":"
+    first = True
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("" if first else ".") + part
+        first = False
+    return path
+
+
+def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
+    """A key path and a message for one pydantic error, with what is allowed."""
+    # Drop the branch labels pydantic adds for unions and dict keys; they are not key paths.
+    location = tuple(
+        part
+        for part in error["loc"]
+        if isinstance(part, int) or not (part.startswith(("function-", "constrained")) or "[" in part)
+    )
+    path = _key_path(location)
+    kind = error["type"]
+    field = location[-1] if location and isinstance(location[-1], str) else ""
+    if location and location[0] == "presetPolicyIds":
+        field = "presetPolicyIds"
+    if kind == "extra_forbidden":
+        if field == "password":
+            return path, (
+                "passwords are never read from config; remove it "
+                "(the console password is generated and must be reset at first login)"
+            )
+        return path, f"unknown key; allowed keys: {', '.join(_allowed_keys(location[:-1]))}"
+    hint = _ALLOWED_HINTS.get(field) or _ALLOWED_HINTS.get(
+        next((part for part in reversed(location) if isinstance(part, str)), ""), "a valid value"
+    )
+    if kind == "missing":
+        return path, f"is required; allowed: {hint}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "value_error":
+        return path, f"{message}; allowed: {hint}"
+    return path, f"{message} (got {error.get('input')!r}); allowed: {hint}"
+
+
+def _entries(raw: Mapping[str, Any], list_key: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """The (key path, mapping) of each well-formed entry of `operators` or `grants`."""
+    items = raw.get(list_key)
+    if not isinstance(items, list):
+        return []
+    return [(f"{NAMESPACE}:{list_key}[{i}]", item) for i, item in enumerate(items) if isinstance(item, Mapping)]
+
+
+def _cross_field_problems(raw: Mapping[str, Any]) -> list[str]:
+    """Rules that tie several keys of one entry together, checked on the raw values so that they
+    are reported even when other keys of the entry are malformed."""
+    problems: list[str] = []
+    for list_key in ("operators", "grants"):
+        for path, item in _entries(raw, list_key):
+            access = item.get("access")
+            scope = {key: item.get(key) for key in ("sdkAppIds", "actions")}
+            if access == "custom":
+                missing = [key for key, value in scope.items() if not value]
+                if missing:
+                    problems.append(
+                        f"{path}: access 'custom' needs non-empty {' and '.join(missing)}; "
+                        f"allowed: {_ALLOWED_HINTS['sdkAppIds']}, and {_ALLOWED_HINTS['actions']}"
+                    )
+            elif access in ACCESS_LEVELS and any(value is not None for value in scope.values()):
+                problems.append(
+                    f"{path}: sdkAppIds and actions apply only to access 'custom', not {access!r}; "
+                    "allowed: remove them, or use access: custom"
+                )
+            if list_key == "operators" and item.get("console", True) is False and item.get("apiKey", False) is False:
+                problems.append(
+                    f"{path}: the operator has neither console nor API access; "
+                    "allowed: console: true, apiKey: true, or both"
+                )
+            if list_key == "grants" and (item.get("user") is None) == (item.get("group") is None):
+                problems.append(f"{path}: a grant names exactly one principal; allowed: either user or group")
+    return problems
+
+
+def _allowed_keys(parent: tuple[int | str, ...]) -> list[str]:
+    if not parent:
+        return list(TOP_LEVEL_KEYS)
+    model: type[BaseModel] = OperatorConfig if parent[0] == "operators" else GrantConfig
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _duplicates(raw: Mapping[str, Any]) -> list[str]:
+    """Operators with the same name, and principals that are granted access more than once."""
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for list_key in ("operators", "grants"):
+        for path, item in _entries(raw, list_key):
+            user = item.get("name") if list_key == "operators" else item.get("user")
+            group = item.get("group") if list_key == "grants" else None
+            if user is None and group is None:
+                continue
+            principal = f"user:{user}" if user is not None else f"group:{group}"
+            if principal in seen:
+                problems.append(
+                    f"{path}: {principal} is already given IM access at {seen[principal]}; "
+                    "allowed: one entry per user or group"
+                )
+            else:
+                seen[principal] = path
+    return problems
+
+
+def parse_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
+    """Validate the `im-access` namespace of one stack, raising ConfigurationError with every problem."""
+    problems: list[str] = []
+    unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
+    parsed: StackConfig | None = None
+    try:
+        parsed = StackConfig.model_validate({k: v for k, v in raw.items() if k in TOP_LEVEL_KEYS})
+    except ValidationError as error:
+        for detail in error.errors():
+            path, message = _describe(detail)
+            problems.append(f"{path}: {message}")
+    for key in unknown:
+        problems.append(f"{NAMESPACE}:{key}: unknown key; allowed keys: {', '.join(TOP_LEVEL_KEYS)}")
+    problems += _cross_field_problems(raw)
+    problems += _duplicates(raw)
+    if problems or parsed is None:
+        raise ConfigurationError(stack, problems)
+    return parsed
+
+
+def read_namespace(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The `im-access` keys of a flat Pulumi config map, with JSON values decoded.
+
+    Pulumi hands structured config (lists and maps) to the program as JSON text.
+    """
+    prefix = NAMESPACE + ":"
+    result: dict[str, Any] = {}
+    for key, value in values.items():
+        if not key.startswith(prefix):
+            continue
+        name = key[len(prefix) :]
+        if name in ("operators", "grants", "presetPolicyIds") and isinstance(value, str):
+            # Text that is not JSON is kept: validation then reports the wrong type with its key path.
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        result[name] = value
+    return result
+
+
+def load_stack_config() -> StackConfig:
+    """Read and validate the running stack's `im-access` configuration."""
+    from pulumi.runtime import config as runtime_config
+
+    # Config set in-process (tests, automation) wins over what the engine passes in PULUMI_CONFIG.
+    values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return parse_stack_config(pulumi.get_stack(), read_namespace(values))
