@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 from tencentcloud_iac_pulumi import cam
@@ -19,7 +20,7 @@ class PresetPolicies:
     (`QcloudIMSFullAccess` is Image Moderation, not IM).
     """
 
-    def __init__(self, known_ids: Mapping[str, int] | None = None, opts: pulumi.InvokeOptions | None = None) -> None:
+    def __init__(self, known_ids: Mapping[Any, int] | None = None, opts: pulumi.InvokeOptions | None = None) -> None:
         self._ids: dict[str, pulumi.Output[str]] = {
             name: pulumi.Output.from_input(str(policy_id)) for name, policy_id in (known_ids or {}).items()
         }

@@ -9,4 +9,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -r requirements-dev.txt
+.venv/bin/python -m pip install --quiet --no-deps -e .
 echo "setup: Python environment ready in .venv ($(.venv/bin/python -c 'import pulumi, sys; print("pulumi SDK", pulumi.__version__ if hasattr(pulumi, "__version__") else "?")'))"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml  # type: ignore[import-untyped]
+import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.settings import get_root_resource
@@ -103,11 +103,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: CloudMocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Any] = []
+        self.urns: dict[int, str] = {}  # id(request) -> the URN the monitor answered with
         self.registered_outputs: dict[str, dict[str, Any]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         self.registrations.append(request)
-        return super().RegisterResource(request)
+        response = super().RegisterResource(request)
+        self.urns[id(request)] = response.urn
+        return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         self.registered_outputs[request.urn] = json_format.MessageToDict(request.outputs)

@@ -1,0 +1,20 @@
+"""The im-access guardrail policies, one module per concern."""
+
+from im_guardrails.console_password import console_password_generated_and_reset
+from im_guardrails.expiry import im_access_not_expired
+from im_guardrails.full_access import im_full_access_approved_stacks_only, im_full_access_via_custom_policy
+
+ALL_POLICIES = [
+    im_full_access_approved_stacks_only,
+    im_full_access_via_custom_policy,
+    im_access_not_expired,
+    console_password_generated_and_reset,
+]
+
+__all__ = [
+    "ALL_POLICIES",
+    "console_password_generated_and_reset",
+    "im_access_not_expired",
+    "im_full_access_approved_stacks_only",
+    "im_full_access_via_custom_policy",
+]

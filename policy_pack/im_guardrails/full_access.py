@@ -1,0 +1,156 @@
+"""No IM full access outside approved stacks, whichever route tries to grant it.
+
+Routes: an im-access component with access `full`; a raw attachment of a preset that includes
+full IM access; a custom policy whose document allows every IM action; and (across the stack)
+an attachment of such a custom policy.
+"""
+
+from __future__ import annotations
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from im_access.access import DEFAULT_FULL_ACCESS_POLICY_IDS, DEFAULT_FULL_ACCESS_POLICY_NAMES, inspect_policy_document
+from im_guardrails.resources import (
+    ATTACHMENTS,
+    CUSTOM_POLICIES,
+    IM_COMPONENTS,
+    attachment_principal,
+    component_principal,
+)
+from im_guardrails.settings import current_stack, setting, stack_is_approved
+
+APPROVED_STACKS = {
+    "type": "array",
+    "items": {"type": "string"},
+    "default": [],
+    "description": "Stacks where IM full access is allowed, by name (prod) or as org/project/stack.",
+}
+
+FULL_ACCESS_SCHEMA = PolicyConfigSchema(
+    properties={
+        "approvedStacks": APPROVED_STACKS,
+        "fullAccessPolicyIds": {
+            "type": "array",
+            "items": {"type": ["integer", "string"]},
+            "default": list(DEFAULT_FULL_ACCESS_POLICY_IDS),
+            "description": "Preset policy ids that include IM full access.",
+        },
+        "fullAccessPolicyNames": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": list(DEFAULT_FULL_ACCESS_POLICY_NAMES),
+            "description": "Preset policy names that include IM full access (exact, case-insensitive).",
+        },
+    }
+)
+
+LINKED_SCHEMA = PolicyConfigSchema(properties={"approvedStacks": APPROVED_STACKS})
+
+FIX = "approve the stack in the policy config (approvedStacks), or use access 'readonly' or 'custom' instead"
+
+
+def _message(principal: str, source: str) -> str:
+    return f"Remove IM full access for {principal} ({source}) on stack {current_stack()!r}: {FIX}."
+
+
+def _validate_full_access(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if stack_is_approved(setting(args, FULL_ACCESS_SCHEMA, "approvedStacks")):
+        return
+    props = args.props
+    if args.resource_type in IM_COMPONENTS:
+        if props.get("access") == "full":
+            principal = component_principal(args.resource_type, props, args.name)
+            component = args.resource_type.rsplit(":", 1)[-1]
+            report_violation(_message(principal, f"{component} with access 'full'"), None)
+    elif args.resource_type in ATTACHMENTS:
+        names = {str(n).lower() for n in setting(args, FULL_ACCESS_SCHEMA, "fullAccessPolicyNames")}
+        ids = {str(i) for i in setting(args, FULL_ACCESS_SCHEMA, "fullAccessPolicyIds")}
+        # By-name attachments first: a name is known in preview even when an id is not.
+        policy_name = props.get("policyName")
+        if policy_name is not None and str(policy_name).lower() in names:
+            principal = attachment_principal(args.resource_type, props, args.name)
+            report_violation(_message(principal, f"policy {policy_name}"), None)
+            return
+        policy_id = props.get("policyId")
+        if policy_id is not None and _id_text(policy_id) in ids:
+            principal = attachment_principal(args.resource_type, props, args.name)
+            report_violation(_message(principal, f"policy id {_id_text(policy_id)}"), None)
+    elif args.resource_type in CUSTOM_POLICIES:
+        document = props.get(CUSTOM_POLICIES[args.resource_type])
+        if document is None:
+            return
+        verdict = inspect_policy_document(document)
+        if verdict.grants_all_of_im:
+            policy = props.get("name") or args.name
+            report_violation(
+                f"Remove IM full access from custom policy {policy!r} on stack {current_stack()!r} "
+                f"({verdict.reason}): {FIX}; list only the IM actions needed.",
+                None,
+            )
+
+
+def _id_text(policy_id: object) -> str:
+    # Numbers arrive as floats over the wire (524252.0).
+    if isinstance(policy_id, float) and policy_id.is_integer():
+        return str(int(policy_id))
+    return str(policy_id).strip()
+
+
+im_full_access_approved_stacks_only = ResourceValidationPolicy(
+    name="im-full-access-approved-stacks-only",
+    description=(
+        "Checks that IM full access (an im-access component with access 'full', an attachment of a "
+        "full-access preset, or a custom policy allowing every IM action) exists only on approved stacks."
+    ),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_validate_full_access,
+    config_schema=FULL_ACCESS_SCHEMA,
+)
+
+
+def _validate_linked_custom_policies(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    if stack_is_approved(setting(args, LINKED_SCHEMA, "approvedStacks")):
+        return
+    wide_policies = {}
+    for resource in args.resources:
+        if resource.resource_type in CUSTOM_POLICIES:
+            document = resource.props.get(CUSTOM_POLICIES[resource.resource_type])
+            if document is not None and inspect_policy_document(document).grants_all_of_im:
+                wide_policies[resource.urn] = resource
+    if not wide_policies:
+        return
+    for resource in args.resources:
+        if resource.resource_type not in ATTACHMENTS:
+            continue
+        # Property dependencies link the attachment to the policy even while its id is unknown.
+        sources = resource.property_dependencies.get("policyId", []) + resource.property_dependencies.get(
+            "policyName", []
+        )
+        for source in sources:
+            if source.urn in wide_policies:
+                policy = wide_policies[source.urn]
+                principal = attachment_principal(resource.resource_type, resource.props, resource.name)
+                report_violation(
+                    _message(principal, f"custom policy {policy.props.get('name') or policy.name!r} allows all of IM"),
+                    resource.urn,
+                )
+
+
+im_full_access_via_custom_policy = StackValidationPolicy(
+    name="im-full-access-via-custom-policy",
+    description=(
+        "Checks across the stack that no user, group or role is attached to a custom policy of the same stack "
+        "that allows every IM action, unless the stack is approved."
+    ),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_validate_linked_custom_policies,
+    config_schema=LINKED_SCHEMA,
+)

@@ -1,0 +1,110 @@
+"""Builds real pulumi_policy validation arguments the way the analyzer server does.
+
+Props go through a protobuf Struct and back, then `deserialize_properties` and
+`unknown_checking_proxy`, so numbers, unknowns and read-only mappings behave as under the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format, struct_pb2
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+UNKNOWN = UNKNOWN_STRING_VALUE
+
+
+def wire_props(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    struct = struct_pb2.Struct()
+    struct.update(dict(props))
+    return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(struct)))
+
+
+def _options() -> PolicyResourceOptions:
+    return PolicyResourceOptions(
+        protect=False,
+        ignore_changes=[],
+        delete_before_replace=None,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+    )
+
+
+@contextmanager
+def on_stack(stack: str, project: str = "im-access", organization: str = "acme") -> Iterator[None]:
+    """Make `pulumi.get_stack()` answer as it does inside the analyzer for `stack`."""
+    previous = pulumi.runtime.settings.SETTINGS
+    pulumi.runtime.settings.configure(
+        pulumi.runtime.Settings(project=project, stack=stack, organization=organization, dry_run=True)
+    )
+    try:
+        yield
+    finally:
+        pulumi.runtime.settings.configure(previous)
+
+
+@dataclass
+class Resource:
+    type: str
+    props: Mapping[str, Any]
+    name: str = "r"
+    property_dependencies: Mapping[str, Sequence[str]] | None = None
+
+    @property
+    def urn(self) -> str:
+        return f"urn:pulumi:test::im-access::{self.type}::{self.name}"
+
+
+def violations(
+    policy: ResourceValidationPolicy,
+    resource_type: str,
+    props: Mapping[str, Any],
+    *,
+    name: str = "r",
+    config: Mapping[str, Any] | None = None,
+) -> list[str]:
+    found: list[str] = []
+    args = ResourceValidationArgs(
+        resource_type,
+        wire_props(props),
+        f"urn:pulumi:test::im-access::{resource_type}::{name}",
+        name,
+        _options(),
+        None,
+        config or {},
+    )
+    policy.validate(args, lambda message, urn=None: found.append(message))  # type: ignore[misc]
+    return found
+
+
+def stack_violations(
+    policy: StackValidationPolicy, resources: Sequence[Resource], *, config: Mapping[str, Any] | None = None
+) -> list[tuple[str, str | None]]:
+    built: dict[str, PolicyResource] = {}
+    for resource in resources:
+        built[resource.urn] = PolicyResource(
+            resource.type, wire_props(resource.props), resource.urn, resource.name, _options(), None, None, [], {}
+        )
+    for resource in resources:
+        built[resource.urn].property_dependencies = {
+            key: [built[urn] for urn in urns] for key, urns in (resource.property_dependencies or {}).items()
+        }
+    found: list[tuple[str, str | None]] = []
+    args = StackValidationArgs(list(built.values()), config or {})
+    policy.validate(args, lambda message, urn=None: found.append((message, urn)))  # type: ignore[misc]
+    return found

@@ -1,0 +1,217 @@
+"""The policy pack over the real analyzer gRPC protocol, started as the engine starts it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from google.protobuf import json_format
+
+from tests.analyzer_client import ROOT, AnalyzerResource, PolicyPackProcess, mandatory
+from tests.policy_args import UNKNOWN
+
+FULL_ACCESS = "im-full-access-approved-stacks-only"
+LINKED = "im-full-access-via-custom-policy"
+WIDE_DOCUMENT = json.dumps(
+    {"version": "2.0", "statement": [{"effect": "allow", "action": "name/im:*", "resource": "*"}]}
+)
+SCOPED_DOCUMENT = json.dumps(
+    {
+        "version": "2.0",
+        "statement": [
+            {
+                "effect": "allow",
+                "action": ["name/im:DescribeAppStatList"],
+                "resource": ["qcs::im::uin/1:sdkappid/1400000001"],
+            }
+        ],
+    }
+)
+
+
+def policy_config(stack: str) -> dict:
+    return json.loads((ROOT / "policy_pack" / "config" / f"{stack}.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def dev_pack() -> Iterator[PolicyPackProcess]:
+    with PolicyPackProcess("dev") as pack:
+        pack.configure(policy_config("dev"))
+        yield pack
+
+
+@pytest.fixture(scope="module")
+def prod_pack() -> Iterator[PolicyPackProcess]:
+    with PolicyPackProcess("prod", dry_run=False) as pack:
+        pack.configure(policy_config("prod"))
+        yield pack
+
+
+def every_route() -> list[AnalyzerResource]:
+    """One resource per route to IM full access, plus the attachment that links route 4."""
+    wide = AnalyzerResource("tencentcloud:Cam/policy:Policy", "wide", {"name": "wide", "document": WIDE_DOCUMENT})
+    return [
+        AnalyzerResource("im-access:index:ImOperator", "oncall", {"access": "full", "userName": "oncall"}),
+        AnalyzerResource("im-access:index:ImAccessGrant", "grant-group-7", {"access": "full", "groupId": 7}),
+        AnalyzerResource(
+            "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
+            "raw-user",
+            {"userName": "mallory", "policyId": "524252"},
+        ),
+        AnalyzerResource(
+            "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment",
+            "raw-group",
+            {"groupId": "42", "policyId": "1"},
+        ),
+        AnalyzerResource(
+            "tencentcloud:Cam/rolePolicyAttachment:RolePolicyAttachment",
+            "raw-role",
+            {"roleId": "4611686018427397919", "policyId": "2"},
+        ),
+        AnalyzerResource(
+            "tencentcloud:Cam/rolePolicyAttachmentByName:RolePolicyAttachmentByName",
+            "raw-role-name",
+            {"roleName": "ops", "policyName": "QcloudAVCFullAccess"},
+        ),
+        wide,
+        AnalyzerResource(
+            "tencentcloud:Cam/policyByName:PolicyByName",
+            "wide-by-name",
+            {"name": "wide2", "document": WIDE_DOCUMENT.replace("name/im:*", "*")},
+        ),
+        AnalyzerResource(
+            "tencentcloud:Cam/policyVersion:PolicyVersion",
+            "wide-version",
+            {"policyId": 9, "policyDocument": WIDE_DOCUMENT.replace("name/im:*", "IM:*")},
+        ),
+        AnalyzerResource(
+            "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
+            "linked",
+            {"userName": "eve", "policyId": "90001"},
+            property_dependencies={"policyId": [wide.urn]},
+        ),
+    ]
+
+
+def test_pack_describes_its_policies_as_mandatory(dev_pack: PolicyPackProcess) -> None:
+    info = dev_pack.info()
+    assert info.name == "im-access-guardrails"
+    policies = {p.name: p for p in info.policies}
+    assert {FULL_ACCESS, LINKED, "im-access-not-expired", "im-console-password-generated-and-reset"} <= set(policies)
+    assert all(p.enforcementLevel == 1 for p in policies.values())  # mandatory
+    schema = json_format.MessageToDict(policies[FULL_ACCESS].configSchema)
+    assert schema["properties"]["approvedStacks"]["default"] == []
+
+
+def test_every_route_is_blocked_on_a_non_approved_stack(dev_pack: PolicyPackProcess) -> None:
+    resources = every_route()
+    per_resource = {r.name: mandatory(dev_pack.analyze(r)) for r in resources}
+    # Routes 1-3: each resource on its own.
+    for name in (
+        "oncall",
+        "grant-group-7",
+        "raw-user",
+        "raw-group",
+        "raw-role",
+        "raw-role-name",
+        "wide",
+        "wide-by-name",
+        "wide-version",
+    ):
+        assert [d.policy for d in per_resource[name]] == [FULL_ACCESS], name
+        assert "'dev'" in per_resource[name][0].message
+    assert per_resource["linked"] == [], "the link to a custom policy is only visible across the stack"
+    # Route 4: the stack policy links the attachment to the wide custom policy.
+    stack = mandatory(dev_pack.analyze_stack(resources))
+    assert [(d.policy, d.urn) for d in stack] == [(LINKED, resources[-1].urn)]
+    assert "user 'eve'" in stack[0].message and "'wide'" in stack[0].message
+
+
+def test_every_route_is_allowed_on_an_approved_stack(prod_pack: PolicyPackProcess) -> None:
+    assert mandatory(prod_pack.analyze_all(every_route())) == []
+
+
+def test_readonly_and_custom_access_trips_nothing(dev_pack: PolicyPackProcess) -> None:
+    scoped = AnalyzerResource("tencentcloud:Cam/policy:Policy", "scoped", {"name": "s", "document": SCOPED_DOCUMENT})
+    resources = [
+        AnalyzerResource("im-access:index:ImOperator", "reader", {"access": "readonly", "userName": "reader"}),
+        AnalyzerResource("im-access:index:ImOperator", "bot", {"access": "custom", "userName": "bot"}),
+        AnalyzerResource("im-access:index:ImAccessGrant", "g", {"access": "readonly", "userName": "qa"}),
+        AnalyzerResource(
+            "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
+            "ro",
+            {"userName": "reader", "policyId": "600001"},
+        ),
+        AnalyzerResource(
+            "tencentcloud:Cam/user:User",
+            "reader-user",
+            {"name": "reader", "consoleLogin": True, "needResetPassword": True},
+        ),
+        scoped,
+        AnalyzerResource(
+            "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
+            "bot-att",
+            {"userName": "bot", "policyId": "90002"},
+            property_dependencies={"policyId": [scoped.urn]},
+        ),
+    ]
+    assert dev_pack.analyze_all(resources) == []
+
+
+def test_unknown_values_in_preview_give_a_note_not_a_pass(dev_pack: PolicyPackProcess) -> None:
+    attachment = AnalyzerResource(
+        "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
+        "pending",
+        {"userName": "mallory", "policyId": UNKNOWN},
+    )
+    (note,) = dev_pack.analyze(attachment)
+    assert note.policy == FULL_ACCESS and note.enforcement == "advisory"
+    assert "can't be known during preview" in note.message
+
+
+def test_the_same_attachment_is_blocked_at_up_once_the_id_is_known() -> None:
+    with PolicyPackProcess("dev", dry_run=False) as pack:
+        pack.configure(policy_config("dev"))
+        attachment = AnalyzerResource(
+            "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
+            "pending",
+            {"userName": "mallory", "policyId": "524252"},
+        )
+        assert [d.policy for d in mandatory(pack.analyze(attachment))] == [FULL_ACCESS]
+
+
+def test_link_to_a_wide_policy_is_found_in_preview_while_the_id_is_unknown(dev_pack: PolicyPackProcess) -> None:
+    wide = AnalyzerResource("tencentcloud:Cam/policy:Policy", "wide", {"name": "wide", "document": WIDE_DOCUMENT})
+    attachment = AnalyzerResource(
+        "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
+        "pending",
+        {"userName": "eve", "policyId": UNKNOWN},
+        property_dependencies={"policyId": [wide.urn]},
+    )
+    assert [d.policy for d in mandatory(dev_pack.analyze_stack([wide, attachment]))] == [LINKED]
+
+
+def test_no_stack_is_approved_without_policy_config() -> None:
+    with PolicyPackProcess("prod") as pack:
+        pack.configure({})
+        operator = AnalyzerResource("im-access:index:ImOperator", "oncall", {"access": "full", "userName": "oncall"})
+        assert [d.policy for d in mandatory(pack.analyze(operator))] == [FULL_ACCESS]
+
+
+def test_expired_access_is_blocked(dev_pack: PolicyPackProcess) -> None:
+    grant = AnalyzerResource(
+        "im-access:index:ImAccessGrant", "old", {"access": "readonly", "userName": "qa", "expires": "2020-01-01"}
+    )
+    assert [d.policy for d in mandatory(dev_pack.analyze(grant))] == ["im-access-not-expired"]
+
+
+def test_password_in_code_is_blocked(dev_pack: PolicyPackProcess) -> None:
+    user = AnalyzerResource(
+        "tencentcloud:Cam/user:User",
+        "u",
+        {"name": "u", "consoleLogin": True, "needResetPassword": True, "password": "Hunter2!x"},
+    )
+    (diagnostic,) = mandatory(dev_pack.analyze(user))
+    assert diagnostic.policy == "im-console-password-generated-and-reset"
+    assert "Hunter2" not in diagnostic.message

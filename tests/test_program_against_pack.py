@@ -1,0 +1,80 @@
+"""End to end without the engine: the real program under mocks, every registration sent to the running pack."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from google.protobuf import json_format
+
+from tests.analyzer_client import ROOT, AnalyzerResource, PolicyPackProcess, mandatory
+from tests.harness import ProgramRun, run_program, stack_file_config
+
+FULL_ACCESS = "im-full-access-approved-stacks-only"
+
+
+def analyzer_resources(run: ProgramRun) -> list[AnalyzerResource]:
+    """Each resource the program registered, as the engine would describe it to an analyzer."""
+    resources = []
+    for request in run.monitor.registrations:
+        if request.type == "pulumi:pulumi:Stack":
+            continue
+        resources.append(
+            AnalyzerResource(
+                type=request.type,
+                name=request.name,
+                properties=json_format.MessageToDict(request.object),
+                parent=request.parent,
+                urn=run.monitor.urns[id(request)],
+                property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
+            )
+        )
+    return resources
+
+
+def check(stack: str, config: dict[str, Any]) -> list[Any]:
+    run = run_program(stack, config)
+    with PolicyPackProcess(stack, dry_run=False) as pack:
+        pack.configure(json.loads((ROOT / "policy_pack" / "config" / f"{stack}.json").read_text()))
+        return mandatory(pack.analyze_all(analyzer_resources(run)))
+
+
+def with_operator(stack: str, operator: dict[str, Any]) -> dict[str, Any]:
+    config = stack_file_config(stack)
+    config["im-access:operators"] = [*config["im-access:operators"], operator]
+    return config
+
+
+def test_checked_in_dev_and_staging_stacks_pass_the_guardrails() -> None:
+    assert check("dev", stack_file_config("dev")) == []
+    assert check("staging", stack_file_config("staging")) == []
+
+
+def test_full_access_operator_is_blocked_on_dev() -> None:
+    found = check("dev", with_operator("dev", {"name": "sneaky-admin", "access": "full"}))
+
+    assert {d.policy for d in found} == {FULL_ACCESS}
+    messages = " ".join(d.message for d in found)
+    assert "user 'sneaky-admin'" in messages and "'dev'" in messages
+    # Blocked both as a component and as the raw preset attachment beneath it.
+    assert len(found) == 2
+
+
+def test_custom_operator_allowing_all_of_im_is_blocked_on_dev() -> None:
+    wide = {
+        "name": "wide-bot",
+        "access": "custom",
+        "console": False,
+        "apiKey": True,
+        "sdkAppIds": [1400000001],
+        "actions": ["name/im:*"],
+    }
+    found = check("dev", with_operator("dev", wide))
+
+    assert {d.policy for d in found} == {FULL_ACCESS, "im-full-access-via-custom-policy"}
+
+
+def test_full_access_operator_is_allowed_on_prod() -> None:
+    config = stack_file_config("prod")
+    assert any(op["access"] == "full" for op in config["im-access:operators"])
+    assert check("prod", config) == []
