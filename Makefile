@@ -12,4 +12,5 @@ lint:
 	.venv/bin/mypy
 
 bench:
+	.venv/bin/python -m benchmarks.policy_pack_analyze
 	.venv/bin/python -m benchmarks.program_build

@@ -1,0 +1,99 @@
+"""Benchmark: Analyze 3,000 resources and AnalyzeStack over them through the gRPC server.
+
+Both the guardrails pack and a no-op pack (the baseline) run in child processes started as the
+engine starts them, measured in the same run.   Run: .venv/bin/python -m benchmarks.policy_pack_analyze
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from tests.analyzer_client import ROOT, AnalyzerResource, PolicyPackProcess
+
+RESOURCES = 3000
+NOOP_PACK = Path(__file__).resolve().parent / "noop_pack"
+
+
+def stack_of_resources() -> list[AnalyzerResource]:
+    """A realistic mix: per operator a component, a user and an attachment; every tenth is custom."""
+    resources: list[AnalyzerResource] = []
+    document = json.dumps(
+        {
+            "version": "2.0",
+            "statement": [
+                {
+                    "effect": "allow",
+                    "action": ["name/im:DescribeAppStatList"],
+                    "resource": ["qcs::im::uin/1:sdkappid/1400000001"],
+                }
+            ],
+        }
+    )
+    i = 0
+    while len(resources) < RESOURCES:
+        custom = i % 10 == 0
+        component = AnalyzerResource(
+            "im-access:index:ImOperator",
+            f"op-{i}",
+            {"access": "custom" if custom else "readonly", "userName": f"op-{i}"},
+        )
+        user = AnalyzerResource(
+            "tencentcloud:Cam/user:User",
+            f"op-{i}-user",
+            {"name": f"op-{i}", "consoleLogin": True, "needResetPassword": True},
+            parent=component.urn,
+        )
+        policy_urns: list[str] = []
+        resources += [component, user]
+        if custom:
+            policy = AnalyzerResource(
+                "tencentcloud:Cam/policy:Policy",
+                f"op-{i}-policy",
+                {"name": f"p-{i}", "document": document},
+                parent=component.urn,
+            )
+            resources.append(policy)
+            policy_urns = [policy.urn]
+        resources.append(
+            AnalyzerResource(
+                "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
+                f"op-{i}-im-access",
+                {"userName": f"op-{i}", "policyId": "90001" if custom else "600001"},
+                parent=component.urn,
+                property_dependencies={"policyId": policy_urns} if policy_urns else {},
+            )
+        )
+        i += 1
+    return resources[:RESOURCES]
+
+
+def measure(pack_dir: Path, resources: list[AnalyzerResource], config: dict) -> tuple[float, float]:
+    """Milliseconds per resource for Analyze (one call each) and for one AnalyzeStack."""
+    with PolicyPackProcess("dev", pack_dir=pack_dir) as pack:
+        pack.configure(config)
+        start = time.perf_counter()
+        for resource in resources:
+            pack.analyze(resource)
+        analyze = time.perf_counter() - start
+        start = time.perf_counter()
+        pack.analyze_stack(resources)
+        stack = time.perf_counter() - start
+    return analyze * 1000 / len(resources), stack * 1000 / len(resources)
+
+
+def main() -> None:
+    resources = stack_of_resources()
+    config = json.loads((ROOT / "policy_pack" / "config" / "dev.json").read_text())
+    noop = measure(NOOP_PACK, resources, {})
+    guardrails = measure(ROOT / "policy_pack", resources, config)
+    print(f"{len(resources)} resources, ms per resource")
+    print(f"  {'':12} {'Analyze':>9} {'AnalyzeStack':>13}")
+    print(f"  {'no-op pack':12} {noop[0]:9.3f} {noop[1]:13.4f}")
+    print(f"  {'guardrails':12} {guardrails[0]:9.3f} {guardrails[1]:13.4f}")
+    print(f"  {'ratio':12} {guardrails[0] / noop[0]:8.2f}x {guardrails[1] / noop[1]:12.2f}x")
+
+
+if __name__ == "__main__":
+    main()

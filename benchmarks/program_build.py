@@ -1,0 +1,68 @@
+"""Benchmark: build the program for 1,000 operators under mocks, against the same raw resources.
+
+The baseline registers the same CAM users and attachments directly, without components, in the
+same process and under the same mocks, so the ratio is the cost of the components and the config
+validation. Run: .venv/bin/python -m benchmarks.program_build
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import pulumi
+from tencentcloud_iac_pulumi import cam
+
+from tests.harness import CloudMocks, RecordingMonitor, run_program
+
+OPERATORS = 1000
+ROUNDS = 3
+
+
+def program_config() -> dict[str, object]:
+    return {
+        "im-access:ownerUin": "100012345678",
+        "im-access:presetPolicyIds": {"QcloudIMReadOnlyAccess": 600001},
+        "im-access:operators": [{"name": f"op-{i}", "access": "readonly"} for i in range(OPERATORS)],
+    }
+
+
+def with_components() -> None:
+    run_program("bench", program_config())
+
+
+def raw_resources() -> None:
+    mocks = CloudMocks()
+    pulumi.runtime.set_mocks(mocks, project="im-access", stack="bench", monitor=RecordingMonitor(mocks))
+
+    @pulumi.runtime.test
+    def register() -> None:
+        for i in range(OPERATORS):
+            user = cam.User(f"op-{i}-user", name=f"op-{i}", console_login=True, need_reset_password=True)
+            cam.UserPolicyAttachment(f"op-{i}-im-access", user_name=user.name, policy_id="600001")
+
+    register()
+
+
+def best_of(rounds: int, body: Callable[[], None]) -> tuple[float, float]:
+    """Best and median wall time in seconds."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        body()
+        times.append(time.perf_counter() - start)
+    return min(times), statistics.median(times)
+
+
+def main() -> None:
+    raw_best, raw_median = best_of(ROUNDS, raw_resources)
+    prog_best, prog_median = best_of(ROUNDS, with_components)
+    print(f"{OPERATORS} operators, best of {ROUNDS} (median in brackets)")
+    print(f"  raw resources (baseline): {raw_best * 1000:8.0f} ms ({raw_median * 1000:.0f})")
+    print(f"  program with components:  {prog_best * 1000:8.0f} ms ({prog_median * 1000:.0f})")
+    print(f"  ratio program / raw:      {prog_best / raw_best:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Hand an operator's credentials over as the CAM console does: one CSV file, readable by its owner only.
+
+    python -m im_access.handover --stack dev --operator im-dev-alice
+
+reads the stack's secret outputs with `pulumi stack output --show-secrets` and writes
+`credentials/<stack>-<operator>.credentials.csv` with mode 0600. Nothing secret is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+COLUMNS = ("User name", "Password", "SecretId", "SecretKey", "Login link")
+OUTPUT_KEYS = ("userName", "password", "secretId", "secretKey", "loginUrl")
+
+
+class HandoverError(Exception):
+    pass
+
+
+def read_stack_operators(stack: str) -> Mapping[str, Any]:
+    """The stack's `operators` output, secrets decrypted, straight from the Pulumi CLI."""
+    command = ["pulumi", "stack", "output", "operators", "--show-secrets", "--json", "--stack", stack]
+    try:
+        result = subprocess.run(command, check=True, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise HandoverError("the pulumi CLI is not on PATH; run the setup command from the README first") from None
+    except subprocess.CalledProcessError as error:
+        raise HandoverError(f"`{' '.join(command)}` failed: {error.stderr.strip()}") from None
+    return dict(json.loads(result.stdout))
+
+
+def credentials_csv(operator: Mapping[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    writer.writerow(["" if operator.get(key) is None else str(operator[key]) for key in OUTPUT_KEYS])
+    return buffer.getvalue()
+
+
+def write_private(path: Path, content: str, *, overwrite: bool = False) -> None:
+    """Create `path` readable and writable by its owner only; the mode is set when the file is created."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise HandoverError(f"{path} exists already; pass --force to replace it") from None
+    os.fchmod(descriptor, 0o600)  # in case the file existed with wider permissions
+    with os.fdopen(descriptor, "w", newline="") as handle:
+        handle.write(content)
+
+
+def hand_over(operators: Mapping[str, Any], name: str, path: Path, *, overwrite: bool = False) -> Path:
+    if name not in operators:
+        known = ", ".join(sorted(operators)) or "none"
+        raise HandoverError(f"operator {name!r} is not in this stack's outputs; operators: {known}")
+    write_private(path, credentials_csv(operators[name]), overwrite=overwrite)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m im_access.handover", description=__doc__.split("\n")[0])
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--operator", required=True, help="the operator's user name")
+    parser.add_argument(
+        "--out", type=Path, help="file to write (default credentials/<stack>-<operator>.credentials.csv)"
+    )
+    parser.add_argument(
+        "--outputs-file", type=Path, help="read the operators output from this JSON file instead of the Pulumi CLI"
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing file")
+    args = parser.parse_args(argv)
+    try:
+        operators = json.loads(args.outputs_file.read_text()) if args.outputs_file else read_stack_operators(args.stack)
+        path = args.out or Path("credentials") / f"{args.stack}-{args.operator}.credentials.csv"
+        hand_over(operators, args.operator, path, overwrite=args.force)
+    except HandoverError as error:
+        print(f"handover: {error}", file=sys.stderr)
+        return 1
+    print(f"handover: wrote {path} (mode 600). Send it over a private channel, then delete it.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Credential hand-over: a console-style CSV, owner-only, secrets never printed."""
+
+from __future__ import annotations
+
+import csv
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from im_access import handover
+
+OPERATORS = {
+    "im-stats-bot": {
+        "userName": "im-stats-bot",
+        "uin": 200000001011,
+        "loginUrl": "https://example.test/login/1",
+        "password": None,
+        "secretId": "AKIDexample",
+        "secretKey": "SKexample-secret",
+    },
+    "im-dev-alice": {
+        "userName": "im-dev-alice",
+        "uin": 200000001005,
+        "loginUrl": "https://example.test/login/2",
+        "password": "Generated-Pw-1!",
+        "secretId": None,
+        "secretKey": None,
+    },
+}
+
+
+@pytest.fixture
+def outputs_file(tmp_path: Path) -> Path:
+    path = tmp_path / "operators.json"
+    path.write_text(json.dumps(OPERATORS))
+    return path
+
+
+def test_writes_the_console_columns_readable_by_the_owner_only(
+    tmp_path: Path, outputs_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "creds" / "bot.csv"
+    code = handover.main(
+        ["--stack", "dev", "--operator", "im-stats-bot", "--outputs-file", str(outputs_file), "--out", str(out)]
+    )
+
+    assert code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    rows = list(csv.reader(out.open()))
+    assert rows == [
+        ["User name", "Password", "SecretId", "SecretKey", "Login link"],
+        ["im-stats-bot", "", "AKIDexample", "SKexample-secret", "https://example.test/login/1"],
+    ]
+    printed = capsys.readouterr()
+    assert "SKexample-secret" not in printed.out + printed.err
+    assert str(out) in printed.out
+
+
+def test_refuses_to_overwrite_without_force(tmp_path: Path, outputs_file: Path) -> None:
+    out = tmp_path / "alice.csv"
+    out.write_text("old")
+    out.chmod(0o644)
+    args = ["--stack", "dev", "--operator", "im-dev-alice", "--outputs-file", str(outputs_file), "--out", str(out)]
+
+    assert handover.main(args) == 1
+    assert out.read_text() == "old"
+    assert handover.main([*args, "--force"]) == 0
+    assert "Generated-Pw-1!" in out.read_text()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_unknown_operator_names_the_known_ones(
+    tmp_path: Path, outputs_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = handover.main(
+        [
+            "--stack",
+            "dev",
+            "--operator",
+            "nobody",
+            "--outputs-file",
+            str(outputs_file),
+            "--out",
+            str(tmp_path / "x.csv"),
+        ]
+    )
+
+    assert code == 1
+    assert "im-dev-alice, im-stats-bot" in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_missing_cli_is_reported_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(handover.HandoverError, match="setup command"):
+        handover.read_stack_operators("dev")
