@@ -26,7 +26,7 @@ from pydantic import (
     field_validator,
 )
 
-from im_access.access import ACCESS_LEVELS, IM_ACTION_PREFIX, IM_PRESETS, AccessLevel, custom_actions_grant_all_of_im
+from im_access.access import ACCESS_LEVELS, IM_ACTION_PREFIX, IM_PRESETS, AccessLevel
 
 NAMESPACE = "im-access"
 DEFAULT_LOGIN_URL_TEMPLATE = (
@@ -75,7 +75,7 @@ class _Strict(BaseModel):
 class _ScopedAccess(_Strict):
     """Fields shared by operators and grants: the access level and, for `custom`, its scope."""
 
-    access: Literal["readonly", "full", "custom"]
+    access: AccessLevel
     sdk_app_ids: list[SdkAppId] | None = Field(default=None, alias="sdkAppIds")
     actions: list[ImAction] | None = None
     expires: dt.date | None = None
@@ -93,13 +93,6 @@ class _ScopedAccess(_Strict):
         if value is not None and value < _today():
             raise ValueError(f"{value.isoformat()} is in the past; the access must already be gone")
         return value
-
-    @property
-    def effective_access(self) -> AccessLevel:
-        """`custom` that allows every IM action counts as `full`."""
-        if self.access == "custom" and custom_actions_grant_all_of_im(self.actions or ()):
-            return "full"
-        return self.access
 
 
 class OperatorConfig(_ScopedAccess):
