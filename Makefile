@@ -1,5 +1,5 @@
 # The same targets run on a laptop and in CI.
-.PHONY: setup test lint bench
+.PHONY: setup test lint bench preview up
 
 setup:
 	bash scripts/setup.sh
@@ -14,3 +14,10 @@ lint:
 bench:
 	.venv/bin/python -m benchmarks.policy_pack_analyze
 	.venv/bin/python -m benchmarks.program_build
+
+# Preview or deploy one stack with the guardrails; needs the pulumi CLI. e.g. make preview STACK=dev
+preview:
+	bash scripts/pulumi_stack.sh preview $(STACK)
+
+up:
+	bash scripts/pulumi_stack.sh up $(STACK)

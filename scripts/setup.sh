@@ -10,4 +10,9 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -r requirements-dev.txt
 .venv/bin/python -m pip install --quiet --no-deps -e .
-echo "setup: Python environment ready in .venv ($(.venv/bin/python -c 'import pulumi, sys; print("pulumi SDK", pulumi.__version__ if hasattr(pulumi, "__version__") else "?")'))"
+# actionlint lints the GitHub workflows in the tests; built from its Go module (no release download).
+ACTIONLINT_VERSION=v1.7.7
+if [ ! -x .tools/bin/actionlint ] || ! .tools/bin/actionlint -version | grep -q "${ACTIONLINT_VERSION#v}"; then
+  GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
+fi
+echo "setup: ready (.venv with $(.venv/bin/python -c 'import importlib.metadata as m; print("pulumi", m.version("pulumi"))'), actionlint ${ACTIONLINT_VERSION})"

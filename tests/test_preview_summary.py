@@ -1,0 +1,63 @@
+"""The preview summary read from an engine event log (the format of apitype's engine events)."""
+
+from __future__ import annotations
+
+import json
+
+from im_access.preview_summary import markdown, summarise
+
+STACK_URN = "urn:pulumi:dev::im-access::pulumi:pulumi:Stack::im-access-dev"
+OPERATOR_URN = "urn:pulumi:dev::im-access::im-access:index:ImOperator::sneaky"
+USER_URN = "urn:pulumi:dev::im-access::im-access:index:ImOperator$tencentcloud:Cam/user:User::sneaky-user"
+
+
+def event(**body: object) -> str:
+    return json.dumps({"sequence": 1, "timestamp": 1, **body})
+
+
+EVENTS = [
+    event(preludeEvent={"config": {}}),
+    event(resourcePreEvent={"metadata": {"op": "same", "urn": STACK_URN, "type": "pulumi:pulumi:Stack"}}),
+    event(resourcePreEvent={"metadata": {"op": "create", "urn": OPERATOR_URN, "type": "im-access:index:ImOperator"}}),
+    event(
+        resourcePreEvent={
+            "metadata": {
+                "op": "create",
+                "urn": USER_URN,
+                "type": "tencentcloud:Cam/user:User",
+                "new": {"inputs": {"password": "never-shown"}},
+            }
+        }
+    ),
+    event(
+        policyEvent={
+            "resourceUrn": OPERATOR_URN,
+            "message": "Remove IM full access for user 'sneaky'.\n",
+            "color": "never",
+            "policyName": "im-full-access-approved-stacks-only",
+            "policyPackName": "im-access-guardrails",
+            "policyPackVersion": "0.1.0",
+            "policyPackVersionTag": "0.1.0",
+            "enforcementLevel": "mandatory",
+        }
+    ),
+    event(summaryEvent={"resourceChanges": {"create": 2}}),
+]
+
+
+def test_mandatory_violation_is_named_and_blocks() -> None:
+    summary = summarise("dev", EVENTS)
+
+    assert summary.blocked
+    text = markdown(summary, exit_code=255)
+    assert text.startswith("### Stack `dev`: blocked by a mandatory policy")
+    assert "`im-full-access-approved-stacks-only`" in text and "user 'sneaky'" in text
+    assert "Changes: 2 to create." in text
+    assert "never-shown" not in text
+
+
+def test_clean_preview_passes() -> None:
+    summary = summarise("prod", EVENTS[:4])
+
+    assert not summary.blocked
+    assert markdown(summary, exit_code=0).startswith("### Stack `prod`: passes")
