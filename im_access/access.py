@@ -71,7 +71,7 @@ def action_covers_all_of_im(action: str) -> bool:
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
-    if isinstance(value, str):
+    if isinstance(value, str | Mapping):  # one statement or action given on its own
         return [value]
     if isinstance(value, Iterable):
         return list(value)

@@ -181,6 +181,11 @@ def test_policy_variants_are_checked(resource_type: str, key: str) -> None:
     assert violations(full_access, resource_type, {key: SCOPED}) == []
 
 
+def test_a_single_statement_object_is_read_like_a_list() -> None:
+    lone_statement = json.dumps({"version": "2.0", "statement": allow("name/im:*")})
+    assert violations(full_access, POLICY, {"name": "lone", "document": lone_statement}) != []
+
+
 def test_unreadable_document_cannot_be_shown_safe() -> None:
     (message,) = violations(full_access, POLICY, {"name": "broken", "document": "{not json"})
     assert "not valid JSON" in message
