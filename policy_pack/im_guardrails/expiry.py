@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pulumi
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -13,7 +14,7 @@ from pulumi_policy import (
 )
 
 from im_guardrails.resources import IM_COMPONENTS, component_principal
-from im_guardrails.settings import current_stack, setting
+from im_guardrails.settings import setting
 
 SCHEMA = PolicyConfigSchema(
     properties={
@@ -46,7 +47,7 @@ def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -
     grace = int(setting(args, SCHEMA, "graceDays"))
     if _today() > expiry + dt.timedelta(days=grace):
         report_violation(
-            f"Remove the IM access of {principal} on stack {current_stack()!r}: it expired on {expiry.isoformat()}; "
+            f"Remove the IM access of {principal} on stack {pulumi.get_stack()!r}: it expired on {expiry.isoformat()}; "
             "delete the entry (or agree a new expires date in review).",
             None,
         )

@@ -7,6 +7,10 @@ an attachment of such a custom policy.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -17,7 +21,12 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from im_access.access import DEFAULT_FULL_ACCESS_POLICY_IDS, DEFAULT_FULL_ACCESS_POLICY_NAMES, inspect_policy_document
+from im_access.access import (
+    DEFAULT_FULL_ACCESS_POLICY_IDS,
+    DEFAULT_FULL_ACCESS_POLICY_NAMES,
+    DocumentVerdict,
+    inspect_policy_document,
+)
 from im_guardrails.resources import (
     ATTACHMENTS,
     CUSTOM_POLICIES,
@@ -25,7 +34,7 @@ from im_guardrails.resources import (
     attachment_principal,
     component_principal,
 )
-from im_guardrails.settings import current_stack, setting, stack_is_approved
+from im_guardrails.settings import setting, stack_is_approved
 
 APPROVED_STACKS = {
     "type": "array",
@@ -58,7 +67,18 @@ FIX = "approve the stack in the policy config (approvedStacks), or use access 'r
 
 
 def _message(principal: str, source: str) -> str:
-    return f"Remove IM full access for {principal} ({source}) on stack {current_stack()!r}: {FIX}."
+    return f"Remove IM full access for {principal} ({source}) on stack {pulumi.get_stack()!r}: {FIX}."
+
+
+def _all_of_im_verdict(resource_type: str, props: Mapping[str, Any]) -> DocumentVerdict | None:
+    """For a custom policy whose document allows every IM action, why; otherwise None."""
+    if resource_type not in CUSTOM_POLICIES:
+        return None
+    document = props.get(CUSTOM_POLICIES[resource_type])
+    if document is None:
+        return None
+    verdict = inspect_policy_document(document)
+    return verdict if verdict.grants_all_of_im else None
 
 
 def _validate_full_access(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -80,21 +100,16 @@ def _validate_full_access(args: ResourceValidationArgs, report_violation: Report
             report_violation(_message(principal, f"policy {policy_name}"), None)
             return
         policy_id = props.get("policyId")
-        if policy_id is not None and _id_text(policy_id) in ids:
+        if policy_id is not None and (policy_id_text := _id_text(policy_id)) in ids:
             principal = attachment_principal(args.resource_type, props, args.name)
-            report_violation(_message(principal, f"policy id {_id_text(policy_id)}"), None)
-    elif args.resource_type in CUSTOM_POLICIES:
-        document = props.get(CUSTOM_POLICIES[args.resource_type])
-        if document is None:
-            return
-        verdict = inspect_policy_document(document)
-        if verdict.grants_all_of_im:
-            policy = props.get("name") or args.name
-            report_violation(
-                f"Remove IM full access from custom policy {policy!r} on stack {current_stack()!r} "
-                f"({verdict.reason}): {FIX}; list only the IM actions needed.",
-                None,
-            )
+            report_violation(_message(principal, f"policy id {policy_id_text}"), None)
+    elif verdict := _all_of_im_verdict(args.resource_type, props):
+        policy = props.get("name") or args.name
+        report_violation(
+            f"Remove IM full access from custom policy {policy!r} on stack {pulumi.get_stack()!r} "
+            f"({verdict.reason}): {FIX}; list only the IM actions needed.",
+            None,
+        )
 
 
 def _id_text(policy_id: object) -> str:
@@ -119,12 +134,11 @@ im_full_access_approved_stacks_only = ResourceValidationPolicy(
 def _validate_linked_custom_policies(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     if stack_is_approved(setting(args, LINKED_SCHEMA, "approvedStacks")):
         return
-    wide_policies = {}
-    for resource in args.resources:
-        if resource.resource_type in CUSTOM_POLICIES:
-            document = resource.props.get(CUSTOM_POLICIES[resource.resource_type])
-            if document is not None and inspect_policy_document(document).grants_all_of_im:
-                wide_policies[resource.urn] = resource
+    wide_policies = {
+        resource.urn: resource
+        for resource in args.resources
+        if _all_of_im_verdict(resource.resource_type, resource.props) is not None
+    }
     if not wide_policies:
         return
     for resource in args.resources:

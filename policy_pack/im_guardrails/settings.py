@@ -21,10 +21,6 @@ def setting(args: _HasConfig, schema: PolicyConfigSchema, key: str) -> Any:
     return schema.properties[key].get("default")
 
 
-def current_stack() -> str:
-    return pulumi.get_stack()
-
-
 def stack_is_approved(approved: list[str]) -> bool:
     """Whether the running stack is listed, by name or as `org/project/stack`."""
     stack, project = pulumi.get_stack(), pulumi.get_project()
