@@ -19,8 +19,7 @@ from typing import Any
 @dataclass
 class Summary:
     stack: str
-    operations: Counter[str] = field(default_factory=Counter)
-    changes: list[tuple[str, str]] = field(default_factory=list)
+    changes: list[tuple[str, str]] = field(default_factory=list)  # operation, urn
     violations: list[tuple[str, str, str, str]] = field(default_factory=list)  # level, policy, urn, message
 
     @property
@@ -38,7 +37,6 @@ def summarise(stack: str, lines: Iterable[str]) -> Summary:
             metadata = event["resourcePreEvent"].get("metadata", {})
             operation = metadata.get("op", "")
             if operation and operation != "same" and metadata.get("type") != "pulumi:pulumi:Stack":
-                summary.operations[operation] += 1
                 summary.changes.append((operation, metadata.get("urn", "")))
         elif "policyEvent" in event:
             policy = event["policyEvent"]
@@ -60,7 +58,8 @@ def _short(urn: str) -> str:
 
 def markdown(summary: Summary, exit_code: int) -> str:
     verdict = "blocked by a mandatory policy" if summary.blocked else ("failed" if exit_code else "passes")
-    counts = ", ".join(f"{count} to {op}" for op, count in sorted(summary.operations.items())) or "no changes"
+    operations = Counter(op for op, _ in summary.changes)
+    counts = ", ".join(f"{count} to {op}" for op, count in sorted(operations.items())) or "no changes"
     lines = [f"### Stack `{summary.stack}`: {verdict}", "", f"Changes: {counts}."]
     if summary.changes:
         lines += ["", "| operation | resource |", "|---|---|"]
