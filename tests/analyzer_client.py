@@ -6,6 +6,7 @@ through the same environment variables the engine sets (PULUMI_STACK, PULUMI_PRO
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,11 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_PACK = ROOT / "policy_pack"
+
+
+def policy_config(stack: str) -> dict[str, Any]:
+    """The checked-in policy config of a stack, `policy_pack/config/<stack>.json`."""
+    return dict(json.loads((POLICY_PACK / "config" / f"{stack}.json").read_text()))
 
 
 def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:

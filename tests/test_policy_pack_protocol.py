@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from google.protobuf import json_format
 
-from tests.analyzer_client import ROOT, AnalyzerResource, PolicyPackProcess, mandatory
+from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory, policy_config
 from tests.policy_args import UNKNOWN
 
 FULL_ACCESS = "im-full-access-approved-stacks-only"
@@ -28,10 +28,6 @@ SCOPED_DOCUMENT = json.dumps(
         ],
     }
 )
-
-
-def policy_config(stack: str) -> dict:
-    return json.loads((ROOT / "policy_pack" / "config" / f"{stack}.json").read_text())
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from google.protobuf import json_format
 
-from tests.analyzer_client import ROOT, AnalyzerResource, PolicyPackProcess, mandatory
+from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory, policy_config
 from tests.harness import ProgramRun, run_program, stack_file_config
 
 FULL_ACCESS = "im-full-access-approved-stacks-only"
@@ -35,7 +34,7 @@ def analyzer_resources(run: ProgramRun) -> list[AnalyzerResource]:
 def check(stack: str, config: dict[str, Any]) -> list[Any]:
     run = run_program(stack, config)
     with PolicyPackProcess(stack, dry_run=False) as pack:
-        pack.configure(json.loads((ROOT / "policy_pack" / "config" / f"{stack}.json").read_text()))
+        pack.configure(policy_config(stack))
         return mandatory(pack.analyze_all(analyzer_resources(run)))
 
 
