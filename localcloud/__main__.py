@@ -1,0 +1,59 @@
+"""`python -m localcloud serve`: start the CAM stand-in.
+
+Credentials come from TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY, the same variables the
+provider and the SDKs read, so one pair of values configures both sides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from localcloud.seed import apply_seed
+from localcloud.server import Faults, open_cloud, serve
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="serve CAM 2019-01-16 and tag 2018-08-13 over HTTP")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=18080, help="0 picks a free port (printed at start)")
+    run.add_argument("--state", type=Path, default=Path(".localcloud/state.db"), help="SQLite database file")
+    run.add_argument("--owner-uin", type=int, default=100012345678, help="the root account's UIN")
+    run.add_argument("--seed", type=Path, help="JSON file of users and groups that must exist (see README)")
+    run.add_argument("--throttle-rate", type=float, default=0.0, help="share of requests answered RequestLimitExceeded")
+    run.add_argument("--latency-ms", type=float, default=0.0, help="delay added to every request")
+    run.add_argument("--verbose", action="store_true", help="log every request")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    secret_id = os.environ.get("TENCENTCLOUD_SECRET_ID")
+    secret_key = os.environ.get("TENCENTCLOUD_SECRET_KEY")
+    if not secret_id or not secret_key:
+        print("localcloud: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (any values)", file=sys.stderr)
+        return 2
+    if not 0.0 <= args.throttle_rate < 1.0:
+        print("localcloud: --throttle-rate must be at least 0 and below 1", file=sys.stderr)
+        return 2
+    cloud = open_cloud(
+        args.state, {secret_id: secret_key}, args.owner_uin, Faults(args.throttle_rate, args.latency_ms / 1000)
+    )
+    if args.seed:
+        apply_seed(cloud, json.loads(args.seed.read_text()))
+    try:
+        serve(cloud, args.host, args.port, args.verbose)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cloud.store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

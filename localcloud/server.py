@@ -1,0 +1,154 @@
+"""The HTTP front: Tencent Cloud API 3.0 requests in, the JSON envelope out.
+
+Requests arrive either directly (`POST /` with `Host: cam.tencentcloudapi.com`) or as an HTTP
+proxy would receive them (`POST http://cam.tencentcloudapi.com/`), so a client can reach the
+server through `HTTP_PROXY` without changing its endpoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from localcloud import signature
+from localcloud.cam import cam, install_presets
+from localcloud.errors import ApiError
+from localcloud.params import check_fields
+from localcloud.service import Context, Service
+from localcloud.store import Store
+from localcloud.tag import tag
+
+SERVICES: dict[str, Service] = {service.name: service for service in (cam, tag)}
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Injected trouble for tests: a share of throttled answers and added latency."""
+
+    throttle_rate: float = 0.0
+    latency_seconds: float = 0.0
+
+
+@dataclass
+class LocalCloud:
+    """Everything a request needs: state, credentials, the owner account and faults."""
+
+    store: Store
+    credentials: Mapping[str, str]
+    owner_uin: int
+    faults: Faults
+    random: random.Random
+
+    def handle(self, request: signature.SignedRequest, host: str) -> dict[str, Any]:
+        try:
+            return {"Response": {**self._dispatch(request, host), "RequestId": str(uuid.uuid4())}}
+        except ApiError as error:
+            return {
+                "Response": {"Error": {"Code": error.code, "Message": error.message}, "RequestId": str(uuid.uuid4())}
+            }
+
+    def _dispatch(self, request: signature.SignedRequest, host: str) -> dict[str, Any]:
+        if request.method != "POST" or not request.headers.get("content-type", "").startswith("application/json"):
+            raise ApiError("UnsupportedProtocol", "localcloud accepts POST requests with a JSON body only.")
+        scope_service = signature.verify(request, self.credentials, time.time())
+        # A request for <service>.tencentcloudapi.com names its service; a bare address relies on the scope.
+        named = host.split(".", 1)[0] if ".tencentcloudapi.com" in host else scope_service
+        service = SERVICES.get(named)
+        if service is None:
+            raise ApiError("UnsupportedOperation", f"localcloud does not emulate the `{named}` service.")
+        if service.name != scope_service:
+            raise ApiError(
+                "AuthFailure.SignatureFailure", f"The credential scope names `{scope_service}`, not `{named}`."
+            )
+        version = request.headers.get("x-tc-version", "")
+        if version != service.version:
+            raise ApiError("NoSuchVersion", f"The {service.name} API has version {service.version}, not `{version}`.")
+        action = service.actions.get(request.headers.get("x-tc-action", ""))
+        if action is None:
+            raise ApiError("InvalidAction", f"The action `{request.headers.get('x-tc-action', '')}` does not exist.")
+        try:
+            body = json.loads(request.body or b"{}")
+        except json.JSONDecodeError:
+            raise ApiError("InvalidParameter", "The request body is not JSON.") from None
+        if not isinstance(body, dict):
+            raise ApiError("InvalidParameter", "The request body must be a JSON object.")
+        params = check_fields(action.schema, body)
+
+        if self.faults.latency_seconds:
+            time.sleep(self.faults.latency_seconds)
+        if self.faults.throttle_rate and self.random.random() < self.faults.throttle_rate:
+            raise ApiError("RequestLimitExceeded", "The request rate limit is exceeded; retry later.")
+        with self.store.transaction(write=action.writes) as db:
+            return action.handler(Context(db, self.owner_uin, dt.datetime.now(dt.UTC)), params)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as SDK clients expect
+    # Headers and body go out in separate writes; without this, delayed ACKs add ~40 ms per answer.
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def do_POST(self) -> None:
+        self._answer()
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    def do_CONNECT(self) -> None:
+        # HTTPS through the proxy would need a certificate for *.tencentcloudapi.com.
+        self.send_error(405, "localcloud speaks plain HTTP; set the client's protocol to HTTP")
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self.send_error(413, "request body too large")
+            return
+        body = self.rfile.read(length)
+        target = urlsplit(self.path)
+        host = target.netloc or self.headers.get("Host", "")
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        headers.setdefault("host", host)
+        request = signature.SignedRequest(self.command, target.path or "/", target.query, headers, body)
+        answer = json.dumps(self.server.cloud.handle(request, host.lower())).encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], cloud: LocalCloud, verbose: bool) -> None:
+        super().__init__(address, _Handler)
+        self.cloud = cloud
+        self.verbose = verbose
+
+
+def open_cloud(state: Path, credentials: Mapping[str, str], owner_uin: int, faults: Faults) -> LocalCloud:
+    store = Store(state)
+    with store.transaction(write=True) as db:
+        install_presets(db, dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"))
+    return LocalCloud(store, credentials, owner_uin, faults, random.Random())
+
+
+def serve(cloud: LocalCloud, host: str, port: int, verbose: bool = False) -> None:
+    with _Server((host, port), cloud, verbose) as server:
+        print(f"localcloud listening on http://{host}:{server.server_port}", flush=True)
+        server.serve_forever()
