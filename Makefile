@@ -14,6 +14,7 @@ lint:
 bench:
 	.venv/bin/python -m benchmarks.policy_pack_analyze
 	.venv/bin/python -m benchmarks.program_build
+	.venv/bin/python -m benchmarks.localcloud_requests
 
 # Preview or deploy one stack with the guardrails; needs the pulumi CLI. e.g. make preview STACK=dev
 preview:

@@ -28,7 +28,8 @@ SECRET_KEY = "localcloud-test-secret-key"
 class LocalCloudProcess:
     """`python -m localcloud serve` on a free port, with its state in `state`."""
 
-    def __init__(self, state: Path, *extra_args: str) -> None:
+    def __init__(self, state: Path, *extra_args: str, module: str = "localcloud") -> None:
+        self.module = module
         self.state = state
         self.extra_args = extra_args
         self.process: subprocess.Popen[str] | None = None
@@ -37,7 +38,7 @@ class LocalCloudProcess:
     def start(self) -> LocalCloudProcess:
         env = {**os.environ, "TENCENTCLOUD_SECRET_ID": SECRET_ID, "TENCENTCLOUD_SECRET_KEY": SECRET_KEY}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud", "serve", "--port", "0", "--state", str(self.state), *self.extra_args],
+            [sys.executable, "-m", self.module, "serve", "--port", "0", "--state", str(self.state), *self.extra_args],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -73,10 +74,11 @@ class LocalCloudProcess:
     def _profile(self, via_proxy: bool, service: str) -> ClientProfile:
         if via_proxy:
             # The way the provider reaches localcloud: the real endpoint over plain HTTP, through a proxy.
-            http = HttpProfile(endpoint=f"{service}.tencentcloudapi.com", protocol="http")
+            http = HttpProfile(endpoint=f"{service}.tencentcloudapi.com", protocol="http", keepAlive=True)
             http.proxy = f"http://{self.address}"
         else:
-            http = HttpProfile(endpoint=self.address, protocol="http")
+            http = HttpProfile(endpoint=self.address, protocol="http", keepAlive=True)
+        # Connections are reused, as the provider's Go client does.
         return ClientProfile(httpProfile=http)
 
     def cam(
