@@ -1,5 +1,5 @@
 # The same targets run on a laptop and in CI.
-.PHONY: setup test lint bench preview up
+.PHONY: setup test lint bench preview up local-up
 
 setup:
 	bash scripts/setup.sh
@@ -22,3 +22,7 @@ preview:
 
 up:
 	bash scripts/pulumi_stack.sh up $(STACK)
+
+# The main job with no cloud account: localcloud plus pulumi up --stack local (see README).
+local-up:
+	bash scripts/local_up.sh

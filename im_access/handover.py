@@ -4,6 +4,7 @@
 
 reads the stack's secret outputs with `pulumi stack output --show-secrets` and writes
 `credentials/<stack>-<operator>.credentials.csv` with mode 0600. Nothing secret is printed.
+`--list` prints every operator's login link instead.
 """
 
 from __future__ import annotations
@@ -68,10 +69,24 @@ def hand_over(operators: Mapping[str, Any], name: str, path: Path, *, overwrite:
     return path
 
 
+def login_links(operators: Mapping[str, Any], stack: str) -> str:
+    """Each operator's user name and login link, and where its secrets are; no secret itself."""
+    lines = [
+        f"{name}: {operator.get('loginUrl') or '(no console access)'}" for name, operator in sorted(operators.items())
+    ]
+    lines.append(
+        f"Passwords and API keys are secrets in the encrypted stack state of `{stack}`; write one operator's"
+        f" credentials file with: python -m im_access.handover --stack {stack} --operator <name>"
+    )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m im_access.handover", description=__doc__.split("\n")[0])
     parser.add_argument("--stack", required=True)
-    parser.add_argument("--operator", required=True, help="the operator's user name")
+    chosen = parser.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--operator", help="the operator's user name")
+    chosen.add_argument("--list", action="store_true", help="print every operator's login link instead")
     parser.add_argument(
         "--out", type=Path, help="file to write (default credentials/<stack>-<operator>.credentials.csv)"
     )
@@ -82,6 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         operators = json.loads(args.outputs_file.read_text()) if args.outputs_file else read_stack_operators(args.stack)
+        if args.list:
+            print(login_links(operators, args.stack))
+            return 0
         path = args.out or Path("credentials") / f"{args.stack}-{args.operator}.credentials.csv"
         hand_over(operators, args.operator, path, overwrite=args.force)
     except HandoverError as error:

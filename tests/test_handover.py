@@ -96,3 +96,15 @@ def test_missing_cli_is_reported_with_the_fix(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(handover.HandoverError, match="setup command"):
         handover.read_stack_operators("dev")
+
+
+def test_list_prints_login_links_and_where_the_secrets_are_but_no_secret(
+    outputs_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert handover.main(["--stack", "local", "--list", "--outputs-file", str(outputs_file)]) == 0
+    printed = capsys.readouterr().out
+    assert "im-dev-alice: https://example.test/login/2" in printed
+    assert "im-stats-bot: https://example.test/login/1" in printed
+    assert "encrypted stack state of `local`" in printed
+    for secret in ("Generated-Pw-1!", "AKIDexample", "SKexample-secret"):
+        assert secret not in printed

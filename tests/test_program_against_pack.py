@@ -44,9 +44,15 @@ def with_operator(stack: str, operator: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def test_checked_in_dev_and_staging_stacks_pass_the_guardrails() -> None:
+def test_checked_in_dev_staging_and_local_stacks_pass_the_guardrails() -> None:
     assert check("dev", stack_file_config("dev")) == []
     assert check("staging", stack_file_config("staging")) == []
+    assert check("local", stack_file_config("local")) == []
+
+
+def test_full_access_operator_is_blocked_on_the_local_stack() -> None:
+    found = check("local", with_operator("local", {"name": "local-admin", "access": "full"}))
+    assert {d.policy for d in found} == {FULL_ACCESS}
 
 
 def test_full_access_operator_is_blocked_on_dev() -> None:

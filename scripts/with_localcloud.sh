@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Run a command with the Tencent Cloud provider routed to localcloud, the local CAM stand-in:
+#   scripts/with_localcloud.sh scripts/pulumi_stack.sh up local
+# Starts localcloud (state in .localcloud/, seeded with the principals the local stack's grants
+# name), points HTTP_PROXY at it and keeps Pulumi state in .pulumi-state/. Stops it afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+port="${LOCALCLOUD_PORT:-18080}"
+state="${LOCALCLOUD_STATE:-.localcloud/state.db}"
+log="$(dirname "$state")/server.log"
+# localcloud accepts any credentials it is started with; these never leave this machine.
+export TENCENTCLOUD_SECRET_ID="${TENCENTCLOUD_SECRET_ID:-AKIDlocalcloud}"
+export TENCENTCLOUD_SECRET_KEY="${TENCENTCLOUD_SECRET_KEY:-localcloud-secret-key}"
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}"
+export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-local-only-passphrase}"
+mkdir -p "$(dirname "$state")" .pulumi-state
+
+# LOCALCLOUD_ARGS adds faults, e.g. "--throttle-rate 0.3"; it is split into words on purpose.
+# shellcheck disable=SC2086
+.venv/bin/python -m localcloud serve --port "$port" --state "$state" \
+  --seed localcloud/seeds/local.json ${LOCALCLOUD_ARGS:-} > "$log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  grep -q "listening on" "$log" 2>/dev/null && break
+  kill -0 "$server" 2>/dev/null || { cat "$log" >&2; exit 1; }
+  sleep 0.1
+done
+echo "with_localcloud: $(head -n 1 "$log") (state: $state)"
+
+# The provider sends plain-HTTP requests for cam/tag.tencentcloudapi.com to localcloud as a proxy;
+# the engine's own loopback traffic to its plugins must not go through it.
+export HTTP_PROXY="http://127.0.0.1:$port" http_proxy="http://127.0.0.1:$port"
+export NO_PROXY="127.0.0.1,localhost" no_proxy="127.0.0.1,localhost"
+"$@"
