@@ -1,5 +1,5 @@
 # The same targets run on a laptop and in CI.
-.PHONY: setup test lint bench preview up local-up
+.PHONY: setup test lint bench preview preview-localcloud up local-up
 
 setup:
 	bash scripts/setup.sh
@@ -22,6 +22,10 @@ preview:
 
 up:
 	bash scripts/pulumi_stack.sh up $(STACK)
+
+# Preview one stack against localcloud instead of the cloud: for runs without cloud secrets.
+preview-localcloud:
+	bash scripts/with_localcloud.sh bash scripts/pulumi_stack.sh preview-localcloud $(STACK)
 
 # The main job with no cloud account: localcloud plus pulumi up --stack local (see README).
 local-up:

@@ -56,11 +56,20 @@ def _short(urn: str) -> str:
     return f"{parts[-2].split('$')[-1]} {parts[-1]}" if len(parts) >= 2 else urn or "(stack)"
 
 
-def markdown(summary: Summary, exit_code: int) -> str:
+AGAINST_LOCALCLOUD = (
+    "> Previewed against localcloud, an empty stand-in account, because this run has no cloud secrets."
+    " The guardrails checked every resource, but changes are shown against an empty stack, and the real"
+    " account's state, preset policy ids and existing users and groups were not checked."
+)
+
+
+def markdown(summary: Summary, exit_code: int, against_localcloud: bool = False) -> str:
     verdict = "blocked by a mandatory policy" if summary.blocked else ("failed" if exit_code else "passes")
     operations = Counter(op for op, _ in summary.changes)
     counts = ", ".join(f"{count} to {op}" for op, count in sorted(operations.items())) or "no changes"
-    lines = [f"### Stack `{summary.stack}`: {verdict}", "", f"Changes: {counts}."]
+    lines = [f"### Stack `{summary.stack}`: {verdict}", ""]
+    lines += [AGAINST_LOCALCLOUD, ""] if against_localcloud else []
+    lines += [f"Changes: {counts}."]
     if summary.changes:
         lines += ["", "| operation | resource |", "|---|---|"]
         lines += [f"| {op} | `{_short(urn)}` |" for op, urn in summary.changes]
@@ -78,9 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stack", required=True)
     parser.add_argument("--events", type=Path, required=True)
     parser.add_argument("--exit-code", type=int, default=0, help="the exit code of the pulumi command")
+    parser.add_argument("--against-localcloud", action="store_true", help="say what a localcloud preview cannot check")
     args = parser.parse_args(argv)
     lines = args.events.read_text().splitlines() if args.events.exists() else []
-    sys.stdout.write(markdown(summarise(args.stack, lines), args.exit_code))
+    sys.stdout.write(markdown(summarise(args.stack, lines), args.exit_code, args.against_localcloud))
     return 0
 
 

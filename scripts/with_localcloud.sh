@@ -2,19 +2,21 @@
 # Run a command with the Tencent Cloud provider routed to localcloud, the local CAM stand-in:
 #   scripts/with_localcloud.sh scripts/pulumi_stack.sh up local
 # Starts localcloud (state in .localcloud/, seeded with the principals the local stack's grants
-# name), points HTTP_PROXY at it and keeps Pulumi state in .pulumi-state/. Stops it afterwards.
+# name), points HTTP_PROXY at it and keeps Pulumi state in .localcloud/pulumi-state/. Stops it
+# afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port="${LOCALCLOUD_PORT:-18080}"
 state="${LOCALCLOUD_STATE:-.localcloud/state.db}"
 log="$(dirname "$state")/server.log"
-# localcloud accepts any credentials it is started with; these never leave this machine.
-export TENCENTCLOUD_SECRET_ID="${TENCENTCLOUD_SECRET_ID:-AKIDlocalcloud}"
-export TENCENTCLOUD_SECRET_KEY="${TENCENTCLOUD_SECRET_KEY:-localcloud-secret-key}"
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}"
+# Always local-only credentials: should a request ever miss the proxy, the real cloud refuses it.
+export TENCENTCLOUD_SECRET_ID=AKIDlocalcloud TENCENTCLOUD_SECRET_KEY=localcloud-secret-key
+# Pulumi state that describes localcloud's resources lives beside localcloud's own state, never
+# in a team backend.
+mkdir -p "$(dirname "$state")/pulumi-state"
+export PULUMI_BACKEND_URL="file://$(cd "$(dirname "$state")/pulumi-state" && pwd)"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-local-only-passphrase}"
-mkdir -p "$(dirname "$state")" .pulumi-state
 
 # LOCALCLOUD_ARGS adds faults, e.g. "--throttle-rate 0.3"; it is split into words on purpose.
 # shellcheck disable=SC2086

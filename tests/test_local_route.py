@@ -42,7 +42,6 @@ def run_through_local_route(state: Path) -> dict[str, object]:
         **os.environ,
         "LOCALCLOUD_PORT": str(free_port()),
         "LOCALCLOUD_STATE": str(state),
-        "PULUMI_BACKEND_URL": f"file://{state.parent}",
     }
     for name in ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "HTTP_PROXY", "http_proxy"):
         env.pop(name, None)
@@ -56,6 +55,7 @@ def run_through_local_route(state: Path) -> dict[str, object]:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "with_localcloud: localcloud listening on http://" in result.stdout
+    assert (state.parent / "pulumi-state").is_dir()
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 

@@ -61,3 +61,12 @@ def test_clean_preview_passes() -> None:
 
     assert not summary.blocked
     assert markdown(summary, exit_code=0).startswith("### Stack `prod`: passes")
+
+
+def test_a_localcloud_preview_says_what_it_could_not_check() -> None:
+    text = markdown(summarise("dev", EVENTS), exit_code=255, against_localcloud=True)
+
+    assert text.startswith("### Stack `dev`: blocked by a mandatory policy")
+    assert "Previewed against localcloud" in text and "were not checked" in text
+    assert "`im-full-access-approved-stacks-only`" in text
+    assert "localcloud" not in markdown(summarise("dev", EVENTS), exit_code=255)

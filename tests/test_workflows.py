@@ -40,6 +40,7 @@ def test_every_stack_has_a_policy_config_a_preview_job_and_a_deploy_job() -> Non
     for stack in stacks():
         assert (ROOT / "policy_pack" / "config" / f"{stack}.json").exists(), stack
     assert matrix_stacks("pull-request.yml", "preview") == cloud_stacks()
+    assert matrix_stacks("pull-request.yml", "preview-localcloud") == cloud_stacks()
     assert matrix_stacks("deploy.yml", "up") == cloud_stacks()
 
 
@@ -53,5 +54,14 @@ def test_deploys_run_in_order_one_stack_at_a_time_behind_environments() -> None:
 
 def test_workflows_call_the_same_make_targets_as_a_developer() -> None:
     text = "".join(path.read_text() for path in WORKFLOWS.glob("*.yml"))
-    for target in ("make setup", "make test", "make preview STACK=", "make up STACK="):
+    targets = ("make setup", "make test", "make preview STACK=", "make preview-localcloud STACK=", "make up STACK=")
+    for target in targets:
         assert target in text, target
+
+
+def test_fork_pull_requests_preview_against_localcloud_and_same_repo_ones_against_the_cloud() -> None:
+    jobs = yaml.safe_load((WORKFLOWS / "pull-request.yml").read_text())["jobs"]
+    same_repo = "github.event.pull_request.head.repo.full_name == github.repository"
+    assert jobs["preview"]["if"] == same_repo
+    assert jobs["preview-localcloud"]["if"] == same_repo.replace("==", "!=")
+    assert "secrets." not in yaml.safe_dump(jobs["preview-localcloud"])
