@@ -136,10 +136,21 @@ def test_integers_sent_as_digit_strings_are_accepted(cloud: LocalCloudProcess) -
     assert cloud.cam().call_json("GetPolicy", {"PolicyId": "1"})["Response"]["PolicyName"] == "AdministratorAccess"
 
 
-def test_the_server_will_not_start_without_credentials(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TENCENTCLOUD_")}
+@pytest.mark.parametrize(
+    ("args", "without_credentials", "message"),
+    [
+        ((), True, "TENCENTCLOUD_SECRET_ID"),
+        (("--throttle-rate", "1.5"), False, "--throttle-rate must be at least 0 and below 1"),
+    ],
+)
+def test_the_server_refuses_to_start_on_bad_settings(
+    tmp_path: Path, args: tuple[str, ...], without_credentials: bool, message: str
+) -> None:
+    env = {**os.environ, "TENCENTCLOUD_SECRET_ID": "id", "TENCENTCLOUD_SECRET_KEY": "key"}
+    if without_credentials:
+        env = {k: v for k, v in env.items() if not k.startswith("TENCENTCLOUD_")}
     result = subprocess.run(
-        [sys.executable, "-m", "localcloud", "serve", "--port", "0", "--state", f"{tmp_path}/s.db"],
+        [sys.executable, "-m", "localcloud", "serve", "--port", "0", "--state", f"{tmp_path}/s.db", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -147,4 +158,5 @@ def test_the_server_will_not_start_without_credentials(tmp_path: Path) -> None:
         timeout=30,
     )
     assert result.returncode == 2
-    assert "TENCENTCLOUD_SECRET_ID" in result.stderr
+    assert message in result.stderr
+    assert not (tmp_path / "s.db").exists()
