@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import random
 import time
+import traceback
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,12 +51,15 @@ class LocalCloud:
     random: random.Random
 
     def handle(self, request: signature.SignedRequest, host: str) -> dict[str, Any]:
+        request_id = str(uuid.uuid4())
         try:
-            return {"Response": {**self._dispatch(request, host), "RequestId": str(uuid.uuid4())}}
+            return {"Response": {**self._dispatch(request, host), "RequestId": request_id}}
         except ApiError as error:
-            return {
-                "Response": {"Error": {"Code": error.code, "Message": error.message}, "RequestId": str(uuid.uuid4())}
-            }
+            failure = {"Code": error.code, "Message": error.message}
+        except Exception:  # a fault of localcloud itself: answered like the real API, and logged
+            traceback.print_exc()
+            failure = {"Code": "InternalError.SystemError", "Message": f"Internal error; see the log for {request_id}."}
+        return {"Response": {"Error": failure, "RequestId": request_id}}
 
     def _dispatch(self, request: signature.SignedRequest, host: str) -> dict[str, Any]:
         if request.method != "POST" or not request.headers.get("content-type", "").startswith("application/json"):
