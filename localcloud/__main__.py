@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from localcloud.errors import ApiError
 from localcloud.seed import apply_seed
 from localcloud.server import Faults, open_cloud, serve
 
@@ -41,11 +42,20 @@ def main(argv: list[str] | None = None) -> int:
     if not 0.0 <= args.throttle_rate < 1.0:
         print("localcloud: --throttle-rate must be at least 0 and below 1", file=sys.stderr)
         return 2
+    try:
+        seed = json.loads(args.seed.read_text()) if args.seed else {}
+    except (OSError, ValueError) as error:
+        print(f"localcloud: the seed {args.seed} cannot be read: {error}", file=sys.stderr)
+        return 2
     cloud = open_cloud(
         args.state, {secret_id: secret_key}, args.owner_uin, Faults(args.throttle_rate, args.latency_ms / 1000)
     )
-    if args.seed:
-        apply_seed(cloud, json.loads(args.seed.read_text()))
+    try:
+        apply_seed(cloud, seed)
+    except (KeyError, TypeError, ApiError) as error:
+        print(f"localcloud: the seed {args.seed} cannot be applied: {error!r}", file=sys.stderr)
+        cloud.store.close()
+        return 2
     try:
         serve(cloud, args.host, args.port, args.verbose)
     except KeyboardInterrupt:

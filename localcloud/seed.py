@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from localcloud.cam import add_user
+from localcloud.cam import add_user, cam
+from localcloud.params import check_fields
 from localcloud.server import LocalCloud
 from localcloud.service import Context
 
@@ -21,7 +22,7 @@ def apply_seed(cloud: LocalCloud, seed: dict[str, Any]) -> None:
         ctx = Context(db, cloud.owner_uin, dt.datetime.now(dt.UTC))
         for user in seed.get("users", []):
             if not db.execute("SELECT 1 FROM users WHERE name = ?", (user["Name"],)).fetchone():
-                add_user(ctx, user)
+                add_user(ctx, check_fields(cam.actions["AddUser"].schema, user))
         for group in seed.get("groups", []):
             db.execute(
                 "INSERT OR IGNORE INTO groups (group_id, name, remark, create_time) VALUES (?, ?, ?, ?)",

@@ -136,27 +136,33 @@ def test_integers_sent_as_digit_strings_are_accepted(cloud: LocalCloudProcess) -
     assert cloud.cam().call_json("GetPolicy", {"PolicyId": "1"})["Response"]["PolicyName"] == "AdministratorAccess"
 
 
+def failed_start(state_dir: Path, *args: str, credentials: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENCENTCLOUD_")}
+    if credentials:
+        env |= {"TENCENTCLOUD_SECRET_ID": "id", "TENCENTCLOUD_SECRET_KEY": "key"}
+    command = [sys.executable, "-m", "localcloud", "serve", "--port", "0", "--state", f"{state_dir}/s.db", *args]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2, result.stdout + result.stderr
+    return result
+
+
 @pytest.mark.parametrize(
-    ("args", "without_credentials", "message"),
+    ("args", "credentials", "message"),
     [
-        ((), True, "TENCENTCLOUD_SECRET_ID"),
-        (("--throttle-rate", "1.5"), False, "--throttle-rate must be at least 0 and below 1"),
+        ((), False, "TENCENTCLOUD_SECRET_ID"),
+        (("--throttle-rate", "1.5"), True, "--throttle-rate must be at least 0 and below 1"),
+        (("--seed", "localcloud/seeds/missing.json"), True, "the seed localcloud/seeds/missing.json cannot be read"),
     ],
 )
 def test_the_server_refuses_to_start_on_bad_settings(
-    tmp_path: Path, args: tuple[str, ...], without_credentials: bool, message: str
+    tmp_path: Path, args: tuple[str, ...], credentials: bool, message: str
 ) -> None:
-    env = {**os.environ, "TENCENTCLOUD_SECRET_ID": "id", "TENCENTCLOUD_SECRET_KEY": "key"}
-    if without_credentials:
-        env = {k: v for k, v in env.items() if not k.startswith("TENCENTCLOUD_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "localcloud", "serve", "--port", "0", "--state", f"{tmp_path}/s.db", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 2
-    assert message in result.stderr
+    assert message in failed_start(tmp_path, *args, credentials=credentials).stderr
     assert not (tmp_path / "s.db").exists()
+
+
+def test_a_seed_that_breaks_the_rules_is_refused(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"users": [{"Name": "has space"}]}))
+    stderr = failed_start(tmp_path, "--seed", str(seed)).stderr
+    assert "cannot be applied" in stderr and "InvalidParameter.UserNameIllegal" in stderr
