@@ -10,6 +10,7 @@ from typing import Any
 from localcloud.cam.common import (
     MAX_ACCESS_KEYS,
     cam,
+    find_one,
     find_user_by_uin,
 )
 from localcloud.errors import ApiError
@@ -36,10 +37,9 @@ def new_access_key(ctx: Context, uin: int, description: str = "") -> tuple[str, 
 
 
 def _access_key(db: sqlite3.Connection, access_key_id: str, uin: int) -> sqlite3.Row:
-    row = db.execute("SELECT * FROM access_keys WHERE access_key_id = ? AND uin = ?", (access_key_id, uin)).fetchone()
-    if row is None:
-        raise ApiError("ResourceNotFound.SecretNotExist", f"The API key {access_key_id} does not exist for {uin}.")
-    return row
+    query = "SELECT * FROM access_keys WHERE access_key_id = ? AND uin = ?"
+    message = f"The API key {access_key_id} does not exist for {uin}."
+    return find_one(db, query, (access_key_id, uin), "ResourceNotFound.SecretNotExist", message)
 
 
 # Only sub-users' keys are modelled, so TargetUin is required where the real API defaults to the caller.

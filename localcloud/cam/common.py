@@ -34,9 +34,9 @@ FLAG = Int(choices=(0, 1))
 # ---- lookups -------------------------------------------------------------------------------
 
 
-def find_one(db: sqlite3.Connection, query: str, value: object, code: str, message: str) -> sqlite3.Row:
-    """The single row `query` finds, or the API error that says it is missing."""
-    row = db.execute(query, (value,)).fetchone()
+def find_one(db: sqlite3.Connection, query: str, values: tuple[object, ...], code: str, message: str) -> sqlite3.Row:
+    """The single row `query` finds with `values`, or the API error that says it is missing."""
+    row = db.execute(query, values).fetchone()
     if row is None:
         raise ApiError(code, message)
     return row
@@ -44,21 +44,25 @@ def find_one(db: sqlite3.Connection, query: str, value: object, code: str, messa
 
 def find_user(db: sqlite3.Connection, name: str) -> sqlite3.Row:
     query = "SELECT * FROM users WHERE name = ?"
-    return find_one(db, query, name, "ResourceNotFound.UserNotExist", f"The sub-user `{name}` does not exist.")
+    return find_one(db, query, (name,), "ResourceNotFound.UserNotExist", f"The sub-user `{name}` does not exist.")
 
 
 def find_user_by_uin(db: sqlite3.Connection, uin: int, code: str = "ResourceNotFound.UserNotExist") -> sqlite3.Row:
-    return find_one(db, "SELECT * FROM users WHERE uin = ?", uin, code, f"The sub-user with Uin {uin} does not exist.")
+    return find_one(
+        db, "SELECT * FROM users WHERE uin = ?", (uin,), code, f"The sub-user with Uin {uin} does not exist."
+    )
 
 
 def find_group(db: sqlite3.Connection, group_id: int) -> sqlite3.Row:
     query = "SELECT * FROM groups WHERE group_id = ?"
-    return find_one(db, query, group_id, "ResourceNotFound.GroupNotExist", f"The user group {group_id} does not exist.")
+    return find_one(
+        db, query, (group_id,), "ResourceNotFound.GroupNotExist", f"The user group {group_id} does not exist."
+    )
 
 
 def find_policy(db: sqlite3.Connection, policy_id: int, code: str = "ResourceNotFound.PolicyIdNotFound") -> sqlite3.Row:
     query = "SELECT * FROM policies WHERE policy_id = ?"
-    return find_one(db, query, policy_id, code, f"The policy {policy_id} does not exist.")
+    return find_one(db, query, (policy_id,), code, f"The policy {policy_id} does not exist.")
 
 
 # ---- attachments ----------------------------------------------------------------------------

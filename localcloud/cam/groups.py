@@ -114,7 +114,9 @@ def _membership_user(db: sqlite3.Connection, info: dict[str, Any]) -> sqlite3.Ro
         return find_user_by_uin(db, info["Uin"])
     if "Uid" in info:
         message = f"The sub-user with Uid {info['Uid']} does not exist."
-        return find_one(db, "SELECT * FROM users WHERE uid = ?", info["Uid"], "ResourceNotFound.UserNotExist", message)
+        return find_one(
+            db, "SELECT * FROM users WHERE uid = ?", (info["Uid"],), "ResourceNotFound.UserNotExist", message
+        )
     raise ApiError("InvalidParameter.UserUinAndUinNotAllNull", "Each Info item needs a Uin or a Uid.")
 
 

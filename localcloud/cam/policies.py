@@ -177,7 +177,7 @@ def update_policy(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     elif "PolicyName" in p:
         message = f"The policy `{p['PolicyName']}` does not exist."
         query = "SELECT * FROM policies WHERE name = ?"
-        row = find_one(ctx.db, query, p["PolicyName"], "ResourceNotFound.PolicyIdNotFound", message)
+        row = find_one(ctx.db, query, (p["PolicyName"],), "ResourceNotFound.PolicyIdNotFound", message)
     else:
         raise ApiError("MissingParameter", "The request is missing a required parameter `PolicyId` or `PolicyName`.")
     if row["type"] == 2:
