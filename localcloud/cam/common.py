@@ -88,12 +88,12 @@ def policy_info(ctx: Context, row: sqlite3.Row, add_time: str) -> dict[str, Any]
 # The principal (user or group) is checked by the caller, each with its own error code.
 def attach(ctx: Context, table: str, column: str, principal: int, policy_id: int) -> None:
     find_policy(ctx.db, policy_id, "InvalidParameter.PolicyIdNotExist")
-    attached = ctx.db.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (principal,)).fetchone()[0]
     exists = ctx.db.execute(
         f"SELECT 1 FROM {table} WHERE {column} = ? AND policy_id = ?", (principal, policy_id)
     ).fetchone()
     if exists:
         return  # attaching twice changes nothing
+    attached = ctx.db.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (principal,)).fetchone()[0]
     if attached >= MAX_ATTACHED_POLICIES:
         raise ApiError(
             "InvalidParameter.AttachmentFull",
