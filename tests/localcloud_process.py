@@ -16,6 +16,7 @@ from typing import Any
 from tencentcloud.cam.v20190116 import cam_client
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.http.request import RequestInternal
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.tag.v20180813 import tag_client
@@ -88,6 +89,15 @@ class LocalCloudProcess:
 
     def tag(self, via_proxy: bool = False) -> tag_client.TagClient:
         return tag_client.TagClient(credential.Credential(SECRET_ID, SECRET_KEY), "", self._profile(via_proxy, "tag"))
+
+
+def sdk_signed(endpoint: str, action: str, params: dict[str, Any]) -> RequestInternal:
+    """Headers and body exactly as the official SDK signs them for `endpoint`, to send (or tamper with) by hand."""
+    http = HttpProfile(endpoint=endpoint, protocol="http")
+    client = cam_client.CamClient(credential.Credential(SECRET_ID, SECRET_KEY), "", ClientProfile(httpProfile=http))
+    request = RequestInternal(endpoint, "POST", "/")
+    client._build_req_with_tc3_signature(action, params, request)
+    return request
 
 
 def call(client: Any, action: str, **params: Any) -> dict[str, Any]:

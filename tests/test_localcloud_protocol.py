@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 from tencentcloud.common import abstract_client
-from tencentcloud.common.http.request import RequestInternal
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.tag.v20180813 import tag_client
 
-from tests.localcloud_process import ROOT, LocalCloudProcess, error_code
+from tests.localcloud_process import ROOT, LocalCloudProcess, error_code, sdk_signed
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +34,6 @@ def raw_post(cloud: LocalCloudProcess, headers: dict[str, str], body: str) -> tu
     status, payload = answer.status, json.loads(answer.read())
     connection.close()
     return status, payload
-
-
-def sdk_signed(cloud: LocalCloudProcess, action: str, params: dict[str, Any]) -> RequestInternal:
-    """Headers and body exactly as the official SDK signs them, to send (or tamper with) by hand."""
-    request = RequestInternal(cloud.address, "POST", "/")
-    cloud.cam()._build_req_with_tc3_signature(action, params, request)
-    return request
 
 
 def test_a_wrong_secret_key_is_refused_and_changes_nothing(cloud: LocalCloudProcess) -> None:
@@ -63,7 +55,7 @@ def test_a_signature_older_than_five_minutes_is_refused(
 
 
 def test_the_signed_host_header_is_checked(cloud: LocalCloudProcess) -> None:
-    request = sdk_signed(cloud, "GetUser", {"Name": "nobody"})
+    request = sdk_signed(cloud.address, "GetUser", {"Name": "nobody"})
     status, answer = raw_post(cloud, dict(request.header), request.data)
     assert status == 200 and answer["Response"]["Error"]["Code"] == "ResourceNotFound.UserNotExist"
 
@@ -73,7 +65,7 @@ def test_the_signed_host_header_is_checked(cloud: LocalCloudProcess) -> None:
 
 
 def test_a_body_changed_after_signing_is_refused(cloud: LocalCloudProcess) -> None:
-    request = sdk_signed(cloud, "AddUser", {"Name": "signed-name"})
+    request = sdk_signed(cloud.address, "AddUser", {"Name": "signed-name"})
     _, answer = raw_post(cloud, dict(request.header), request.data.replace("signed-name", "other-name"))
     assert answer["Response"]["Error"]["Code"] == "AuthFailure.SignatureFailure"
     assert error_code(cloud.cam(), "GetUser", Name="other-name") == "ResourceNotFound.UserNotExist"
@@ -88,7 +80,7 @@ def test_an_unsigned_request_gets_the_error_envelope_with_http_200(cloud: LocalC
 
 
 def test_a_malformed_authorization_header_is_refused(cloud: LocalCloudProcess) -> None:
-    request = sdk_signed(cloud, "ListUsers", {})
+    request = sdk_signed(cloud.address, "ListUsers", {})
     headers = {**request.header, "Authorization": "Bearer something"}
     assert raw_post(cloud, headers, request.data)[1]["Response"]["Error"]["Code"] == "AuthFailure.InvalidAuthorization"
 
