@@ -15,4 +15,6 @@ ACTIONLINT_VERSION=v1.7.7
 if [ ! -x .tools/bin/actionlint ] || ! .tools/bin/actionlint -version | grep -q "${ACTIONLINT_VERSION#v}"; then
   GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
 fi
-echo "setup: ready (.venv with $(.venv/bin/python -c 'import importlib.metadata as m; print("pulumi", m.version("pulumi"))'), actionlint ${ACTIONLINT_VERSION})"
+# The pinned Pulumi CLI and provider plugin, in .engine/ (see scripts/install_engine.sh).
+bash scripts/install_engine.sh
+echo "setup: ready (.venv with $(.venv/bin/python -c 'import importlib.metadata as m; print("pulumi", m.version("pulumi"))'), actionlint ${ACTIONLINT_VERSION}, $(source scripts/engine_env.sh && pulumi version))"
