@@ -196,10 +196,15 @@ def test_custom_policy_passes_on_an_approved_stack() -> None:
         assert violations(full_access, POLICY, {"document": document(allow("*"))}, config=APPROVED) == []
 
 
-# Unknown values in preview: the validator must raise, never pass silently.
-def test_unknown_policy_id_raises_instead_of_passing() -> None:
+# Unknown values in preview: a check that cannot run must raise (the engine's note), never pass silently.
+def test_unknown_policy_id_is_left_to_the_stack_policy() -> None:
+    assert violations(full_access, USER_ATTACHMENT, {"userName": "u", "policyId": UNKNOWN}) == []
+
+
+def test_unknown_policy_id_from_outside_the_stack_raises_in_the_stack_policy() -> None:
+    pending = Resource(USER_ATTACHMENT, {"userName": "u", "policyId": UNKNOWN}, name="pending")
     with pytest.raises(UnknownValueError):
-        violations(full_access, USER_ATTACHMENT, {"userName": "u", "policyId": UNKNOWN})
+        stack_violations(im_full_access_via_custom_policy, [pending])
 
 
 def test_unknown_document_raises_instead_of_passing() -> None:

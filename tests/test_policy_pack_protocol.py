@@ -161,9 +161,24 @@ def test_unknown_values_in_preview_give_a_note_not_a_pass(dev_pack: PolicyPackPr
         "pending",
         {"userName": "mallory", "policyId": UNKNOWN},
     )
-    (note,) = dev_pack.analyze(attachment)
-    assert note.policy == FULL_ACCESS and note.enforcement == "advisory"
+    assert dev_pack.analyze(attachment) == []  # the stack policy follows or flags it
+    (note,) = dev_pack.analyze_stack([attachment])
+    assert note.policy == LINKED and note.enforcement == "advisory"
     assert "can't be known during preview" in note.message
+
+
+def test_an_unknown_id_of_a_scoped_custom_policy_of_the_stack_gives_no_note(dev_pack: PolicyPackProcess) -> None:
+    scoped = AnalyzerResource(
+        "tencentcloud:Cam/policy:Policy", "scoped", {"name": "scoped", "document": SCOPED_DOCUMENT}
+    )
+    attachment = AnalyzerResource(
+        "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
+        "pending",
+        {"userName": "bot", "policyId": UNKNOWN},
+        property_dependencies={"policyId": [scoped.urn]},
+    )
+    assert dev_pack.analyze(attachment) == []
+    assert dev_pack.analyze_stack([scoped, attachment]) == []
 
 
 def test_the_same_attachment_is_blocked_at_up_once_the_id_is_known() -> None:

@@ -20,6 +20,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 from im_access.access import (
     DEFAULT_FULL_ACCESS_POLICY_IDS,
@@ -99,7 +100,12 @@ def _validate_full_access(args: ResourceValidationArgs, report_violation: Report
             principal = attachment_principal(args.resource_type, props, args.name)
             report_violation(_message(principal, f"policy {policy_name}"), None)
             return
-        policy_id = props.get("policyId")
+        try:
+            policy_id = props.get("policyId")
+        except UnknownValueError:
+            # An id made in this update (a custom policy of this stack): the stack policy below follows
+            # the attachment to that policy in preview, and this check runs on the known id at up.
+            return
         if policy_id is not None and (policy_id_text := _id_text(policy_id)) in ids:
             principal = attachment_principal(args.resource_type, props, args.name)
             report_violation(_message(principal, f"policy id {policy_id_text}"), None)
@@ -134,13 +140,12 @@ im_full_access_approved_stacks_only = ResourceValidationPolicy(
 def _validate_linked_custom_policies(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     if stack_is_approved(setting(args, LINKED_SCHEMA, "approvedStacks")):
         return
+    custom_policies = {resource.urn for resource in args.resources if resource.resource_type in CUSTOM_POLICIES}
     wide_policies = {
         resource.urn: resource
         for resource in args.resources
         if _all_of_im_verdict(resource.resource_type, resource.props) is not None
     }
-    if not wide_policies:
-        return
     for resource in args.resources:
         if resource.resource_type not in ATTACHMENTS:
             continue
@@ -148,6 +153,11 @@ def _validate_linked_custom_policies(args: StackValidationArgs, report_violation
         sources = resource.property_dependencies.get("policyId", []) + resource.property_dependencies.get(
             "policyName", []
         )
+        if not any(source.urn in custom_policies for source in sources):
+            # Not a custom policy of this stack: read the id, so that an id unknown in preview is
+            # left to the engine's note ("can't run policy ... during preview") and checked at up.
+            resource.props.get("policyId")
+            continue
         for source in sources:
             if source.urn in wide_policies:
                 policy = wide_policies[source.urn]
