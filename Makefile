@@ -1,31 +1,31 @@
-# The same targets run on a laptop and in CI.
-.PHONY: setup test lint bench preview preview-localcloud up local-up
+# The same targets run on a laptop and in CI. Every engine run uses the project's own Pulumi
+# (.engine/, installed by `make setup`), never the user's ~/.pulumi.
+.PHONY: setup test lint bench preview preview-localcloud up destroy local-up
+PYTHON := .venv/bin/python
 
 setup:
 	bash scripts/setup.sh
 
 test:
-	.venv/bin/python -m pytest
+	$(PYTHON) -m pytest
 
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/mypy
 
 bench:
-	.venv/bin/python -m benchmarks.policy_pack_analyze
-	.venv/bin/python -m benchmarks.program_build
-	.venv/bin/python -m benchmarks.localcloud_requests
+	$(PYTHON) -m benchmarks.policy_pack_analyze
+	$(PYTHON) -m benchmarks.program_build
+	$(PYTHON) -m benchmarks.localcloud_requests
+	$(PYTHON) -m benchmarks.local_stack_up
 
-# Preview or deploy one stack with the guardrails; needs the pulumi CLI. e.g. make preview STACK=dev
-preview:
-	bash scripts/pulumi_stack.sh preview $(STACK)
-
-up:
-	bash scripts/pulumi_stack.sh up $(STACK)
+# Preview or deploy one stack with the guardrails, e.g. make preview STACK=dev
+preview up destroy:
+	$(PYTHON) -m commands.stack $@ $(STACK)
 
 # Preview one stack against localcloud instead of the cloud: for runs without cloud secrets.
 preview-localcloud:
-	bash scripts/with_localcloud.sh bash scripts/pulumi_stack.sh preview-localcloud $(STACK)
+	bash scripts/with_localcloud.sh $(PYTHON) -m commands.stack preview $(STACK) --against-localcloud
 
 # The main job with no cloud account: localcloud plus pulumi up --stack local (see README).
 local-up:

@@ -69,7 +69,7 @@ pulumi.export(
     [_summary(f"user:{entry.name}", entry, operators[entry.name].policy_name) for entry in config.operators]
     + [_summary(entry.principal, entry, grants[entry.principal].policy_name) for entry in config.grants],
 )
-# Hand-over: password, SecretId and SecretKey are secrets; `python -m im_access.handover` writes them out.
+# Hand-over: password, SecretId and SecretKey are secrets; `python -m commands.handover` writes them out.
 pulumi.export(
     "operators",
     {

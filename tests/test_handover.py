@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from im_access import handover
+from commands import engine, handover
 
 OPERATORS = {
     "im-stats-bot": {
@@ -92,9 +92,9 @@ def test_unknown_operator_names_the_known_ones(
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_missing_cli_is_reported_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(handover.HandoverError, match="setup command"):
+def test_missing_engine_is_reported_with_the_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(engine, "PULUMI_ROOT", tmp_path / "no-engine")
+    with pytest.raises(handover.HandoverError, match="run `make setup`"):
         handover.read_stack_operators("dev")
 
 

@@ -1,18 +1,18 @@
-"""The preview summary read from an engine event log (the format of apitype's engine events)."""
+"""The preview summary built from engine events (as the Automation API hands them over)."""
 
 from __future__ import annotations
 
-import json
+from pulumi.automation import EngineEvent
 
-from im_access.preview_summary import markdown, summarise
+from commands.preview_summary import markdown, summarise
 
 STACK_URN = "urn:pulumi:dev::im-access::pulumi:pulumi:Stack::im-access-dev"
 OPERATOR_URN = "urn:pulumi:dev::im-access::im-access:index:ImOperator::sneaky"
 USER_URN = "urn:pulumi:dev::im-access::im-access:index:ImOperator$tencentcloud:Cam/user:User::sneaky-user"
 
 
-def event(**body: object) -> str:
-    return json.dumps({"sequence": 1, "timestamp": 1, **body})
+def event(**body: object) -> EngineEvent:
+    return EngineEvent.from_json({"sequence": 1, "timestamp": 1, **body})
 
 
 EVENTS = [

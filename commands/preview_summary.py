@@ -1,19 +1,16 @@
-"""Summarise a Pulumi engine event log (`--event-log`) as Markdown: planned changes and policy violations.
+"""Summarise a run's engine events as Markdown: planned changes and policy violations.
 
-`pulumi preview --json` leaves policy violations out; the event log has them as `policyEvent`s.
-Secrets never appear: only resource URNs, operations and policy messages are read.
+`pulumi preview --json` leaves policy violations out; the engine's event stream has them as
+policy events. Secrets never appear: only resource URNs, operations and policy messages are read.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+
+from pulumi.automation import EngineEvent
 
 
 @dataclass
@@ -27,26 +24,19 @@ class Summary:
         return any(level == "mandatory" for level, *_ in self.violations)
 
 
-def summarise(stack: str, lines: Iterable[str]) -> Summary:
+def summarise(stack: str, events: Iterable[EngineEvent]) -> Summary:
     summary = Summary(stack)
-    for line in lines:
-        if not line.strip():
-            continue
-        event: dict[str, Any] = json.loads(line)
-        if "resourcePreEvent" in event:
-            metadata = event["resourcePreEvent"].get("metadata", {})
-            operation = metadata.get("op", "")
-            if operation and operation != "same" and metadata.get("type") != "pulumi:pulumi:Stack":
-                summary.changes.append((operation, metadata.get("urn", "")))
-        elif "policyEvent" in event:
-            policy = event["policyEvent"]
+    for event in events:
+        if event.resource_pre_event is not None:
+            metadata = event.resource_pre_event.metadata
+            operation = str(getattr(metadata.op, "value", metadata.op) or "")
+            if operation and operation != "same" and not metadata.type.startswith("pulumi:"):
+                summary.changes.append((operation, metadata.urn))
+        elif event.policy_event is not None:
+            policy = event.policy_event
+            message = " ".join(str(policy.message).split())
             summary.violations.append(
-                (
-                    policy.get("enforcementLevel", ""),
-                    policy.get("policyName", ""),
-                    policy.get("resourceUrn", ""),
-                    " ".join(str(policy.get("message", "")).split()),
-                )
+                (policy.enforcement_level, policy.policy_name, policy.resource_urn or "", message)
             )
     return summary
 
@@ -80,19 +70,3 @@ def markdown(summary: Summary, exit_code: int, against_localcloud: bool = False)
             for level, policy, urn, message in summary.violations
         ]
     return "\n".join(lines) + "\n"
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--stack", required=True)
-    parser.add_argument("--events", type=Path, required=True)
-    parser.add_argument("--exit-code", type=int, default=0, help="the exit code of the pulumi command")
-    parser.add_argument("--against-localcloud", action="store_true", help="say what a localcloud preview cannot check")
-    args = parser.parse_args(argv)
-    lines = args.events.read_text().splitlines() if args.events.exists() else []
-    sys.stdout.write(markdown(summarise(args.stack, lines), args.exit_code, args.against_localcloud))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,8 +1,8 @@
 """Hand an operator's credentials over as the CAM console does: one CSV file, readable by its owner only.
 
-    python -m im_access.handover --stack dev --operator im-dev-alice
+    python -m commands.handover --stack dev --operator im-dev-alice
 
-reads the stack's secret outputs with `pulumi stack output --show-secrets` and writes
+reads the stack's secret outputs through the project's engine and writes
 `credentials/<stack>-<operator>.credentials.csv` with mode 0600. Nothing secret is printed.
 `--list` prints every operator's login link instead.
 """
@@ -14,11 +14,14 @@ import csv
 import io
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from pulumi import automation as auto
+
+from commands.engine import EngineMissingError, open_stack
 
 COLUMNS = ("User name", "Password", "SecretId", "SecretKey", "Login link")
 OUTPUT_KEYS = ("userName", "password", "secretId", "secretKey", "loginUrl")
@@ -29,15 +32,17 @@ class HandoverError(Exception):
 
 
 def read_stack_operators(stack: str) -> Mapping[str, Any]:
-    """The stack's `operators` output, secrets decrypted, straight from the Pulumi CLI."""
-    command = ["pulumi", "stack", "output", "operators", "--show-secrets", "--json", "--stack", stack]
+    """The stack's `operators` output, secrets decrypted in memory, through the project's engine."""
     try:
-        result = subprocess.run(command, check=True, capture_output=True, text=True)
-    except FileNotFoundError:
-        raise HandoverError("the pulumi CLI is not on PATH; run the setup command from the README first") from None
-    except subprocess.CalledProcessError as error:
-        raise HandoverError(f"`{' '.join(command)}` failed: {error.stderr.strip()}") from None
-    return dict(json.loads(result.stdout))
+        with open_stack(stack) as opened:
+            outputs = opened.outputs()
+    except EngineMissingError as error:
+        raise HandoverError(str(error)) from None
+    except auto.errors.CommandError as error:
+        raise HandoverError(f"the outputs of stack {stack!r} cannot be read: {error}") from None
+    if "operators" not in outputs:
+        raise HandoverError(f"stack {stack!r} has no `operators` output; run `make up STACK={stack}` first")
+    return dict(outputs["operators"].value)
 
 
 def credentials_csv(operator: Mapping[str, Any]) -> str:
@@ -76,13 +81,13 @@ def login_links(operators: Mapping[str, Any], stack: str) -> str:
     ]
     lines.append(
         f"Passwords and API keys are secrets in the encrypted stack state of `{stack}`; write one operator's"
-        f" credentials file with: python -m im_access.handover --stack {stack} --operator <name>"
+        f" credentials file with: python -m commands.handover --stack {stack} --operator <name>"
     )
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m im_access.handover", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m commands.handover", description=__doc__.split("\n")[0])
     parser.add_argument("--stack", required=True)
     chosen = parser.add_mutually_exclusive_group(required=True)
     chosen.add_argument("--operator", help="the operator's user name")

@@ -1,0 +1,83 @@
+"""The project's own Pulumi engine, driven through the Automation API.
+
+`make setup` (scripts/install_engine.sh) installs the pinned CLI into `.engine/pulumi-<version>`
+and the provider plugin into `.engine/home`, which is the PULUMI_HOME of every run started here,
+so a user's own `~/.pulumi` (credentials, backends, plugins) is never read or written.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from pulumi import automation as auto
+
+ROOT = Path(__file__).resolve().parent.parent
+SETUP_COMMAND = "make setup"
+
+
+def pinned_versions() -> dict[str, str]:
+    """The `KEY=value` lines of engine/versions.env."""
+    versions: dict[str, str] = {}
+    for line in (ROOT / "engine" / "versions.env").read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            versions[key.strip()] = value.strip()
+    return versions
+
+
+PULUMI_VERSION = pinned_versions()["PULUMI_VERSION"]
+ENGINE_DIR = Path(os.environ.get("IM_ACCESS_ENGINE_DIR") or ROOT / ".engine")
+PULUMI_ROOT = ENGINE_DIR / f"pulumi-{PULUMI_VERSION}"
+PULUMI_HOME = ENGINE_DIR / "home"
+
+
+class EngineMissingError(RuntimeError):
+    """The pinned engine is not installed; names the command that installs it."""
+
+
+def pulumi_command() -> auto.PulumiCommand:
+    """The pinned CLI, or EngineMissingError naming the setup command."""
+    binary = PULUMI_ROOT / "bin" / "pulumi"
+    if not binary.exists():
+        raise EngineMissingError(
+            f"the Pulumi CLI {PULUMI_VERSION} is not installed in {PULUMI_ROOT}; run `{SETUP_COMMAND}`"
+        )
+    return auto.PulumiCommand(str(PULUMI_ROOT))
+
+
+def engine_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Variables every CLI run gets: the pinned CLI first on PATH (its language host lives beside it)."""
+    return {
+        "PATH": f"{PULUMI_ROOT / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PULUMI_HOME": str(PULUMI_HOME),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        **(extra or {}),
+    }
+
+
+@contextmanager
+def open_stack(
+    name: str, work_dir: Path = ROOT, env: Mapping[str, str] | None = None, create: bool = False
+) -> Iterator[auto.Stack]:
+    """The stack `name` of the project in `work_dir`; with `create`, made in the current backend if missing.
+
+    The engine writes its passphrase salt into the stack file (at `stack init`, and whenever
+    secrets are read while the file lacks it). The backend keeps the salt in the stack's state as
+    well, so the reviewed stack file is put back exactly as it was once the stack is closed.
+    """
+    workspace = auto.LocalWorkspace(
+        work_dir=str(work_dir),
+        pulumi_home=str(PULUMI_HOME),
+        pulumi_command=pulumi_command(),
+        env_vars=engine_env(env),
+    )
+    stack_file = work_dir / f"Pulumi.{name}.yaml"
+    reviewed = stack_file.read_bytes() if stack_file.exists() else None
+    try:
+        yield auto.Stack.create_or_select(name, workspace) if create else auto.Stack.select(name, workspace)
+    finally:
+        if reviewed is not None and stack_file.read_bytes() != reviewed:
+            stack_file.write_bytes(reviewed)

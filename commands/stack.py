@@ -1,0 +1,143 @@
+"""Preview, deploy or destroy one stack with the guardrails, the same way on a laptop and in CI.
+
+    python -m commands.stack preview dev
+    python -m commands.stack up prod
+    python -m commands.stack preview dev --against-localcloud   (under scripts/with_localcloud.sh)
+
+Every preview and up runs the policy pack with the stack's policy config. The engine's typed
+events (policy events included) are collected through the Automation API and summarised as the
+Markdown a pull request shows, written to reports/<stack>-<command>.md and printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pulumi import automation as auto
+
+from commands.engine import ROOT, EngineMissingError, open_stack
+from commands.preview_summary import Summary, markdown, summarise
+
+COMMANDS = ("preview", "up", "destroy")
+LOCAL_STACK = "local"  # the stack that always runs against localcloud
+# Resource operations run at once. The provider waits about 10 s after each CAM create, so a
+# wide stack is bound by waiting, not by CPU; benchmarks/local_stack_up.py measured the choice.
+DEFAULT_PARALLEL = 64
+
+
+@dataclass
+class StackRun:
+    """The outcome of one engine command: its exit code, its events' summary and its output."""
+
+    stack: str
+    command: str
+    exit_code: int
+    summary: Summary
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.output)
+
+
+def guardrail_args(stack: str, guardrails: Path) -> dict[str, list[str]]:
+    """The policy pack and this stack's policy config, from the folder that holds them."""
+    config = guardrails / "config" / f"{stack}.json"
+    if not config.is_file():
+        raise FileNotFoundError(f"{config} is missing; every stack needs its policy config")
+    return {"policy_packs": [str(guardrails)], "policy_pack_configs": [str(config)]}
+
+
+def localcloud_config_file(stack: str, work_dir: Path, reports: Path) -> str:
+    """A copy of the stack's config that speaks plain HTTP, so the provider's requests reach localcloud
+    through HTTP_PROXY. The stack file itself is never written."""
+    config = yaml.safe_load((work_dir / f"Pulumi.{stack}.yaml").read_text()) or {}
+    config.setdefault("config", {})["tencentcloud:protocol"] = "HTTP"
+    path = reports / f"Pulumi.{stack}.localcloud.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return str(path)
+
+
+def run(
+    command: str,
+    stack_name: str,
+    *,
+    work_dir: Path = ROOT,
+    guardrails: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    against_localcloud: bool = False,
+    parallel: int = DEFAULT_PARALLEL,
+    expect_no_changes: bool = False,
+    echo: Callable[[str], object] | None = None,
+) -> StackRun:
+    """Run `command` on one stack of the project in `work_dir`; never raises for a failed update."""
+    reports = work_dir / "reports"
+    reports.mkdir(exist_ok=True)
+    events: list[auto.EngineEvent] = []
+    output: list[str] = []
+
+    def on_output(line: str) -> None:
+        output.append(line + "\n")
+        if echo is not None:
+            echo(line)
+
+    options: dict[str, object] = {"on_event": events.append, "on_output": on_output, "on_error": on_output}
+    options["color"] = "never"
+    if command != "destroy":
+        options.update(guardrail_args(stack_name, guardrails or work_dir / "policy_pack"))
+    if against_localcloud:
+        if not (env or os.environ).get("HTTP_PROXY"):
+            raise RuntimeError("--against-localcloud needs HTTP_PROXY; run it through scripts/with_localcloud.sh")
+        options["config_file"] = localcloud_config_file(stack_name, work_dir, reports)
+
+    # Stacks against localcloud live in a throwaway local backend and are made on first use; a
+    # cloud stack must exist already, so a typo never creates a new, empty stack.
+    create = against_localcloud or stack_name == LOCAL_STACK
+    exit_code = 0
+    with open_stack(stack_name, work_dir, env, create=create) as stack:
+        try:
+            if command == "preview":
+                stack.preview(parallel=parallel, expect_no_changes=expect_no_changes, **options)  # type: ignore[arg-type]
+            elif command == "up":
+                stack.up(parallel=parallel, show_secrets=False, **options)  # type: ignore[arg-type]
+            elif command == "destroy":
+                stack.destroy(parallel=parallel, **options)  # type: ignore[arg-type]
+            else:
+                raise ValueError(f"unknown command {command!r}; allowed: {', '.join(COMMANDS)}")
+        except auto.errors.CommandError:
+            exit_code = 1
+    return StackRun(stack_name, command, exit_code, summarise(stack_name, events), output)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m commands.stack", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=COMMANDS)
+    parser.add_argument("stack")
+    parser.add_argument("--against-localcloud", action="store_true", help="preview against localcloud's account")
+    parser.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL, help="resource operations at once")
+    args = parser.parse_args(argv)
+    try:
+        result = run(
+            args.command,
+            args.stack,
+            against_localcloud=args.against_localcloud,
+            parallel=args.parallel,
+            echo=print,
+        )
+    except (EngineMissingError, FileNotFoundError, RuntimeError) as error:
+        print(f"stack: {error}", file=sys.stderr)
+        return 2
+    report = markdown(result.summary, result.exit_code, args.against_localcloud)
+    (ROOT / "reports" / f"{args.stack}-{args.command}.md").write_text(report)
+    sys.stdout.write("\n" + report)
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
