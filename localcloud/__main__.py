@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from localcloud.errors import ApiError
+from localcloud.rate_limits import RateLimits
 from localcloud.seed import apply_seed
 from localcloud.server import Faults, open_cloud, serve
 
@@ -27,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--owner-uin", type=int, default=100012345678, help="the root account's UIN")
     run.add_argument("--seed", type=Path, help="JSON file of users and groups that must exist (see README)")
     run.add_argument("--throttle-rate", type=float, default=0.0, help="share of requests answered RequestLimitExceeded")
+    run.add_argument("--rate-limits", action="store_true", help="enforce CAM's per-action requests per second")
     run.add_argument("--latency-ms", type=float, default=0.0, help="delay added to every request")
     run.add_argument("--verbose", action="store_true", help="log every request")
     return parser
@@ -48,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"localcloud: the seed {args.seed} cannot be read: {error}", file=sys.stderr)
         return 2
     cloud = open_cloud(
-        args.state, {secret_id: secret_key}, args.owner_uin, Faults(args.throttle_rate, args.latency_ms / 1000)
+        args.state,
+        {secret_id: secret_key},
+        args.owner_uin,
+        Faults(args.throttle_rate, args.latency_ms / 1000, RateLimits() if args.rate_limits else None),
     )
     try:
         apply_seed(cloud, seed)

@@ -24,6 +24,7 @@ from localcloud import signature
 from localcloud.cam import cam, install_presets
 from localcloud.errors import ApiError
 from localcloud.params import check_fields
+from localcloud.rate_limits import RateLimits
 from localcloud.service import Context, Service
 from localcloud.store import Store
 from localcloud.tag import tag
@@ -34,10 +35,11 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Faults:
-    """Injected trouble for tests: a share of throttled answers and added latency."""
+    """Injected trouble for tests: a share of throttled answers, added latency, and CAM's rate limits."""
 
     throttle_rate: float = 0.0
     latency_seconds: float = 0.0
+    rate_limits: RateLimits | None = None
 
 
 @dataclass
@@ -77,9 +79,10 @@ class LocalCloud:
         version = request.headers.get("x-tc-version", "")
         if version != service.version:
             raise ApiError("NoSuchVersion", f"The {service.name} API has version {service.version}, not `{version}`.")
-        action = service.actions.get(request.headers.get("x-tc-action", ""))
+        action_name = request.headers.get("x-tc-action", "")
+        action = service.actions.get(action_name)
         if action is None:
-            raise ApiError("InvalidAction", f"The action `{request.headers.get('x-tc-action', '')}` does not exist.")
+            raise ApiError("InvalidAction", f"The action `{action_name}` does not exist.")
         try:
             body = json.loads(request.body or b"{}")
         except json.JSONDecodeError:
@@ -90,7 +93,8 @@ class LocalCloud:
 
         if self.faults.latency_seconds:
             time.sleep(self.faults.latency_seconds)
-        if self.faults.throttle_rate and self.random.random() < self.faults.throttle_rate:
+        over_limit = self.faults.rate_limits is not None and not self.faults.rate_limits.allow(action_name)
+        if over_limit or (self.faults.throttle_rate and self.random.random() < self.faults.throttle_rate):
             raise ApiError("RequestLimitExceeded", "The request rate limit is exceeded; retry later.")
         with self.store.transaction(write=action.writes) as db:
             return action.handler(Context(db, self.owner_uin, dt.datetime.now(dt.UTC)), params)
