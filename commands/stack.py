@@ -72,11 +72,13 @@ def run(
     guardrails: Path | None = None,
     env: Mapping[str, str] | None = None,
     against_localcloud: bool = False,
-    parallel: int = DEFAULT_PARALLEL,
+    parallel: int | None = DEFAULT_PARALLEL,
     expect_no_changes: bool = False,
     echo: Callable[[str], object] | None = None,
 ) -> StackRun:
-    """Run `command` on one stack of the project in `work_dir`; never raises for a failed update."""
+    """Run `command` on one stack of the project in `work_dir`; never raises for a failed update.
+
+    `parallel=None` leaves the number of resource operations at once to the engine's default."""
     reports = work_dir / "reports"
     reports.mkdir(exist_ok=True)
     events: list[auto.EngineEvent] = []
