@@ -6,10 +6,10 @@ Reads the stack's `im-access` configuration and wires the components; nothing el
 import pulumi
 
 from components import ImAccess, ImAccessGrant, ImAccessGrantArgs, ImOperator, ImOperatorArgs, PresetPolicies
-from im_access.config import GrantConfig, OperatorConfig, load_stack_config
+from im_access.config import GrantConfig, OperatorConfig, custom_policy_name, load_stack_config
 
 config = load_stack_config()  # raises, listing every problem, before any resource is registered
-presets = PresetPolicies(config.preset_policy_ids)
+presets = PresetPolicies()
 
 
 def _access(entry: OperatorConfig | GrantConfig) -> ImAccess:
@@ -31,7 +31,7 @@ operators = {
             phone=entry.phone,
             country_code=entry.country_code,
             remark=entry.remark,
-            custom_policy_name=f"im-access-{pulumi.get_stack()}-{entry.name}",
+            custom_policy_name=custom_policy_name(pulumi.get_stack(), entry),
         ),
     )
     for entry in config.operators
@@ -46,19 +46,21 @@ grants = {
             presets=presets,
             user_name=entry.user,
             group_id=entry.group,
-            custom_policy_name=f"im-access-{pulumi.get_stack()}-{entry.principal.replace(':', '-')}",
+            custom_policy_name=custom_policy_name(pulumi.get_stack(), entry),
         ),
     )
     for entry in config.grants
 }
 
 
-def _summary(principal: str, entry: OperatorConfig | GrantConfig, policy_name: pulumi.Output[str]) -> dict:
+def _summary(principal: str, entry: OperatorConfig | GrantConfig, granted: ImOperator | ImAccessGrant) -> dict:
     return {
         "principal": principal,
         "managedUser": isinstance(entry, OperatorConfig),
         "access": _access(entry).effective_level,
-        "policy": policy_name,
+        # Exactly what is attached: the policy's name and its id.
+        "policy": granted.policy_name,
+        "policyId": granted.policy_id.apply(int),
         "expires": entry.expires.isoformat() if entry.expires else None,
     }
 
@@ -66,8 +68,8 @@ def _summary(principal: str, entry: OperatorConfig | GrantConfig, policy_name: p
 # For reviewers: who has which IM access in this stack.
 pulumi.export(
     "access",
-    [_summary(f"user:{entry.name}", entry, operators[entry.name].policy_name) for entry in config.operators]
-    + [_summary(entry.principal, entry, grants[entry.principal].policy_name) for entry in config.grants],
+    [_summary(f"user:{entry.name}", entry, operators[entry.name]) for entry in config.operators]
+    + [_summary(entry.principal, entry, grants[entry.principal]) for entry in config.grants],
 )
 # Hand-over: password, SecretId and SecretKey are secrets; `python -m commands.handover` writes them out.
 pulumi.export(

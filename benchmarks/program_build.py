@@ -23,7 +23,6 @@ ROUNDS = 3
 def program_config() -> dict[str, object]:
     return {
         "im-access:ownerUin": "100012345678",
-        "im-access:presetPolicyIds": {"QcloudIMReadOnlyAccess": 600001},
         "im-access:operators": [{"name": f"op-{i}", "access": "readonly"} for i in range(OPERATORS)],
     }
 

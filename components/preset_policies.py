@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pulumi
 from tencentcloud_iac_pulumi import cam
 
@@ -14,16 +11,14 @@ PRESET_POLICY_TYPE = 2  # CAM's "preset" policy type (PolicyType QCS)
 class PresetPolicies:
     """Resolves preset policy ids by name.
 
-    Ids given in configuration (`presetPolicyIds`) are used as they are and need no API call.
-    Any other preset is looked up once with `cam.get_policies`, however many operators and
-    grants use it. The provider filters names by substring, so the exact name is picked here
+    Each preset is looked up once with `cam.get_policies`, however many operators and grants use
+    it. Ids never come from stack config, so a config change cannot attach another policy under a
+    preset's name. The provider filters names by substring, so the exact name is picked here
     (`QcloudIMSFullAccess` is Image Moderation, not IM).
     """
 
-    def __init__(self, known_ids: Mapping[Any, int] | None = None, opts: pulumi.InvokeOptions | None = None) -> None:
-        self._ids: dict[str, pulumi.Output[str]] = {
-            name: pulumi.Output.from_input(str(policy_id)) for name, policy_id in (known_ids or {}).items()
-        }
+    def __init__(self, opts: pulumi.InvokeOptions | None = None) -> None:
+        self._ids: dict[str, pulumi.Output[str]] = {}
         self._opts = opts
         self.lookups = 0
 
@@ -40,5 +35,5 @@ def _exact_match(name: str, policies: list[cam.outputs.GetPoliciesPolicyListResu
         if policy.name == name:
             return str(policy.policy_id)
     raise pulumi.RunError(
-        f"preset policy {name!r} was not found in this account; set im-access:presetPolicyIds.{name} to its id"
+        f"preset policy {name!r} was not found in this account's preset policies (ListPolicies, type 2)"
     )

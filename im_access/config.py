@@ -12,7 +12,9 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from string import Formatter
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
 
 import pulumi
 from pydantic import (
@@ -26,9 +28,12 @@ from pydantic import (
     field_validator,
 )
 
-from im_access.access import ACCESS_LEVELS, IM_ACTION_PREFIX, IM_PRESETS, AccessLevel
+from im_access.access import ACCESS_LEVELS, IM_ACTION_PREFIX, AccessLevel
 
 NAMESPACE = "im-access"
+# Where operators log in; a template pointing elsewhere could send their credentials to another site.
+LOGIN_HOSTS = ("intl.cloud.tencent.com", "cloud.tencent.com")
+LOGIN_FIELDS = ("ownerUin", "userName")
 DEFAULT_LOGIN_URL_TEMPLATE = (
     "https://intl.cloud.tencent.com/login/subAccount/{ownerUin}?type=subAccount&username={userName}"
 )
@@ -56,12 +61,20 @@ _ALLOWED_HINTS = {
     "countryCode": "1-4 digits, e.g. 86",
     "remark": "text of at most 255 characters",
     "ownerUin": "the root account UIN as a string of digits",
-    "presetPolicyIds": "a map from " + " or ".join(IM_PRESETS) + " to a positive integer policy id",
-    "loginUrlTemplate": "an https:// URL containing {ownerUin} and optionally {userName}",
+    "loginUrlTemplate": "an https:// link on intl.cloud.tencent.com or cloud.tencent.com with {ownerUin} and"
+    " optionally {userName}",
     "operators": "a list of operator objects",
     "grants": "a list of grant objects",
 }
-TOP_LEVEL_KEYS = ("ownerUin", "operators", "grants", "presetPolicyIds", "loginUrlTemplate")
+SHOWN_CHARS = 60  # of a bad value quoted back in an error message
+TOP_LEVEL_KEYS = ("ownerUin", "operators", "grants", "loginUrlTemplate")
+# Keys a stack config may no longer set, and why.
+RETIRED_KEYS = {
+    "presetPolicyIds": (
+        "preset policy ids are not read from stack config, so a config change can never attach another policy"
+        " under a preset's name; they are looked up by exact name; allowed: remove the key"
+    ),
+}
 
 
 def _today() -> dt.date:
@@ -83,7 +96,7 @@ class _ScopedAccess(_Strict):
     @field_validator("expires", mode="before")
     @classmethod
     def _iso_date_only(cls, value: Any) -> Any:
-        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             raise ValueError(f"{value!r} is not a date written YYYY-MM-DD")
         return value
 
@@ -102,8 +115,8 @@ class OperatorConfig(_ScopedAccess):
     console: StrictBool = True
     api_key: StrictBool = Field(default=False, alias="apiKey")
     email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
-    phone: Annotated[str, StringConstraints(pattern=r"^\d{5,20}$")] | None = None
-    country_code: Annotated[str, StringConstraints(pattern=r"^\d{1,4}$")] | None = Field(
+    phone: Annotated[str, StringConstraints(pattern=r"^[0-9]{5,20}$")] | None = None
+    country_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,4}$")] | None = Field(
         default=None, alias="countryCode"
     )
     remark: Annotated[str, StringConstraints(max_length=255)] | None = None
@@ -123,27 +136,40 @@ class GrantConfig(_ScopedAccess):
 class StackConfig(_Strict):
     """The whole `im-access` namespace of one stack."""
 
-    owner_uin: Annotated[str, StringConstraints(pattern=r"^\d{5,20}$")] = Field(alias="ownerUin")
+    owner_uin: Annotated[str, StringConstraints(pattern=r"^[0-9]{5,20}$")] = Field(alias="ownerUin")
     operators: list[OperatorConfig] = Field(default_factory=list)
     grants: list[GrantConfig] = Field(default_factory=list)
-    preset_policy_ids: dict[
-        Literal["QcloudIMReadOnlyAccess", "QcloudAVCFullAccess"], Annotated[StrictInt, Field(gt=0)]
-    ] = Field(default_factory=dict, alias="presetPolicyIds")
     login_url_template: str = Field(default=DEFAULT_LOGIN_URL_TEMPLATE, alias="loginUrlTemplate")
 
     @field_validator("login_url_template")
     @classmethod
     def _usable_template(cls, value: str) -> str:
-        if not value.startswith("https://") or "{ownerUin}" not in value:
-            raise ValueError("must start with https:// and contain {ownerUin}")
-        try:
-            value.format(ownerUin="1", userName="u")
-        except (KeyError, IndexError, ValueError) as error:
-            raise ValueError(f"has a placeholder other than {{ownerUin}} and {{userName}}: {error}") from None
+        problems = login_template_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems))
         return value
 
     def login_url(self, user_name: str) -> str:
-        return self.login_url_template.format(ownerUin=self.owner_uin, userName=user_name)
+        return self.login_url_template.format(
+            ownerUin=quote(self.owner_uin, safe=""), userName=quote(user_name, safe="")
+        )
+
+
+def login_template_problems(template: str) -> list[str]:
+    """Why a login link template is unsafe: another host, or a placeholder other than the two known."""
+    problems: list[str] = []
+    parts = urlsplit(template)
+    if parts.scheme != "https" or parts.hostname not in LOGIN_HOSTS or parts.port is not None or "@" in parts.netloc:
+        problems.append(f"must be an https:// link on {' or '.join(LOGIN_HOSTS)}")
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in Formatter().parse(template) if name is not None]
+    except ValueError as error:
+        return [*problems, f"is not a valid template: {error}"]
+    if any(name not in LOGIN_FIELDS or spec or conv for name, spec, conv in fields):
+        problems.append("may use only the placeholders {ownerUin} and {userName}, without format specs")
+    elif "ownerUin" not in {name for name, _, _ in fields}:
+        problems.append("must contain {ownerUin}")
+    return problems
 
 
 class ConfigurationError(pulumi.RunError):
@@ -181,8 +207,6 @@ def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
     path = _key_path(location)
     kind = error["type"]
     field = location[-1] if location and isinstance(location[-1], str) else ""
-    if location and location[0] == "presetPolicyIds":
-        field = "presetPolicyIds"
     if kind == "extra_forbidden":
         if field == "password":
             return path, (
@@ -198,7 +222,18 @@ def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind == "value_error":
         return path, f"{message}; allowed: {hint}"
-    return path, f"{message} (got {error.get('input')!r}); allowed: {hint}"
+    return path, f"{message} (got {_shown(error.get('input'))}); allowed: {hint}"
+
+
+def _shortened(text: str) -> str:
+    """Text as an error message quotes it: never more than SHOWN_CHARS characters of it."""
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS]}... ({len(text)} characters)"
+
+
+def _shown(value: Any) -> str:
+    return _shortened(repr(value))
 
 
 def _entries(raw: Mapping[str, Any], list_key: str) -> list[tuple[str, Mapping[str, Any]]]:
@@ -257,13 +292,42 @@ def _duplicates(raw: Mapping[str, Any]) -> list[str]:
             if user is None and group is None:
                 continue
             principal = f"user:{user}" if user is not None else f"group:{group}"
-            if principal in seen:
+            # CAM user names are case-insensitive: `Alice` and `alice` are one user.
+            key = principal.casefold()
+            if key in seen:
                 problems.append(
-                    f"{path}: {principal} is already given IM access at {seen[principal]}; "
-                    "allowed: one entry per user or group"
+                    f"{path}: {_shortened(principal)} is already given IM access at {seen[key]}"
+                    " (names are compared ignoring letter case); allowed: one entry per user or group"
                 )
             else:
-                seen[principal] = path
+                seen[key] = path
+    return problems
+
+
+def custom_policy_name(stack: str, entry: OperatorConfig | GrantConfig) -> str:
+    """The name of the custom policy a `custom` entry creates: one rule for program and checks."""
+    suffix = entry.name if isinstance(entry, OperatorConfig) else entry.principal.replace(":", "-")
+    return f"im-access-{stack}-{suffix}"
+
+
+def _policy_name_collisions(stack: str, config: StackConfig) -> list[str]:
+    """Two custom entries whose generated policy names are the same name to CAM (ignoring case)."""
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    entries: list[tuple[str, OperatorConfig | GrantConfig]] = [
+        *((f"{NAMESPACE}:operators[{index}]", entry) for index, entry in enumerate(config.operators)),
+        *((f"{NAMESPACE}:grants[{index}]", entry) for index, entry in enumerate(config.grants)),
+    ]
+    for path, entry in entries:
+        if entry.access == "custom":
+            name = custom_policy_name(stack, entry)
+            if name.casefold() in seen:
+                problems.append(
+                    f"{path}: its custom policy would be named {name!r}, as the one of {seen[name.casefold()]};"
+                    " allowed: names whose policies differ (rename the operator)"
+                )
+            else:
+                seen[name.casefold()] = path
     return problems
 
 
@@ -279,9 +343,12 @@ def parse_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
             path, message = _describe(detail)
             problems.append(f"{path}: {message}")
     for key in unknown:
-        problems.append(f"{NAMESPACE}:{key}: unknown key; allowed keys: {', '.join(TOP_LEVEL_KEYS)}")
+        reason = RETIRED_KEYS.get(key, f"unknown key; allowed keys: {', '.join(TOP_LEVEL_KEYS)}")
+        problems.append(f"{NAMESPACE}:{_shortened(key)}: {reason}")
     problems += _cross_field_problems(raw)
     problems += _duplicates(raw)
+    if parsed is not None:
+        problems += _policy_name_collisions(stack, parsed)
     if problems or parsed is None:
         raise ConfigurationError(stack, problems)
     return parsed
@@ -298,7 +365,7 @@ def read_namespace(values: Mapping[str, Any]) -> dict[str, Any]:
         if not key.startswith(prefix):
             continue
         name = key[len(prefix) :]
-        if name in ("operators", "grants", "presetPolicyIds") and isinstance(value, str):
+        if name in ("operators", "grants") and isinstance(value, str):
             # Text that is not JSON is kept: validation then reports the wrong type with its key path.
             with contextlib.suppress(ValueError):
                 value = json.loads(value)

@@ -13,6 +13,7 @@ from tests.harness import run_program
 OWNER = "100012345678"
 READER = {"name": "reader", "access": "readonly"}
 CUSTOM = {"name": "bot", "access": "custom", "sdkAppIds": [1400000001], "actions": ["name/im:DescribeAppStatList"]}
+CUSTOM_SCOPE = {key: value for key, value in CUSTOM.items() if key != "name"}
 YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
 
 
@@ -166,16 +167,82 @@ CASES = [
         id="grant-no-principal",
     ),
     pytest.param(
-        {"ownerUin": OWNER, "presetPolicyIds": {"QcloudIMSFullAccess": 1}},
-        "im-access:presetPolicyIds.QcloudIMSFullAccess",
-        ["QcloudIMReadOnlyAccess"],
-        id="preset-id-unknown-name",
+        {"ownerUin": OWNER, "presetPolicyIds": {"QcloudIMReadOnlyAccess": 1}},
+        "im-access:presetPolicyIds",
+        ["not read from stack config", "looked up by exact name"],
+        id="preset-ids-in-stack-config",
     ),
     pytest.param(
-        {"ownerUin": OWNER, "loginUrlTemplate": "http://example.com/login"},
+        {"ownerUin": OWNER, "loginUrlTemplate": "http://intl.cloud.tencent.com/login/{ownerUin}"},
         "im-access:loginUrlTemplate",
-        ["https://", "{ownerUin}"],
-        id="login-template-unsafe",
+        ["https:// link on intl.cloud.tencent.com or cloud.tencent.com"],
+        id="login-template-plain-http",
+    ),
+    pytest.param(
+        {"ownerUin": OWNER, "loginUrlTemplate": "https://login.example.net/subAccount/{ownerUin}?u={userName}"},
+        "im-access:loginUrlTemplate",
+        ["https:// link on intl.cloud.tencent.com"],
+        id="login-template-other-host",
+    ),
+    pytest.param(
+        {"ownerUin": OWNER, "loginUrlTemplate": "https://intl.cloud.tencent.com@login.example.net/{ownerUin}"},
+        "im-access:loginUrlTemplate",
+        ["https:// link on intl.cloud.tencent.com"],
+        id="login-template-user-info-host",
+    ),
+    pytest.param(
+        {"ownerUin": OWNER, "loginUrlTemplate": "https://intl.cloud.tencent.com/login/{ownerUin.__class__}"},
+        "im-access:loginUrlTemplate",
+        ["only the placeholders {ownerUin} and {userName}"],
+        id="login-template-attribute-lookup",
+    ),
+    pytest.param(
+        {"ownerUin": OWNER, "loginUrlTemplate": "https://intl.cloud.tencent.com/login/{ownerUin!r}{userName:>99}"},
+        "im-access:loginUrlTemplate",
+        ["without format specs"],
+        id="login-template-conversion-and-spec",
+    ),
+    pytest.param(
+        {"ownerUin": OWNER, "loginUrlTemplate": "https://intl.cloud.tencent.com/login/{userName}"},
+        "im-access:loginUrlTemplate",
+        ["must contain {ownerUin}"],
+        id="login-template-without-owner",
+    ),
+    pytest.param(
+        {"ownerUin": "\uff11\uff10\uff10\uff10\uff11\uff12\uff13\uff14"},
+        "im-access:ownerUin",
+        ["string of digits"],
+        id="owner-uin-fullwidth-digits",
+    ),
+    pytest.param(
+        {"ownerUin": OWNER, "operators": [{**READER, "phone": "\u0661\u0663\u0668\u0660\u0660\u0661\u0663"}]},
+        "im-access:operators[0].phone",
+        ["digits only"],
+        id="phone-arabic-indic-digits",
+    ),
+    pytest.param(
+        {"ownerUin": OWNER, "operators": [{**READER, "countryCode": "\uff18\uff16"}]},
+        "im-access:operators[0].countryCode",
+        ["1-4 digits"],
+        id="country-code-fullwidth-digits",
+    ),
+    pytest.param(
+        {"ownerUin": OWNER, "operators": [{**READER, "name": "Alice"}, {**READER, "name": "alice"}]},
+        "im-access:operators[1]",
+        ["already given IM access at im-access:operators[0]", "ignoring letter case"],
+        id="operators-differing-only-in-case",
+    ),
+    pytest.param(
+        {"ownerUin": OWNER, "operators": [READER], "grants": [{"user": "READER", "access": "readonly"}]},
+        "im-access:grants[0]",
+        ["user:READER is already given", "ignoring letter case"],
+        id="grant-to-an-operator-in-other-case",
+    ),
+    pytest.param(
+        {"ownerUin": OWNER, "operators": [{**CUSTOM, "name": "user-qa"}], "grants": [{**CUSTOM_SCOPE, "user": "qa"}]},
+        "im-access:grants[0]",
+        ["custom policy would be named 'im-access-dev-user-qa'", "im-access:operators[0]"],
+        id="custom-policy-names-collide",
     ),
 ]
 
@@ -183,6 +250,17 @@ CASES = [
 @pytest.mark.parametrize(("namespace", "path", "fragments"), CASES)
 def test_bad_input_is_rejected_before_any_resource(namespace: dict[str, Any], path: str, fragments: list[str]) -> None:
     assert_rejected_with(namespace, path, *fragments)
+
+
+def test_a_long_value_is_never_echoed_whole() -> None:
+    namespace = {"ownerUin": "7" * 4_000 + "x" * 1_000, "operators": [{**READER, "remark": "r" * 5_000}]}
+    with pytest.raises(ConfigurationError) as raised:
+        run_program("dev", {f"im-access:{k}": v for k, v in namespace.items()})
+
+    assert len(raised.value.problems) == 2
+    for problem in raised.value.problems:
+        assert len(problem) < 400, problem
+        assert "(5002 characters)" in problem
 
 
 def test_every_problem_is_listed_at_once() -> None:

@@ -171,18 +171,13 @@ def test_preset_lookups_do_not_grow_with_the_number_of_operators(operator_count:
     assert len(run.of_type(USER_ATTACHMENT)) == operator_count + 1
 
 
-def test_configured_preset_ids_remove_every_lookup() -> None:
-    run = run_program(
-        "dev",
-        base_config(
-            presetPolicyIds={"QcloudIMReadOnlyAccess": 111, "QcloudAVCFullAccess": 222},
-            operators=[{"name": "reader", "access": "readonly"}, {"name": "oncall", "access": "full"}],
-        ),
-    )
+def test_login_links_encode_the_user_name() -> None:
+    run = run_program("dev", base_config(operators=[{"name": "ops+im@team", "access": "readonly"}]))
 
-    assert run.mocks.calls == []
-    attachments = {a.inputs["userName"]: a.inputs["policyId"] for a in run.of_type(USER_ATTACHMENT)}
-    assert attachments == {"reader": "111", "oncall": "222"}
+    (link,) = [op["loginUrl"] for op in run.stack_outputs["operators"].values()]
+    assert secret_values(link) == [
+        f"https://intl.cloud.tencent.com/login/subAccount/{OWNER}?type=subAccount&username=ops%2Bim%40team"
+    ]
 
 
 def test_credentials_are_secrets_on_the_wire_and_never_plain() -> None:
@@ -223,9 +218,12 @@ def test_access_summary_lists_every_principal() -> None:
         "managedUser": False,
         "access": "readonly",
         "policy": "QcloudIMReadOnlyAccess",
+        "policyId": PRESET_CATALOGUE["QcloudIMReadOnlyAccess"],
         "expires": "2027-03-31",
     }
-    assert summary["user:im-stats-bot"]["policy"] == "im-access-dev-im-stats-bot"
+    bot = summary["user:im-stats-bot"]
+    (custom_policy,) = run.of_type(POLICY)
+    assert bot["policy"] == "im-access-dev-im-stats-bot" and bot["policyId"] == int(custom_policy.id)
     assert set(summary) == {"user:im-dev-alice", "user:im-dev-bob", "user:im-stats-bot", "user:qa-lead"}
 
 
