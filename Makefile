@@ -19,13 +19,15 @@ bench:
 	$(PYTHON) -m benchmarks.localcloud_requests
 	$(PYTHON) -m benchmarks.local_stack_up
 
-# Preview or deploy one stack with the guardrails, e.g. make preview STACK=dev
+# Preview or deploy one stack with this checkout's guardrails, e.g. make preview STACK=dev.
+# PROJECT=DIR runs another checkout's program and stack files (a pull request's) instead.
+PROJECT ?= .
 preview up destroy:
-	$(PYTHON) -m commands.stack $@ $(STACK)
+	$(PYTHON) -m commands.stack $@ $(STACK) --project $(PROJECT)
 
 # Preview one stack against localcloud instead of the cloud: for runs without cloud secrets.
 preview-localcloud:
-	bash scripts/with_localcloud.sh $(PYTHON) -m commands.stack preview $(STACK) --against-localcloud
+	bash scripts/with_localcloud.sh $(PYTHON) -m commands.stack preview $(STACK) --project $(PROJECT) --against-localcloud
 
 # The main job with no cloud account: localcloud plus pulumi up --stack local (see README).
 local-up:

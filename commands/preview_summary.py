@@ -53,11 +53,20 @@ AGAINST_LOCALCLOUD = (
 )
 
 
-def markdown(summary: Summary, exit_code: int, against_localcloud: bool = False) -> str:
+GUARDRAILS_CHANGED = (
+    "> This change edits the guardrails (`policy_pack/`: the policy pack or its config). It was previewed"
+    " with the guardrails of the base branch; its own take effect only once reviewed and merged."
+)
+
+
+def markdown(
+    summary: Summary, exit_code: int, *, against_localcloud: bool = False, guardrails_changed: bool = False
+) -> str:
     verdict = "blocked by a mandatory policy" if summary.blocked else ("failed" if exit_code else "passes")
     operations = Counter(op for op, _ in summary.changes)
     counts = ", ".join(f"{count} to {op}" for op, count in sorted(operations.items())) or "no changes"
     lines = [f"### Stack `{summary.stack}`: {verdict}", ""]
+    lines += [GUARDRAILS_CHANGED, ""] if guardrails_changed else []
     lines += [AGAINST_LOCALCLOUD, ""] if against_localcloud else []
     lines += [f"Changes: {counts}."]
     if summary.changes:

@@ -3,15 +3,19 @@
     python -m commands.stack preview dev
     python -m commands.stack up prod
     python -m commands.stack preview dev --against-localcloud   (under scripts/with_localcloud.sh)
+    python -m commands.stack preview dev --project ../pull-request   (another checkout's program)
 
-Every preview and up runs the policy pack with the stack's policy config. The engine's typed
-events (policy events included) are collected through the Automation API and summarised as the
-Markdown a pull request shows, written to reports/<stack>-<command>.md and printed.
+Every preview and up runs the policy pack with the stack's policy config, both taken from the
+checkout this command belongs to, never from `--project`: a pull request's program is previewed
+with the reviewed guardrails of the base branch. The engine's typed events (policy events
+included) are collected through the Automation API and summarised as the Markdown a pull request
+shows, written to reports/<stack>-<command>.md and printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +29,7 @@ from commands.engine import ROOT, EngineMissingError, open_stack
 from commands.preview_summary import Summary, markdown, summarise
 
 COMMANDS = ("preview", "up", "destroy")
+GUARDRAILS = ROOT / "policy_pack"  # the pack and its per-stack config, from this checkout
 LOCAL_STACK = "local"  # the stack that always runs against localcloud
 # Resource operations run at once. The provider waits about 10 s after each CAM create, so a
 # wide stack is bound by waiting, not by CPU; benchmarks/local_stack_up.py measured the choice.
@@ -39,6 +44,7 @@ class StackRun:
     command: str
     exit_code: int
     summary: Summary
+    guardrails_changed: bool = False
     output: list[str] = field(default_factory=list)
 
     @property
@@ -52,6 +58,21 @@ def guardrail_args(stack: str, guardrails: Path) -> dict[str, list[str]]:
     if not config.is_file():
         raise FileNotFoundError(f"{config} is missing; every stack needs its policy config")
     return {"policy_packs": [str(guardrails)], "policy_pack_configs": [str(config)]}
+
+
+def folder_digest(folder: Path) -> str:
+    """A digest of a folder's files (names and contents), bytecode caches left out."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def guardrails_differ(project: Path, guardrails: Path) -> bool:
+    """Whether the project's own guardrails differ from the ones the run uses."""
+    own = project / "policy_pack"
+    return not own.is_dir() or folder_digest(own) != folder_digest(guardrails)
 
 
 def localcloud_config_file(stack: str, work_dir: Path, reports: Path) -> str:
@@ -69,7 +90,7 @@ def run(
     stack_name: str,
     *,
     work_dir: Path = ROOT,
-    guardrails: Path | None = None,
+    guardrails: Path = GUARDRAILS,
     env: Mapping[str, str] | None = None,
     against_localcloud: bool = False,
     parallel: int | None = DEFAULT_PARALLEL,
@@ -92,7 +113,7 @@ def run(
     options: dict[str, object] = {"on_event": events.append, "on_output": on_output, "on_error": on_output}
     options["color"] = "never"
     if command != "destroy":
-        options.update(guardrail_args(stack_name, guardrails or work_dir / "policy_pack"))
+        options.update(guardrail_args(stack_name, guardrails))
     if against_localcloud:
         if not (env or os.environ).get("HTTP_PROXY"):
             raise RuntimeError("--against-localcloud needs HTTP_PROXY; run it through scripts/with_localcloud.sh")
@@ -114,7 +135,8 @@ def run(
                 raise ValueError(f"unknown command {command!r}; allowed: {', '.join(COMMANDS)}")
         except auto.errors.CommandError:
             exit_code = 1
-    return StackRun(stack_name, command, exit_code, summarise(stack_name, events), output)
+    changed = command != "destroy" and guardrails_differ(work_dir, guardrails)
+    return StackRun(stack_name, command, exit_code, summarise(stack_name, events), changed, output)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,11 +145,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("stack")
     parser.add_argument("--against-localcloud", action="store_true", help="preview against localcloud's account")
     parser.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL, help="resource operations at once")
+    parser.add_argument("--project", type=Path, default=ROOT, help="the checkout whose program and stacks to run")
     args = parser.parse_args(argv)
     try:
         result = run(
             args.command,
             args.stack,
+            work_dir=args.project.resolve(),
             against_localcloud=args.against_localcloud,
             parallel=args.parallel,
             echo=print,
@@ -135,8 +159,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (EngineMissingError, FileNotFoundError, RuntimeError) as error:
         print(f"stack: {error}", file=sys.stderr)
         return 2
-    report = markdown(result.summary, result.exit_code, args.against_localcloud)
-    (ROOT / "reports" / f"{args.stack}-{args.command}.md").write_text(report)
+    report = markdown(
+        result.summary,
+        result.exit_code,
+        against_localcloud=args.against_localcloud,
+        guardrails_changed=result.guardrails_changed,
+    )
+    (args.project / "reports" / f"{args.stack}-{args.command}.md").write_text(report)
     sys.stdout.write("\n" + report)
     return result.exit_code
 

@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from localcloud.authorization import load_identity
 from localcloud.errors import ApiError
 from localcloud.rate_limits import RateLimits
 from localcloud.seed import apply_seed
@@ -30,6 +31,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--throttle-rate", type=float, default=0.0, help="share of requests answered RequestLimitExceeded")
     run.add_argument("--rate-limits", action="store_true", help="enforce CAM's per-action requests per second")
     run.add_argument("--latency-ms", type=float, default=0.0, help="delay added to every request")
+    run.add_argument(
+        "--restricted-identity",
+        nargs=3,
+        action="append",
+        default=[],
+        metavar=("SECRET_ID", "SECRET_KEY", "POLICY_FILE"),
+        help="another key pair, limited to the actions a CAM policy document allows (repeatable)",
+    )
     run.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
@@ -49,11 +58,17 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"localcloud: the seed {args.seed} cannot be read: {error}", file=sys.stderr)
         return 2
+    try:
+        restricted = {key_id: load_identity(key, Path(file)) for key_id, key, file in args.restricted_identity}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print(f"localcloud: a --restricted-identity policy cannot be read: {error!r}", file=sys.stderr)
+        return 2
     cloud = open_cloud(
         args.state,
         {secret_id: secret_key},
         args.owner_uin,
         Faults(args.throttle_rate, args.latency_ms / 1000, RateLimits() if args.rate_limits else None),
+        restricted,
     )
     try:
         apply_seed(cloud, seed)

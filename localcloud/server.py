@@ -14,13 +14,14 @@ import time
 import traceback
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from localcloud import signature
+from localcloud.authorization import RestrictedIdentity, authorize
 from localcloud.cam import cam, install_presets
 from localcloud.errors import ApiError
 from localcloud.params import check_fields
@@ -51,6 +52,7 @@ class LocalCloud:
     owner_uin: int
     faults: Faults
     random: random.Random
+    restricted: Mapping[str, RestrictedIdentity] = field(default_factory=dict)
 
     def handle(self, request: signature.SignedRequest, host: str) -> dict[str, Any]:
         request_id = str(uuid.uuid4())
@@ -66,7 +68,8 @@ class LocalCloud:
     def _dispatch(self, request: signature.SignedRequest, host: str) -> dict[str, Any]:
         if request.method != "POST" or not request.headers.get("content-type", "").startswith("application/json"):
             raise ApiError("UnsupportedProtocol", "localcloud accepts POST requests with a JSON body only.")
-        scope_service = signature.verify(request, self.credentials, time.time())
+        credentials = {**self.credentials, **{key: who.secret_key for key, who in self.restricted.items()}}
+        secret_id, scope_service = signature.verify(request, credentials, time.time())
         # A request for <service>.tencentcloudapi.com names its service; a bare address relies on the scope.
         named = host.split(".", 1)[0] if ".tencentcloudapi.com" in host else scope_service
         service = SERVICES.get(named)
@@ -90,6 +93,7 @@ class LocalCloud:
         if not isinstance(body, dict):
             raise ApiError("InvalidParameter", "The request body must be a JSON object.")
         params = check_fields(action.schema, body)
+        authorize(self.restricted.get(secret_id), service.name, action_name)
 
         if self.faults.latency_seconds:
             time.sleep(self.faults.latency_seconds)
@@ -149,11 +153,17 @@ class _Server(ThreadingHTTPServer):
         self.verbose = verbose
 
 
-def open_cloud(state: Path, credentials: Mapping[str, str], owner_uin: int, faults: Faults) -> LocalCloud:
+def open_cloud(
+    state: Path,
+    credentials: Mapping[str, str],
+    owner_uin: int,
+    faults: Faults,
+    restricted: Mapping[str, RestrictedIdentity] | None = None,
+) -> LocalCloud:
     store = Store(state)
     with store.transaction(write=True) as db:
         install_presets(db, dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"))
-    return LocalCloud(store, credentials, owner_uin, faults, random.Random())
+    return LocalCloud(store, credentials, owner_uin, faults, random.Random(), dict(restricted or {}))
 
 
 def serve(cloud: LocalCloud, host: str, port: int, verbose: bool = False) -> None:

@@ -64,8 +64,8 @@ def sign(secret_key: str, request: SignedRequest, signed_headers: list[str], ser
     return hmac.new(signing_key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def verify(request: SignedRequest, credentials: Mapping[str, str], now: float) -> str:
-    """Check the signature; return the service named in the credential scope."""
+def verify(request: SignedRequest, credentials: Mapping[str, str], now: float) -> tuple[str, str]:
+    """Check the signature; return the caller's SecretId and the service named in the credential scope."""
     authorization = request.headers.get("authorization")
     if not authorization:
         raise ApiError(
@@ -98,4 +98,4 @@ def verify(request: SignedRequest, credentials: Mapping[str, str], now: float) -
     expected = sign(secret_key, request, signed_headers, match["service"], timestamp)
     if not hmac.compare_digest(expected, match["signature"]):
         raise ApiError("AuthFailure.SignatureFailure", "The provided credentials could not be validated.")
-    return match["service"]
+    return match["secret_id"], match["service"]

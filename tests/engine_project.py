@@ -33,6 +33,7 @@ class EngineProject:
         require_engine()
         self.workdir = workdir
         self.cloud = cloud
+        self.credentials = (SECRET_ID, SECRET_KEY)  # the CAM identity the provider signs with
         for name in PROJECT_FILES:
             source = ROOT / name
             if source.is_dir():
@@ -48,8 +49,8 @@ class EngineProject:
     def env(self) -> dict[str, str]:
         proxy = f"http://{self.cloud.address}"
         return {
-            "TENCENTCLOUD_SECRET_ID": SECRET_ID,
-            "TENCENTCLOUD_SECRET_KEY": SECRET_KEY,
+            "TENCENTCLOUD_SECRET_ID": self.credentials[0],
+            "TENCENTCLOUD_SECRET_KEY": self.credentials[1],
             "HTTP_PROXY": proxy,
             "http_proxy": proxy,
             "NO_PROXY": "127.0.0.1,localhost",
@@ -62,8 +63,11 @@ class EngineProject:
         """The `config` map of a stack file, to edit before the next run."""
         return self.configs[stack_name]["config"]
 
-    def run(self, command: str, stack_name: str = "local", **options: Any) -> stack.StackRun:
+    def write_stack_file(self, stack_name: str) -> None:
         (self.workdir / f"Pulumi.{stack_name}.yaml").write_text(yaml.safe_dump(self.configs[stack_name]))
+
+    def run(self, command: str, stack_name: str = "local", **options: Any) -> stack.StackRun:
+        self.write_stack_file(stack_name)
         against_localcloud = stack_name != "local"
         return stack.run(
             command, stack_name, work_dir=self.workdir, env=self.env(), against_localcloud=against_localcloud, **options

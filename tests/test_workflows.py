@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from typing import Any
 
 import yaml
 
@@ -56,9 +57,50 @@ def test_workflows_call_the_same_make_targets_as_a_developer() -> None:
     # Jobs run `make setup` through the shared setup action.
     files = [*WORKFLOWS.glob("*.yml"), *(ROOT / ".github" / "actions").glob("*/action.yml")]
     text = "".join(path.read_text() for path in files)
-    targets = ("make setup", "make test", "make preview STACK=", "make preview-localcloud STACK=", "make up STACK=")
-    for target in targets:
+    targets = ("make setup", "make test", "make -C base preview STACK=", "make -C base preview-localcloud STACK=")
+    for target in (*targets, "make up STACK="):
         assert target in text, target
+
+
+def preview_jobs() -> dict[str, dict[str, Any]]:
+    jobs = yaml.safe_load((WORKFLOWS / "pull-request.yml").read_text())["jobs"]
+    return {name: jobs[name] for name in ("preview", "preview-localcloud")}
+
+
+def test_previews_take_commands_and_guardrails_from_the_base_branch() -> None:
+    for name, job in preview_jobs().items():
+        checkouts = [step for step in job["steps"] if str(step.get("uses", "")).startswith("actions/checkout")]
+        base = next(step["with"] for step in checkouts if step["with"].get("path") == "base")
+        assert base["ref"] == "${{ github.event.pull_request.base.sha }}", name
+        assert all(step["with"].get("persist-credentials") is False for step in checkouts), name
+        runs = [step["run"] for step in job["steps"] if "run" in step]
+        preview = [run for run in runs if "preview" in run and "make" in run]
+        assert preview and all(run.startswith("make -C base ") and 'PROJECT="$PWD/pr"' in run for run in preview)
+        assert any(run == 'ln -sfn "$PWD/base/.venv" pr/.venv' for run in runs), name
+        setup = next(step for step in job["steps"] if step.get("uses") == "./base/.github/actions/setup")
+        assert setup["with"]["working-directory"] == "base", name
+
+
+def test_pull_requests_never_see_the_deploy_identity_and_previews_wait_for_approval() -> None:
+    text = (WORKFLOWS / "pull-request.yml").read_text()
+    for deploy_secret in ("secrets.TENCENTCLOUD_SECRET_ID", "secrets.TENCENTCLOUD_SECRET_KEY", "secrets.COS_SECRET_ID"):
+        assert deploy_secret not in text
+    jobs = preview_jobs()
+    assert jobs["preview"]["environment"] == "preview"
+    assert "TENCENTCLOUD_PREVIEW_SECRET_ID" in yaml.safe_dump(jobs["preview"])
+    assert yaml.safe_load(text)["permissions"] == {"contents": "read"}
+    # pull_request_target would run with the base's secrets on the pull request's code.
+    assert "pull_request_target" not in text
+
+
+def test_codeowners_put_the_guardrails_and_the_pipeline_behind_a_security_reviewer() -> None:
+    owners = {}
+    for line in (ROOT / ".github" / "CODEOWNERS").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            pattern, *teams = line.split()
+            owners[pattern] = teams
+    for path in ("/policy_pack/", "/.github/", "/SECURITY.md", "/security/", "/commands/stack.py", "/engine/"):
+        assert owners.get(path) == ["@im-access/security"], path
 
 
 def test_fork_pull_requests_preview_against_localcloud_and_same_repo_ones_against_the_cloud() -> None:

@@ -1,0 +1,61 @@
+"""The read-only CAM identity that previews use (security/preview-identity-policy.json) is enough
+for a real preview of every stack, and not enough to change anything."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.engine_project import SEED, EngineProject
+from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call, error_code
+
+POLICY_FILE = ROOT / "security" / "preview-identity-policy.json"
+PREVIEW_KEY = ("AKIDpreviewonly", "preview-only-secret-key")
+READ_VERBS = ("Get", "List", "Describe")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProject]:
+    workdir = tmp_path_factory.mktemp("preview-identity")
+    identity = ("--restricted-identity", *PREVIEW_KEY, str(POLICY_FILE))
+    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED), *identity) as cloud:
+        project = EngineProject(workdir, cloud)
+        assert project.run("up").exit_code == 0  # deployed by the deploy identity
+        project.credentials = PREVIEW_KEY
+        yield project
+
+
+def test_the_preview_policy_allows_read_actions_only() -> None:
+    document = json.loads(POLICY_FILE.read_text())
+    actions = [action for statement in document["statement"] for action in statement["action"]]
+    assert all(statement["effect"] == "allow" for statement in document["statement"])
+    assert actions and all(action.split(":", 1)[1].startswith(READ_VERBS) for action in actions), actions
+    assert not any("*" in action for action in actions)
+
+
+def test_the_preview_identity_can_call_nothing_else(project: EngineProject) -> None:
+    reader = project.cloud.cam(secret_key=PREVIEW_KEY[1], secret_id=PREVIEW_KEY[0])
+    assert call(reader, "ListPolicies", Rp=10)["TotalNum"] > 0
+    assert error_code(reader, "AddUser", Name="intruder") == "UnauthorizedOperation"
+    assert error_code(reader, "ListUsers") == "UnauthorizedOperation"
+
+
+@pytest.mark.parametrize("stack_name", ["local", "dev", "prod"])
+def test_a_preview_runs_with_the_preview_identity(project: EngineProject, stack_name: str) -> None:
+    result = project.run("preview", stack_name)
+    assert result.exit_code == 0, result.text
+    if stack_name == "local":
+        assert result.summary.changes == []
+
+
+def test_an_up_with_the_preview_identity_changes_nothing(project: EngineProject) -> None:
+    project.config("local")["im-access:operators"].append({"name": "im-local-mallory", "access": "readonly"})
+    result = project.run("up")
+    project.config("local")["im-access:operators"].pop()
+
+    assert result.exit_code != 0
+    assert "UnauthorizedOperation" in result.text
+    root = project.cloud.cam(secret_key=SECRET_KEY, secret_id=SECRET_ID)
+    assert error_code(root, "GetUser", Name="im-local-mallory") == "ResourceNotFound.UserNotExist"
