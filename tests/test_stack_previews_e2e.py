@@ -96,4 +96,3 @@ def test_a_pull_request_that_approves_itself_is_still_previewed_with_the_base_gu
     assert result.returncode == 1, result.stdout + result.stderr
     assert "### Stack `dev`: blocked by a mandatory policy" in result.stdout
     assert GUARDRAILS_CHANGED in result.stdout
-    assert f"(local: {base_checkout / 'policy_pack'})" in result.stdout
