@@ -22,6 +22,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from commands.engine import EngineMissingError, open_stack
+from commands.stack import LOCAL_STACK
 
 COLUMNS = ("User name", "Password", "SecretId", "SecretKey", "Login link")
 OUTPUT_KEYS = ("userName", "password", "secretId", "secretKey", "loginUrl")
@@ -82,6 +83,7 @@ def login_links(operators: Mapping[str, Any], stack: str) -> str:
     lines.append(
         f"Passwords and API keys are secrets in the encrypted stack state of `{stack}`; write one operator's"
         f" credentials file with: python -m commands.handover --stack {stack} --operator <name>"
+        + (" (through scripts/with_localcloud.sh, which points at the local state)" if stack == LOCAL_STACK else "")
     )
     return "\n".join(lines)
 

@@ -42,7 +42,7 @@ class ImOperator(pulumi.ComponentResource):
 
     user_name: pulumi.Output[str]
     uin: pulumi.Output[int]
-    login_url: pulumi.Output[str]
+    login_url: pulumi.Output[str | None]
     password: pulumi.Output[str | None]
     secret_id: pulumi.Output[str | None]
     secret_key: pulumi.Output[str | None]
@@ -86,8 +86,9 @@ class ImOperator(pulumi.ComponentResource):
 
         self.user_name = user.name
         self.uin = user.uin
-        # The link names the owner account and the user: handed over like the password.
-        self.login_url = pulumi.Output.secret(args.login_url)
+        # The link names the owner account and the user: handed over like the password, and only
+        # to an operator who may log in to the console.
+        self.login_url = pulumi.Output.secret(args.login_url) if args.console else pulumi.Output.from_input(None)
         # Secrets stay secret however the provider marks them.
         self.password = pulumi.Output.secret(user.password) if args.console else pulumi.Output.from_input(None)
         self.secret_id = pulumi.Output.secret(user.secret_id) if args.api_key else pulumi.Output.from_input(None)

@@ -27,6 +27,7 @@ def test_make_local_up_creates_the_local_stack_and_a_second_run_changes_nothing(
     assert "### Stack `local`: passes" in first.stdout
     assert "Changes: 11 to create." in first.stdout
     assert "im-local-alice: https://" in first.stdout and "username=im-local-alice" in first.stdout
+    assert "im-local-stats-bot: (no console access)" in first.stdout
     assert "[secret]" in first.stdout
     assert "warning" not in (first.stdout + first.stderr).lower()
 
