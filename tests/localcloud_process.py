@@ -123,3 +123,17 @@ def error_code(client: Any, action: str, **params: Any) -> str:
     except TencentCloudSDKException as error:
         return str(error.get_code())
     raise AssertionError(f"{action} succeeded, but an error was expected")
+
+
+def add_users_counting_throttles(cam: Any, names: list[str]) -> tuple[set[str], int]:
+    """AddUser for each name; the names created, and how many requests were throttled (and so changed nothing)."""
+    created: set[str] = set()
+    throttled = 0
+    for name in names:
+        try:
+            call(cam, "AddUser", Name=name)
+            created.add(name)
+        except TencentCloudSDKException as error:
+            assert error.get_code() == "RequestLimitExceeded"
+            throttled += 1
+    return created, throttled

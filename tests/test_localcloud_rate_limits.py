@@ -6,10 +6,8 @@ import math
 import time
 from pathlib import Path
 
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
-
 from localcloud.rate_limits import CAM_LIMITS, DEFAULT_LIMIT, RateLimits
-from tests.localcloud_process import LocalCloudProcess, call
+from tests.localcloud_process import LocalCloudProcess, add_users_counting_throttles, call
 
 
 class Clock:
@@ -31,18 +29,10 @@ def test_each_action_gets_its_documented_requests_per_second() -> None:
 
 
 def test_requests_over_the_limit_are_answered_request_limit_exceeded_and_change_nothing(tmp_path: Path) -> None:
-    created: set[str] = set()
-    throttled = 0
     with LocalCloudProcess(tmp_path / "state.db", "--rate-limits") as cloud:
         cam = cloud.cam()
         started = time.monotonic()
-        for index in range(60):
-            try:
-                call(cam, "AddUser", Name=f"burst-{index}")
-                created.add(f"burst-{index}")
-            except TencentCloudSDKException as error:
-                assert error.get_code() == "RequestLimitExceeded"
-                throttled += 1
+        created, throttled = add_users_counting_throttles(cam, [f"burst-{index}" for index in range(60)])
         seconds_touched = math.ceil(time.monotonic() - started) + 1
         assert len(created) <= CAM_LIMITS["AddUser"] * seconds_touched
         assert throttled > 0 or seconds_touched >= 3

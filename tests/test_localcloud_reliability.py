@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from tests.localcloud_process import LocalCloudProcess, call
+from tests.localcloud_process import LocalCloudProcess, add_users_counting_throttles, call
 
 
 def user_names(cloud: LocalCloudProcess) -> set[str]:
@@ -18,16 +18,8 @@ def user_names(cloud: LocalCloudProcess) -> set[str]:
 
 def test_throttled_requests_change_nothing(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
-    created, throttled = set(), 0
     with LocalCloudProcess(state, "--throttle-rate", "0.5") as cloud:
-        cam = cloud.cam()
-        for index in range(200):
-            try:
-                call(cam, "AddUser", Name=f"maybe-{index}")
-                created.add(f"maybe-{index}")
-            except TencentCloudSDKException as error:
-                assert error.get_code() == "RequestLimitExceeded"
-                throttled += 1
+        created, throttled = add_users_counting_throttles(cloud.cam(), [f"maybe-{index}" for index in range(200)])
     assert 60 <= throttled <= 140  # 200 draws at 50%: far outside this range is a broken injector
     with LocalCloudProcess(state) as cloud:
         assert user_names(cloud) == created
