@@ -283,6 +283,29 @@ def test_all_policies_of_a_user_include_those_of_its_groups(cam: CamClient) -> N
     assert error_code(cam, "ListAttachedUserAllPolicies", TargetUin=user["Uin"], Rp=20, Page=1) == "MissingParameter"
 
 
+def test_entities_for_a_policy_are_its_users_then_groups_paged_and_filtered(cam: CamClient) -> None:
+    policy_id = new_policy(cam)
+    users = [new_user(cam) for _ in range(3)]
+    group_id = call(cam, "CreateGroup", GroupName=unique("group"))["GroupId"]
+    for user in users:
+        call(cam, "AttachUserPolicy", PolicyId=policy_id, AttachUin=user["Uin"])
+    call(cam, "AttachGroupPolicy", PolicyId=policy_id, AttachGroupId=group_id)
+
+    pages = [call(cam, "ListEntitiesForPolicy", PolicyId=policy_id, Rp=3, Page=page) for page in (1, 2)]
+    assert [page["TotalNum"] for page in pages] == [4, 4]
+    entities = [entity for page in pages for entity in page["List"]]
+    assert [(e["RelatedType"], e["Name"]) for e in entities] == [
+        *((1, user["Name"]) for user in users),
+        (2, call(cam, "GetGroup", GroupId=group_id)["GroupName"]),
+    ]
+    assert [e["Uin"] for e in entities[:3]] == [user["Uin"] for user in users]
+    assert entities[3]["Id"] == str(group_id)
+    only_groups = call(cam, "ListEntitiesForPolicy", PolicyId=policy_id, EntityFilter="Group")
+    assert [e["RelatedType"] for e in only_groups["List"]] == [2]
+    assert call(cam, "ListEntitiesForPolicy", PolicyId=policy_id, EntityFilter="Role")["TotalNum"] == 0
+    assert error_code(cam, "ListEntitiesForPolicy", PolicyId=999999999) == "ResourceNotFound.PolicyIdNotFound"
+
+
 # ---- groups --------------------------------------------------------------------------------
 
 
