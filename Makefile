@@ -1,6 +1,6 @@
 # The same targets run on a laptop and in CI. Every engine run uses the project's own Pulumi
 # (.engine/, installed by `make setup`), never the user's ~/.pulumi.
-.PHONY: setup test lint bench preview preview-localcloud up destroy local-up
+.PHONY: setup test lint bench preview preview-localcloud up destroy local-up audit
 PYTHON := .venv/bin/python
 
 setup:
@@ -18,6 +18,7 @@ bench:
 	$(PYTHON) -m benchmarks.program_build
 	$(PYTHON) -m benchmarks.localcloud_requests
 	$(PYTHON) -m benchmarks.local_stack_up
+	$(PYTHON) -m benchmarks.audit_requests
 
 # Preview or deploy one stack with this checkout's guardrails, e.g. make preview STACK=dev.
 # PROJECT=DIR runs another checkout's program and stack files (a pull request's) instead.
@@ -32,3 +33,13 @@ preview-localcloud:
 # The main job with no cloud account: localcloud plus pulumi up --stack local (see README).
 local-up:
 	bash scripts/local_up.sh
+
+# Who really holds IM access, against what the stacks declare: make audit STACK=dev [FORMAT=json].
+# Without STACK, every stack in turn. The local stack is audited through localcloud.
+FORMAT ?= table
+AUDIT_STACKS = $(or $(STACK),$(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml)))
+audit:
+	@status=0; for stack in $(AUDIT_STACKS); do \
+	  route=; [ "$$stack" = local ] && route="bash scripts/with_localcloud.sh"; \
+	  $$route $(PYTHON) -m commands.audit --stack "$$stack" --format $(FORMAT) || { code=$$?; [ $$code -gt $$status ] && status=$$code; }; \
+	done; exit $$status

@@ -121,6 +121,39 @@ def inspect_policy_document(document: str | Mapping[str, Any]) -> DocumentVerdic
     return DocumentVerdict(False, "no allow statement covers every IM action")
 
 
+def action_covers_some_im(action: str) -> bool:
+    """True when one action pattern matches at least one IM API (`name/im:Describe*`, `*`, `name/*`)."""
+    pattern = action.strip().lower()
+    if pattern.startswith(_IM_ACTION_FORMS):
+        return True
+    return any(fnmatchcase(form + api.lower(), pattern) for form in _IM_ACTION_FORMS for api in _PROBE_APIS)
+
+
+def document_grants_some_im(document: str | Mapping[str, Any]) -> bool:
+    """Whether a policy document allows any IM action; an unreadable one cannot be shown not to."""
+    if inspect_policy_document(document).grants_all_of_im:
+        return True
+    parsed = json.loads(document) if isinstance(document, str) else document
+    for statement in _as_list(_lower_keys(parsed).get("statement")):
+        if isinstance(statement, Mapping):
+            fields = _lower_keys(statement)
+            if str(fields.get("effect", "")).strip().lower() == "allow" and any(
+                isinstance(action, str) and action_covers_some_im(action) for action in _as_list(fields.get("action"))
+            ):
+                return True
+    return False
+
+
+def preset_im_level(name: str, policy_id: int) -> Literal["full", "readonly"] | None:
+    """The IM access a preset policy gives: full (including presets for everything), read-only, or none."""
+    key = name.strip().casefold()
+    if policy_id in DEFAULT_FULL_ACCESS_POLICY_IDS or key in {n.casefold() for n in DEFAULT_FULL_ACCESS_POLICY_NAMES}:
+        return "full"
+    if key == READONLY_PRESET.casefold():
+        return "readonly"
+    return None
+
+
 def custom_actions_grant_all_of_im(actions: Iterable[str]) -> bool:
     """True when a `custom` level's action list amounts to full IM access."""
     return any(action_covers_all_of_im(action) for action in actions)

@@ -12,11 +12,13 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from string import Formatter
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 import pulumi
+import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -25,6 +27,7 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -66,6 +69,7 @@ _ALLOWED_HINTS = {
     "operators": "a list of operator objects",
     "grants": "a list of grant objects",
 }
+ALLOW_PAST_EXPIRY = "allow_past_expiry"  # validation context key
 SHOWN_CHARS = 60  # of a bad value quoted back in an error message
 TOP_LEVEL_KEYS = ("ownerUin", "operators", "grants", "loginUrlTemplate")
 # Keys a stack config may no longer set, and why.
@@ -102,7 +106,10 @@ class _ScopedAccess(_Strict):
 
     @field_validator("expires")
     @classmethod
-    def _not_in_the_past(cls, value: dt.date | None) -> dt.date | None:
+    def _not_in_the_past(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        # An audit reads stacks as they are, past dates included, to report access left to expire.
+        if info.context and info.context.get(ALLOW_PAST_EXPIRY):
+            return value
         if value is not None and value < _today():
             raise ValueError(f"{value.isoformat()} is in the past; the access must already be gone")
         return value
@@ -331,13 +338,14 @@ def _policy_name_collisions(stack: str, config: StackConfig) -> list[str]:
     return problems
 
 
-def parse_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
+def parse_stack_config(stack: str, raw: Mapping[str, Any], *, allow_past_expiry: bool = False) -> StackConfig:
     """Validate the `im-access` namespace of one stack, raising ConfigurationError with every problem."""
     problems: list[str] = []
     unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
     parsed: StackConfig | None = None
     try:
-        parsed = StackConfig.model_validate({k: v for k, v in raw.items() if k in TOP_LEVEL_KEYS})
+        known = {k: v for k, v in raw.items() if k in TOP_LEVEL_KEYS}
+        parsed = StackConfig.model_validate(known, context={ALLOW_PAST_EXPIRY: allow_past_expiry})
     except ValidationError as error:
         for detail in error.errors():
             path, message = _describe(detail)
@@ -371,6 +379,12 @@ def read_namespace(values: Mapping[str, Any]) -> dict[str, Any]:
                 value = json.loads(value)
         result[name] = value
     return result
+
+
+def read_stack_file(path: Path) -> dict[str, Any]:
+    """The `config:` block of a stack file (Pulumi.<stack>.yaml)."""
+    document = yaml.safe_load(path.read_text()) or {}
+    return dict(document.get("config") or {})
 
 
 def load_stack_config() -> StackConfig:

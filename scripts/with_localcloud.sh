@@ -29,7 +29,7 @@ for _ in $(seq 100); do
   kill -0 "$server" 2>/dev/null || { cat "$log" >&2; exit 1; }
   sleep 0.1
 done
-echo "with_localcloud: $(head -n 1 "$log") (state: $state)"
+echo "with_localcloud: $(head -n 1 "$log") (state: $state)" >&2
 
 # The provider sends plain-HTTP requests for cam/tag.tencentcloudapi.com to localcloud as a proxy;
 # the engine's own loopback traffic to its plugins must not go through it.

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import massage
+
+from im_access.config import read_stack_file
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
@@ -150,8 +151,7 @@ class ProgramRun:
 
 def stack_file_config(stack: str) -> dict[str, Any]:
     """The `config:` block of Pulumi.<stack>.yaml."""
-    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
-    return dict(document.get("config") or {})
+    return read_stack_file(ROOT / f"Pulumi.{stack}.yaml")
 
 
 def run_program(

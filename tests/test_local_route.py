@@ -54,7 +54,7 @@ def run_through_local_route(state: Path) -> dict[str, object]:
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "with_localcloud: localcloud listening on http://" in result.stdout
+    assert "with_localcloud: localcloud listening on http://" in result.stderr
     assert (state.parent / "pulumi-state").is_dir()
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 

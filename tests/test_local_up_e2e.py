@@ -3,6 +3,7 @@ the guardrails through the project's engine, then each operator's login link."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -12,17 +13,19 @@ from tests.localcloud_process import ROOT, LocalCloudProcess, call
 from tests.test_local_route import free_port
 
 
-def local_up(state: Path) -> subprocess.CompletedProcess[str]:
+def make(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": str(free_port())}
-    return subprocess.run(["make", "local-up"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(["make", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
-def test_make_local_up_creates_the_local_stack_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
+def test_make_local_up_creates_the_local_stack_a_second_run_changes_nothing_and_the_audit_agrees(
+    tmp_path: Path,
+) -> None:
     require_engine()
     state = tmp_path / "localcloud" / "state.db"
     stack_file = (ROOT / "Pulumi.local.yaml").read_bytes()
 
-    first = local_up(state)
+    first = make(state, "local-up")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "### Stack `local`: passes" in first.stdout
     assert "Changes: 11 to create." in first.stdout
@@ -31,11 +34,15 @@ def test_make_local_up_creates_the_local_stack_and_a_second_run_changes_nothing(
     assert "[secret]" in first.stdout
     assert "warning" not in (first.stdout + first.stderr).lower()
 
-    second = local_up(state)
+    second = make(state, "local-up")
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Changes: no changes." in second.stdout
     # The engine's passphrase salt never lands in the reviewed stack file.
     assert (ROOT / "Pulumi.local.yaml").read_bytes() == stack_file
+
+    audit = make(state, "-s", "audit", "STACK=local", "FORMAT=json")
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert json.loads(audit.stdout) == {"stack": "local", "findings": []}
 
     with LocalCloudProcess(state) as cloud:
         users = {user["Name"] for user in call(cloud.cam(), "ListUsers")["Data"]}

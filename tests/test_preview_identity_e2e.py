@@ -1,9 +1,11 @@
-"""The read-only CAM identity that previews use (security/preview-identity-policy.json) is enough
-for a real preview of every stack, and not enough to change anything."""
+"""The read-only CAM identity that previews and the audit use (security/preview-identity-policy.json)
+is enough for a real preview of every stack and for the audit, and not enough to change anything."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -48,6 +50,14 @@ def test_a_preview_runs_with_the_preview_identity(project: EngineProject, stack_
     assert result.exit_code == 0, result.text
     if stack_name == "local":
         assert result.summary.changes == []
+
+
+def test_the_audit_runs_with_the_preview_identity(project: EngineProject) -> None:
+    command = [sys.executable, "-m", "commands.audit", "--stack", "local", "--project", str(project.workdir)]
+    env = {"PATH": "/usr/bin:/bin", **project.env()}
+    result = subprocess.run([*command, "--format", "json"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"stack": "local", "findings": []}
 
 
 def test_an_up_with_the_preview_identity_changes_nothing(project: EngineProject) -> None:

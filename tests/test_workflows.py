@@ -109,3 +109,13 @@ def test_fork_pull_requests_preview_against_localcloud_and_same_repo_ones_agains
     assert jobs["preview"]["if"] == same_repo
     assert jobs["preview-localcloud"]["if"] == same_repo.replace("==", "!=")
     assert "secrets." not in yaml.safe_dump(jobs["preview-localcloud"])
+
+
+def test_the_audit_runs_daily_for_every_cloud_stack_with_the_read_only_identity() -> None:
+    workflow = yaml.safe_load((WORKFLOWS / "audit.yml").read_text())
+    assert workflow[True]["schedule"][0]["cron"].split()[2:] == ["*", "*", "*"]  # every day
+    assert matrix_stacks("audit.yml", "audit") == cloud_stacks()
+    text = (WORKFLOWS / "audit.yml").read_text()
+    assert "secrets.TENCENTCLOUD_PREVIEW_SECRET_ID" in text and "secrets.TENCENTCLOUD_SECRET_ID" not in text
+    assert 'make -s audit STACK="$STACK" FORMAT=markdown' in text
+    assert all(step in text for step in ("gh issue create", "gh issue edit", "gh issue close"))

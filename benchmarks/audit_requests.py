@@ -1,0 +1,103 @@
+"""Benchmark: the audit's per-policy read of an account with 1,000 users, 50 groups and 300
+policies, against a per-user scan of the same account in the same run.
+
+Both read through the same paced client (CAM's rate limits, client side) from localcloud with
+`--rate-limits`, and must find the same holdings. Printed: requests and seconds of each, and the
+ratios.
+
+Run: .venv/bin/python -m benchmarks.audit_requests
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from commands.cam_account import PacedReader, read_holdings
+from im_access.access import document_grants_some_im, inspect_policy_document, preset_im_level
+from im_access.audit import Holding
+from tests.localcloud_process import LocalCloudProcess, call
+
+USERS, GROUPS, CUSTOM_POLICIES = 1000, 50, 294  # with localcloud's 6 presets: 300 policies
+IM_SHARE = 0.3  # of the custom policies allow some IM action
+
+
+def document(im: bool, index: int) -> str:
+    action = f"name/im:DescribeApp{index}" if im else f"name/cvm:Describe{index}"
+    return json.dumps({"version": "2.0", "statement": [{"effect": "allow", "action": [action], "resource": ["*"]}]})
+
+
+def build_account(cloud: LocalCloudProcess) -> None:
+    cam = cloud.cam()
+    draw = random.Random(7)
+    policies = [p["PolicyId"] for p in call(cam, "ListPolicies", Rp=200)["List"]]
+    for index in range(CUSTOM_POLICIES):
+        created = call(
+            cam, "CreatePolicy", PolicyName=f"bench-{index}", PolicyDocument=document(draw.random() < IM_SHARE, index)
+        )
+        policies.append(created["PolicyId"])
+    for index in range(USERS):
+        uin = call(cam, "AddUser", Name=f"bench-user-{index}")["Uin"]
+        for policy_id in draw.sample(policies, 2):
+            call(cam, "AttachUserPolicy", PolicyId=policy_id, AttachUin=uin)
+    for index in range(GROUPS):
+        group_id = call(cam, "CreateGroup", GroupName=f"bench-group-{index}")["GroupId"]
+        call(cam, "AttachGroupPolicy", PolicyId=draw.choice(policies), AttachGroupId=group_id)
+
+
+def per_user_scan(reader: PacedReader) -> list[Holding]:
+    """The baseline: every user's and every group's attachments, then each custom policy's document."""
+    documents: dict[int, str] = {}
+    holdings: list[Holding] = []
+
+    def judge(principal: str, policy: dict[str, object], uin: int | None) -> None:
+        policy_id, name = int(str(policy["PolicyId"])), str(policy["PolicyName"])
+        if policy["PolicyType"] == "QCS":
+            level = preset_im_level(name, policy_id)
+            if level is not None:
+                holdings.append(Holding(principal, name, policy_id, level == "full", True, uin))
+            return
+        if policy_id not in documents:
+            documents[policy_id] = reader.call("GetPolicy", PolicyId=policy_id)["PolicyDocument"]
+        if document_grants_some_im(documents[policy_id]):
+            full = inspect_policy_document(documents[policy_id]).grants_all_of_im
+            holdings.append(Holding(principal, name, policy_id, full, False, uin))
+
+    for user in reader.call("ListUsers")["Data"]:
+        for policy in reader.pages("ListAttachedUserPolicies", "List", TargetUin=user["Uin"]):
+            judge(f"user:{user['Name']}", policy, int(user["Uin"]))
+    for group in reader.pages("ListGroups", "GroupInfo"):
+        for policy in reader.pages("ListAttachedGroupPolicies", "List", TargetGroupId=group["GroupId"]):
+            judge(f"group:{group['GroupId']}", policy, None)
+    return holdings
+
+
+def measure(cloud: LocalCloudProcess, read: Callable[[PacedReader], list[Holding]]) -> tuple[set[Holding], int, float]:
+    reader = PacedReader(cloud.cam())
+    started = time.monotonic()
+    holdings = read(reader)
+    return set(holdings), sum(reader.requests.values()), time.monotonic() - started
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        state = Path(scratch) / "state.db"
+        with LocalCloudProcess(state) as cloud:
+            build_account(cloud)
+        with LocalCloudProcess(state, "--rate-limits") as cloud:
+            per_policy, policy_requests, policy_seconds = measure(cloud, read_holdings)
+            per_user, user_requests, user_seconds = measure(cloud, per_user_scan)
+    assert per_policy == per_user, "the two reads disagree"
+    print(f"account: {USERS} users, {GROUPS} groups, {CUSTOM_POLICIES + 6} policies; {len(per_policy)} IM holdings")
+    print(f"per policy (the audit): {policy_requests} requests, {policy_seconds:.1f} s")
+    print(f"per user (baseline):    {user_requests} requests, {user_seconds:.1f} s")
+    ratios = f"{user_requests / policy_requests:.1f}x requests, {user_seconds / policy_seconds:.1f}x time"
+    print(f"ratio baseline/audit: {ratios}")
+
+
+if __name__ == "__main__":
+    main()

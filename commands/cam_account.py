@@ -1,0 +1,134 @@
+"""Reads who holds IM access in a live CAM account, with the official Tencent Cloud SDK client.
+
+Read-only, and per policy rather than per user: one ListPolicies scan, GetPolicy for each custom
+policy (to judge its document), then ListEntitiesForPolicy for each IM-relevant policy. The cost
+grows with the number of policies, not of users. Requests are paced under CAM's per-action rate
+limits and `RequestLimitExceeded` is retried with backoff; any other failure stops the read, so a
+partial account is never reported as complete.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from tencentcloud.cam.v20190116 import cam_client
+from tencentcloud.common import credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+
+from im_access.access import document_grants_some_im, inspect_policy_document, preset_im_level
+from im_access.audit import Holding
+
+# Requests per second CAM allows per action; most CAM actions document 20.
+READ_LIMITS: Mapping[str, int] = {"ListPolicies": 20, "GetPolicy": 20, "ListEntitiesForPolicy": 20}
+DEFAULT_LIMIT = 20
+PAGE_SIZE = 200  # the largest Rp CAM accepts
+MAX_ATTEMPTS = 6
+PRESET_TYPE = 2
+RELATED_TYPES = {1: "user", 2: "group", 3: "role"}
+
+
+class AccountReadError(RuntimeError):
+    """The account could not be read completely."""
+
+
+def client_for(stack_config: Mapping[str, Any]) -> cam_client.CamClient:
+    """A CAM client as the provider of this stack would reach CAM: same domain, protocol and credentials."""
+    secret_id, secret_key = os.environ.get("TENCENTCLOUD_SECRET_ID"), os.environ.get("TENCENTCLOUD_SECRET_KEY")
+    if not secret_id or not secret_key:
+        raise AccountReadError(
+            "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (the read-only preview identity)"
+        )
+    domain = str(stack_config.get("tencentcloud:domain") or "tencentcloudapi.com")
+    protocol = "http" if str(stack_config.get("tencentcloud:protocol", "")).upper() == "HTTP" else "https"
+    profile = ClientProfile(httpProfile=HttpProfile(endpoint=f"cam.{domain}", protocol=protocol, keepAlive=True))
+    return cam_client.CamClient(credential.Credential(secret_id, secret_key), "", profile)
+
+
+class PacedReader:
+    """Calls CAM actions no faster than their rate limits, retrying throttled requests."""
+
+    def __init__(
+        self,
+        client: Any,
+        limits: Mapping[str, int] = READ_LIMITS,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._limits = limits
+        self._sleep = sleep
+        self._clock = clock
+        self._next_slot: dict[str, float] = {}
+        self.requests: Counter[str] = Counter()
+
+    def _wait_for_slot(self, action: str) -> None:
+        now = self._clock()
+        slot = max(now, self._next_slot.get(action, now))
+        self._next_slot[action] = slot + 1 / self._limits.get(action, DEFAULT_LIMIT)
+        if slot > now:
+            self._sleep(slot - now)
+
+    def call(self, action: str, **params: Any) -> dict[str, Any]:
+        for attempt in range(MAX_ATTEMPTS):
+            self._wait_for_slot(action)
+            self.requests[action] += 1
+            try:
+                return dict(self._client.call_json(action, params)["Response"])
+            except TencentCloudSDKException as error:
+                if error.get_code() != "RequestLimitExceeded" or attempt == MAX_ATTEMPTS - 1:
+                    raise AccountReadError(f"{action} failed: {error.get_code()}: {error.get_message()}") from None
+                self._sleep(0.5 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def pages(self, action: str, list_key: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a paged list, page after page until TotalNum items are read."""
+        read, page = 0, 1
+        while True:
+            answer = self.call(action, Page=page, Rp=PAGE_SIZE, **params)
+            items = answer.get(list_key) or []
+            yield from items
+            read += len(items)
+            total = int(answer.get("TotalNum") or 0)
+            if read >= total:
+                return
+            if not items:
+                raise AccountReadError(f"{action} stopped at {read} of {total} items")
+            page += 1
+
+
+def _holder(entity: Mapping[str, Any]) -> tuple[str, int | None]:
+    kind = RELATED_TYPES.get(int(entity["RelatedType"]))
+    if kind is None:
+        raise AccountReadError(f"ListEntitiesForPolicy answered an unknown RelatedType {entity['RelatedType']}")
+    if kind == "group":
+        return f"group:{entity['Id']}", None
+    return f"{kind}:{entity['Name']}", int(entity["Uin"]) if kind == "user" else None
+
+
+def read_holdings(reader: PacedReader) -> list[Holding]:
+    """Every principal holding an IM-relevant policy: IM presets, presets that include full IM
+    access, and custom policies whose document allows any IM action."""
+    holdings: list[Holding] = []
+    for policy in reader.pages("ListPolicies", "List", Scope="All"):
+        policy_id, name = int(policy["PolicyId"]), str(policy["PolicyName"])
+        preset = int(policy["Type"]) == PRESET_TYPE
+        if preset:
+            level = preset_im_level(name, policy_id)
+            if level is None:
+                continue
+            full = level == "full"
+        else:
+            document = reader.call("GetPolicy", PolicyId=policy_id)["PolicyDocument"]
+            if not document_grants_some_im(document):
+                continue
+            full = inspect_policy_document(document).grants_all_of_im
+        for entity in reader.pages("ListEntitiesForPolicy", "List", PolicyId=policy_id, EntityFilter="All"):
+            principal, uin = _holder(entity)
+            holdings.append(Holding(principal, name, policy_id, full, preset, uin))
+    return holdings
