@@ -22,6 +22,7 @@ from commands.cam_account import AccountReadError, PacedReader, client_for, read
 from commands.engine import ROOT
 from commands.stack import GUARDRAILS
 from im_access.audit import Declared, Finding, audit, declared_access
+from im_access.break_glass import load_exceptions
 from im_access.config import ConfigurationError, parse_stack_config, read_namespace, read_stack_file
 
 FORMATS = ("table", "markdown", "json")
@@ -74,7 +75,8 @@ def run_audit(
         holdings = read_holdings(reader)
     except AccountReadError as error:
         raise AuditError(str(error)) from None
-    return audit(stack, holdings, declared, approved=approved, today=today), reader
+    exceptions = load_exceptions(guardrails)
+    return audit(stack, holdings, declared, approved=approved, today=today, exceptions=exceptions), reader
 
 
 def render(stack: str, findings: Sequence[Finding], output_format: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from im_access.access import PRESET_FOR_LEVEL
+from im_access.break_glass import Exceptions
 from im_access.config import GrantConfig, OperatorConfig, StackConfig, custom_policy_name
 
 FindingKind = Literal["unmanaged", "missing", "expired", "full-access-off-approved"]
@@ -102,9 +103,10 @@ def audit(
     *,
     approved: bool,
     today: dt.date,
+    exceptions: Exceptions | None = None,
 ) -> list[Finding]:
-    """The findings for one stack: its missing, expired and off-approval full access, and every
-    holding that no stack declares."""
+    """The findings for one stack: its missing, expired and off-approval full access (unless a
+    break-glass exception in force allows it), and every holding that no stack declares."""
     holdings = list(holdings)
     live = {holding.key: holding for holding in holdings}
     declared_anywhere = {entry.key for entries in declared_by_stack.values() for entry in entries}
@@ -123,11 +125,17 @@ def audit(
         elif entry.expires is not None and entry.expires < today:
             fix = f"expired {entry.expires.isoformat()}: remove the entry from Pulumi.{stack}.yaml and run `make up`"
             findings.append(Finding("expired", entry.principal, entry.policy, attached.policy_id, fix))
+    exceptions = exceptions or Exceptions((), ())
     if not approved:
         for holding in holdings:
-            if holding.full_access and holding.principal.casefold() in own_principals:
-                fix = f"stack {stack!r} is not approved for IM full access; {_revoke(holding)}"
-                findings.append(
-                    Finding("full-access-off-approved", holding.principal, holding.policy, holding.policy_id, fix)
-                )
+            if not holding.full_access or holding.principal.casefold() not in own_principals:
+                continue
+            if exceptions.in_force(stack, holding.principal, today):
+                continue
+            lapsed = exceptions.lapsed(stack, holding.principal, today)
+            held = f"held under {lapsed.describe()}, which has lapsed; " if lapsed else ""
+            fix = f"{held}stack {stack!r} is not approved for IM full access; {_revoke(holding)}"
+            findings.append(
+                Finding("full-access-off-approved", holding.principal, holding.policy, holding.policy_id, fix)
+            )
     return findings

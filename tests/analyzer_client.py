@@ -59,9 +59,18 @@ class Diagnostic:
 class PolicyPackProcess:
     """The real policy pack, started as the engine starts a Python analyzer plugin."""
 
-    def __init__(self, stack: str, *, dry_run: bool = True, pack_dir: Path = POLICY_PACK, script: str = "__main__.py"):
+    def __init__(
+        self,
+        stack: str,
+        *,
+        dry_run: bool = True,
+        pack_dir: Path = POLICY_PACK,
+        script: str = "__main__.py",
+        extra_env: Mapping[str, str] | None = None,
+    ):
         env = {
             **os.environ,
+            **(extra_env or {}),
             "PULUMI_STACK": stack,
             "PULUMI_PROJECT": "im-access",
             "PULUMI_ORGANIZATION": "organization",

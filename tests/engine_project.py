@@ -34,6 +34,7 @@ class EngineProject:
         self.workdir = workdir
         self.cloud = cloud
         self.credentials = (SECRET_ID, SECRET_KEY)  # the CAM identity the provider signs with
+        self.extra_env: dict[str, str] = {}
         for name in PROJECT_FILES:
             source = ROOT / name
             if source.is_dir():
@@ -57,6 +58,7 @@ class EngineProject:
             "no_proxy": "127.0.0.1,localhost",
             "PULUMI_BACKEND_URL": f"file://{self.workdir / 'state'}",
             "PULUMI_CONFIG_PASSPHRASE": "e2e-only",
+            **self.extra_env,
         }
 
     def config(self, stack_name: str) -> dict[str, Any]:

@@ -90,12 +90,15 @@ def every_route() -> list[AnalyzerResource]:
     ]
 
 
-def test_pack_describes_its_policies_as_mandatory(dev_pack: PolicyPackProcess) -> None:
+def test_pack_describes_its_policies_and_their_levels(dev_pack: PolicyPackProcess) -> None:
     info = dev_pack.info()
     assert info.name == "im-access-guardrails"
     policies = {p.name: p for p in info.policies}
-    assert {FULL_ACCESS, LINKED, "im-access-not-expired", "im-console-password-generated-and-reset"} <= set(policies)
-    assert all(p.enforcementLevel == 1 for p in policies.values())  # mandatory
+    mandatory_policies = {FULL_ACCESS, LINKED, "im-access-not-expired", "im-console-password-generated-and-reset"}
+    assert mandatory_policies | {"im-break-glass-exceptions-valid"} == {
+        name for name, p in policies.items() if p.enforcementLevel == 1
+    }
+    assert [name for name, p in policies.items() if p.enforcementLevel == 0] == ["im-full-access-break-glass"]
     schema = json_format.MessageToDict(policies[FULL_ACCESS].configSchema)
     assert schema["properties"]["approvedStacks"]["default"] == []
 

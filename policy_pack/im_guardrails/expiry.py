@@ -13,6 +13,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
+from im_access.break_glass import today
 from im_guardrails.resources import IM_COMPONENTS, component_principal
 from im_guardrails.settings import setting
 
@@ -28,10 +29,6 @@ SCHEMA = PolicyConfigSchema(
 )
 
 
-def _today() -> dt.date:
-    return dt.date.today()
-
-
 def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type not in IM_COMPONENTS:
         return
@@ -45,7 +42,7 @@ def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -
         report_violation(f"Fix the expires date {expires!r} of IM access for {principal}: write it YYYY-MM-DD.", None)
         return
     grace = int(setting(args, SCHEMA, "graceDays"))
-    if _today() > expiry + dt.timedelta(days=grace):
+    if today() > expiry + dt.timedelta(days=grace):
         report_violation(
             f"Remove the IM access of {principal} on stack {pulumi.get_stack()!r}: it expired on {expiry.isoformat()}; "
             "delete the entry (or agree a new expires date in review).",

@@ -28,11 +28,15 @@ from im_access.access import (
     DocumentVerdict,
     inspect_policy_document,
 )
+from im_access.break_glass import today
+from im_guardrails.exceptions import EXCEPTIONS
 from im_guardrails.resources import (
     ATTACHMENTS,
     CUSTOM_POLICIES,
     IM_COMPONENTS,
+    attachment_key,
     attachment_principal,
+    component_key,
     component_principal,
 )
 from im_guardrails.settings import setting, stack_is_approved
@@ -82,40 +86,81 @@ def _all_of_im_verdict(resource_type: str, props: Mapping[str, Any]) -> Document
     return verdict if verdict.grants_all_of_im else None
 
 
+def full_access_grant(args: ResourceValidationArgs) -> tuple[str | None, str, str] | None:
+    """For an IM component or attachment that grants IM full access: its principal as exceptions name
+    it (`user:<name>`, `group:<id>`, or None for a role), its principal as messages name it, and the
+    route. None for anything else."""
+    props = args.props
+    if args.resource_type in IM_COMPONENTS:
+        if props.get("access") != "full":
+            return None
+        component = args.resource_type.rsplit(":", 1)[-1]
+        principal = component_principal(args.resource_type, props, args.name)
+        return component_key(props), principal, f"{component} with access 'full'"
+    if args.resource_type not in ATTACHMENTS:
+        return None
+    names = {str(n).lower() for n in setting(args, FULL_ACCESS_SCHEMA, "fullAccessPolicyNames")}
+    ids = {str(i) for i in setting(args, FULL_ACCESS_SCHEMA, "fullAccessPolicyIds")}
+    principal = attachment_principal(args.resource_type, props, args.name)
+    # By-name attachments first: a name is known in preview even when an id is not.
+    policy_name = props.get("policyName")
+    if policy_name is not None and str(policy_name).lower() in names:
+        return attachment_key(args.resource_type, props), principal, f"policy {policy_name}"
+    try:
+        policy_id = props.get("policyId")
+    except UnknownValueError:
+        # An id made in this update (a custom policy of this stack): the stack policy below follows
+        # the attachment to that policy in preview, and this check runs on the known id at up.
+        return None
+    if policy_id is not None and (policy_id_text := _id_text(policy_id)) in ids:
+        return attachment_key(args.resource_type, props), principal, f"policy id {policy_id_text}"
+    return None
+
+
 def _validate_full_access(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if stack_is_approved(setting(args, FULL_ACCESS_SCHEMA, "approvedStacks")):
         return
-    props = args.props
-    if args.resource_type in IM_COMPONENTS:
-        if props.get("access") == "full":
-            principal = component_principal(args.resource_type, props, args.name)
-            component = args.resource_type.rsplit(":", 1)[-1]
-            report_violation(_message(principal, f"{component} with access 'full'"), None)
-    elif args.resource_type in ATTACHMENTS:
-        names = {str(n).lower() for n in setting(args, FULL_ACCESS_SCHEMA, "fullAccessPolicyNames")}
-        ids = {str(i) for i in setting(args, FULL_ACCESS_SCHEMA, "fullAccessPolicyIds")}
-        # By-name attachments first: a name is known in preview even when an id is not.
-        policy_name = props.get("policyName")
-        if policy_name is not None and str(policy_name).lower() in names:
-            principal = attachment_principal(args.resource_type, props, args.name)
-            report_violation(_message(principal, f"policy {policy_name}"), None)
-            return
-        try:
-            policy_id = props.get("policyId")
-        except UnknownValueError:
-            # An id made in this update (a custom policy of this stack): the stack policy below follows
-            # the attachment to that policy in preview, and this check runs on the known id at up.
-            return
-        if policy_id is not None and (policy_id_text := _id_text(policy_id)) in ids:
-            principal = attachment_principal(args.resource_type, props, args.name)
-            report_violation(_message(principal, f"policy id {policy_id_text}"), None)
-    elif verdict := _all_of_im_verdict(args.resource_type, props):
-        policy = props.get("name") or args.name
+    grant = full_access_grant(args)
+    if grant is not None:
+        key, principal, source = grant
+        stack = pulumi.get_stack()
+        if key is not None and EXCEPTIONS.in_force(stack, key, today()):
+            return  # allowed; im-full-access-break-glass says so
+        lapsed = EXCEPTIONS.lapsed(stack, key, today()) if key is not None else None
+        note = f" It was allowed by {lapsed.describe()}, which has lapsed." if lapsed else ""
+        report_violation(_message(principal, source) + note, None)
+    elif verdict := _all_of_im_verdict(args.resource_type, args.props):
+        policy = args.props.get("name") or args.name
         report_violation(
             f"Remove IM full access from custom policy {policy!r} on stack {pulumi.get_stack()!r} "
             f"({verdict.reason}): {FIX}; list only the IM actions needed.",
             None,
         )
+
+
+def _note_allowed_full_access(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    grant = full_access_grant(args)
+    if grant is None or grant[0] is None:
+        return
+    key, principal, source = grant
+    exception = EXCEPTIONS.in_force(pulumi.get_stack(), key, today())
+    if exception is not None:
+        report_violation(f"IM full access for {principal} ({source}) is allowed by {exception.describe()}.", None)
+
+
+im_full_access_break_glass = ResourceValidationPolicy(
+    name="im-full-access-break-glass",
+    description=(
+        "Notes IM full access on a stack that is not approved, allowed for one principal by a valid, unexpired "
+        "break-glass exception (policy_pack/break_glass.yaml)."
+    ),
+    enforcement_level=EnforcementLevel.ADVISORY,
+    validate=_note_allowed_full_access,
+    # Judges full access as the blocking policy does, by the same preset ids and names.
+    config_schema=PolicyConfigSchema(
+        properties={key: FULL_ACCESS_SCHEMA.properties[key] for key in ("fullAccessPolicyIds", "fullAccessPolicyNames")}
+    ),
+)
 
 
 def _id_text(policy_id: object) -> str:

@@ -42,3 +42,21 @@ def component_principal(resource_type: str, props: Mapping[str, Any], name: str)
     if props.get("groupId") is not None:
         return f"group {int(props['groupId'])!r}"
     return f"{resource_type.rsplit(':', 1)[-1]} {name!r}"
+
+
+def component_key(props: Mapping[str, Any]) -> str | None:
+    """The principal of an IM component as break-glass exceptions name it: `user:<name>` or `group:<id>`."""
+    if props.get("userName") is not None:
+        return f"user:{props['userName']}"
+    if props.get("groupId") is not None:
+        return f"group:{int(props['groupId'])}"
+    return None
+
+
+def attachment_key(resource_type: str, props: Mapping[str, Any]) -> str | None:
+    """The principal of an attachment as break-glass exceptions name it; None for roles, which they never cover."""
+    key, kind = ATTACHMENTS[resource_type]
+    value = props.get(key)
+    if value is None or kind == "role":
+        return None
+    return f"{kind}:{int(float(value)) if kind == 'group' else value}"

@@ -1,0 +1,148 @@
+"""Break-glass exceptions: full IM access for one principal on one stack that is not approved for
+it, reviewed, with an approver and a reason, for at most MAX_DAYS days.
+
+They live in one reviewed file, `policy_pack/break_glass.yaml`, beside the policy config. The
+guardrails, the audit and the preview summary all read them through this module. A malformed
+exception allows nothing: it is reported as an error of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_DAYS = 7
+FIELDS = ("stack", "principal", "access", "approver", "reason", "added", "expires")
+PRINCIPAL = re.compile(r"^(user:[A-Za-z0-9+=,.@_-]{1,64}|group:[0-9]{1,20})$")
+# Rehearsals and tests set the date the guardrails judge by; nothing else should.
+TODAY_VARIABLE = "IM_ACCESS_TODAY"
+
+
+def today() -> dt.date:
+    value = os.environ.get(TODAY_VARIABLE)
+    return dt.date.fromisoformat(value) if value else dt.date.today()
+
+
+@dataclass(frozen=True)
+class BreakGlass:
+    index: int
+    stack: str
+    principal: str
+    approver: str
+    reason: str
+    added: dt.date
+    expires: dt.date
+
+    def covers(self, stack: str, principal: str) -> bool:
+        return self.stack == stack and self.principal.casefold() == principal.casefold()
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.added <= on <= self.expires
+
+    def describe(self) -> str:
+        return (
+            f"break-glass exception #{self.index} for {self.principal} on stack {self.stack!r}"
+            f" (approved by {self.approver}: {self.reason}), expires {self.expires.isoformat()}"
+        )
+
+
+@dataclass(frozen=True)
+class Malformed:
+    index: int
+    stack: str | None
+    problems: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"break-glass exception #{self.index} is malformed and allows nothing: {'; '.join(self.problems)}"
+
+
+def _date(entry: Mapping[str, Any], key: str, problems: list[str]) -> dt.date | None:
+    value = entry.get(key)
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        problems.append(f"{key} must be a date YYYY-MM-DD (got {str(value)[:40]!r})")
+        return None
+
+
+def _parse(index: int, entry: Any, known_stacks: Iterable[str]) -> BreakGlass | Malformed:
+    if not isinstance(entry, Mapping):
+        return Malformed(index, None, ("an exception is a mapping of " + ", ".join(FIELDS),))
+    problems = [f"{key} is required" for key in FIELDS if entry.get(key) in (None, "")]
+    problems += [f"unknown key {key!r}" for key in entry if key not in FIELDS]
+    stack = str(entry.get("stack") or "")
+    known = stack in set(known_stacks)
+    if stack and not known:
+        problems.append(f"stack {stack!r} is unknown: it has no policy config")
+    if entry.get("access") not in (None, "", "full"):
+        problems.append("access must be 'full', the only access an exception can allow")
+    principal = str(entry.get("principal") or "")
+    if principal and not PRINCIPAL.match(principal):
+        problems.append(f"principal must be user:<name> or group:<id> (got {principal[:80]!r})")
+    added, expires = _date(entry, "added", problems), _date(entry, "expires", problems)
+    if added and expires:
+        if expires < added:
+            problems.append(f"expires {expires.isoformat()} is in the past of added {added.isoformat()}")
+        elif expires > added + dt.timedelta(days=MAX_DAYS):
+            problems.append(
+                f"expires {expires.isoformat()} is more than {MAX_DAYS} days after added {added.isoformat()}"
+            )
+    if problems or added is None or expires is None:
+        # An exception for an unknown stack is reported on every stack.
+        return Malformed(index, stack if known else None, tuple(problems))
+    return BreakGlass(index, stack, principal, str(entry["approver"]), str(entry["reason"]), added, expires)
+
+
+@dataclass(frozen=True)
+class Exceptions:
+    valid: tuple[BreakGlass, ...]
+    malformed: tuple[Malformed, ...]
+
+    def matching(self, stack: str, principal: str) -> list[BreakGlass]:
+        return [exception for exception in self.valid if exception.covers(stack, principal)]
+
+    def in_force(self, stack: str, principal: str, on: dt.date) -> BreakGlass | None:
+        return next((e for e in self.matching(stack, principal) if e.in_force(on)), None)
+
+    def lapsed(self, stack: str, principal: str, on: dt.date) -> BreakGlass | None:
+        return next((e for e in self.matching(stack, principal) if e.expires < on), None)
+
+    def for_stack(self, stack: str, on: dt.date) -> list[BreakGlass]:
+        return [e for e in self.valid if e.stack == stack and e.in_force(on)]
+
+    def errors_for(self, stack: str) -> list[Malformed]:
+        """Malformed exceptions that concern a stack: its own, and those whose stack is unknown."""
+        return [m for m in self.malformed if m.stack in (stack, None)]
+
+
+def parse_exceptions(document: Any, known_stacks: Iterable[str]) -> Exceptions:
+    entries = (document or {}).get("exceptions") if isinstance(document, Mapping) else None
+    if entries is None:
+        entries = []
+    if not isinstance(entries, list):
+        return Exceptions((), (Malformed(0, None, ("`exceptions` must be a list",)),))
+    known = list(known_stacks)
+    parsed = [_parse(index, entry, known) for index, entry in enumerate(entries, start=1)]
+    return Exceptions(
+        tuple(p for p in parsed if isinstance(p, BreakGlass)), tuple(p for p in parsed if isinstance(p, Malformed))
+    )
+
+
+def load_exceptions(guardrails: Path) -> Exceptions:
+    """The exceptions of `<guardrails>/break_glass.yaml`, judged against the stacks that have a policy config."""
+    known_stacks = [path.stem for path in (guardrails / "config").glob("*.json")]
+    path = guardrails / "break_glass.yaml"
+    try:
+        document = yaml.safe_load(path.read_text()) if path.exists() else {}
+    except yaml.YAMLError as error:
+        return Exceptions((), (Malformed(0, None, (f"{path.name} is not valid YAML: {error}",)),))
+    return parse_exceptions(document, known_stacks)

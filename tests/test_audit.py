@@ -1,0 +1,45 @@
+"""The audit's comparison: holdings in the account against what the stacks declare."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from im_access.audit import Declared, Holding, audit
+from im_access.break_glass import parse_exceptions
+
+TODAY = dt.date(2026, 11, 26)
+FULL = Holding("user:im-stg-oncall", "QcloudAVCFullAccess", 524252, full_access=True, preset=True, uin=100020000009)
+DECLARED = {"staging": [Declared("staging", "user:im-stg-oncall", "QcloudAVCFullAccess", None)]}
+EXCEPTION = {
+    "stack": "staging",
+    "principal": "user:im-stg-oncall",
+    "access": "full",
+    "approver": "security-lead@example.com",
+    "reason": "INC-1234",
+    "added": "2026-11-25",
+    "expires": "2026-11-27",
+}
+
+
+def kinds(**options: object) -> list[str]:
+    found = audit("staging", [FULL], DECLARED, today=options.pop("today", TODAY), **options)  # type: ignore[arg-type]
+    return [finding.kind for finding in found]
+
+
+def test_full_access_off_an_approved_stack_is_a_finding_unless_the_stack_is_approved() -> None:
+    assert kinds(approved=False) == ["full-access-off-approved"]
+    assert kinds(approved=True) == []
+
+
+def test_a_break_glass_exception_in_force_allows_it_and_a_lapsed_one_is_named() -> None:
+    exceptions = parse_exceptions({"exceptions": [EXCEPTION]}, ["staging"])
+    assert kinds(approved=False, exceptions=exceptions) == []
+    (lapsed,) = audit("staging", [FULL], DECLARED, approved=False, today=dt.date(2026, 11, 28), exceptions=exceptions)
+    assert lapsed.kind == "full-access-off-approved"
+    assert "held under break-glass exception #1" in lapsed.fix and "which has lapsed" in lapsed.fix
+    assert "tccli cam DetachUserPolicy --DetachUin 100020000009 --PolicyId 524252" in lapsed.fix
+
+
+def test_declared_access_is_matched_ignoring_letter_case() -> None:
+    holding = Holding("user:IM-STG-ONCALL", "qcloudavcfullaccess", 524252, full_access=True, preset=True)
+    assert audit("staging", [holding], DECLARED, approved=True, today=TODAY) == []
