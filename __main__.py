@@ -6,7 +6,7 @@ Reads the stack's `im-access` configuration and wires the components; nothing el
 import pulumi
 
 from components import ImAccess, ImAccessGrant, ImAccessGrantArgs, ImOperator, ImOperatorArgs, PresetPolicies
-from im_access.config import GrantConfig, OperatorConfig, custom_policy_name, load_stack_config
+from im_access.config import GrantConfig, OperatorConfig, component_name, custom_policy_name, load_stack_config
 
 config = load_stack_config()  # raises, listing every problem, before any resource is registered
 presets = PresetPolicies()
@@ -18,7 +18,7 @@ def _access(entry: OperatorConfig | GrantConfig) -> ImAccess:
 
 operators = {
     entry.name: ImOperator(
-        entry.name,
+        component_name(entry),
         ImOperatorArgs(
             user_name=entry.name,
             access=_access(entry),
@@ -39,7 +39,7 @@ operators = {
 
 grants = {
     entry.principal: ImAccessGrant(
-        f"grant-{entry.principal.replace(':', '-')}",
+        component_name(entry),
         ImAccessGrantArgs(
             access=_access(entry),
             owner_uin=config.owner_uin,

@@ -7,10 +7,12 @@ policy events. Secrets never appear: only resource URNs, operations and policy m
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pulumi.automation import EngineEvent
+
+from im_access.break_glass import BreakGlass
 
 
 @dataclass
@@ -60,7 +62,12 @@ GUARDRAILS_CHANGED = (
 
 
 def markdown(
-    summary: Summary, exit_code: int, *, against_localcloud: bool = False, guardrails_changed: bool = False
+    summary: Summary,
+    exit_code: int,
+    *,
+    against_localcloud: bool = False,
+    guardrails_changed: bool = False,
+    exceptions: Sequence[BreakGlass] = (),
 ) -> str:
     verdict = "blocked by a mandatory policy" if summary.blocked else ("failed" if exit_code else "passes")
     operations = Counter(op for op, _ in summary.changes)
@@ -68,6 +75,9 @@ def markdown(
     lines = [f"### Stack `{summary.stack}`: {verdict}", ""]
     lines += [GUARDRAILS_CHANGED, ""] if guardrails_changed else []
     lines += [AGAINST_LOCALCLOUD, ""] if against_localcloud else []
+    if exceptions:
+        lines += ["Break-glass exceptions in force on this stack:"]
+        lines += [f"- {exception.describe()}" for exception in exceptions] + [""]
     lines += [f"Changes: {counts}."]
     if summary.changes:
         lines += ["", "| operation | resource |", "|---|---|"]

@@ -9,7 +9,8 @@ Every preview and up runs the policy pack with the stack's policy config, both t
 checkout this command belongs to, never from `--project`: a pull request's program is previewed
 with the reviewed guardrails of the base branch. The engine's typed events (policy events
 included) are collected through the Automation API and summarised as the Markdown a pull request
-shows, written to reports/<stack>-<command>.md and printed.
+shows, written to reports/<stack>-<command>.md and printed, and as SARIF and JUnit XML
+(reports/<stack>-<command>.sarif, .junit.xml).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import yaml
 from pulumi import automation as auto
 
 from commands.engine import ROOT, EngineMissingError, open_stack
+from commands.guardrail_reports import write_reports
 from commands.preview_summary import Summary, markdown, summarise
+from im_access.break_glass import BreakGlass, load_exceptions, today
 
 COMMANDS = ("preview", "up", "destroy")
 GUARDRAILS = ROOT / "policy_pack"  # the pack and its per-stack config, from this checkout
@@ -47,6 +50,7 @@ class StackRun:
     exit_code: int
     summary: Summary
     guardrails_changed: bool = False
+    exceptions: list[BreakGlass] = field(default_factory=list)  # break-glass exceptions in force
     output: list[str] = field(default_factory=list)
 
     @property
@@ -137,8 +141,15 @@ def run(
                 raise ValueError(f"unknown command {command!r}; allowed: {', '.join(COMMANDS)}")
         except auto.errors.CommandError:
             exit_code = 1
-    changed = command != "destroy" and guardrails_differ(work_dir, guardrails)
-    return StackRun(stack_name, command, exit_code, summarise(stack_name, events), changed, output)
+    summary = summarise(stack_name, events)
+    if command == "destroy":
+        return StackRun(stack_name, command, exit_code, summary, output=output)
+    on = today({**os.environ, **(env or {})})
+    exceptions = load_exceptions(guardrails).for_stack(stack_name, on)
+    write_reports(summary, guardrails, work_dir, reports, command)
+    return StackRun(
+        stack_name, command, exit_code, summary, guardrails_differ(work_dir, guardrails), exceptions, output
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -166,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result.exit_code,
         against_localcloud=args.against_localcloud,
         guardrails_changed=result.guardrails_changed,
+        exceptions=result.exceptions,
     )
     (args.project / "reports" / f"{args.stack}-{args.command}.md").write_text(report)
     sys.stdout.write("\n" + report)

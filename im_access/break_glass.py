@@ -25,8 +25,8 @@ PRINCIPAL = re.compile(r"^(user:[A-Za-z0-9+=,.@_-]{1,64}|group:[0-9]{1,20})$")
 TODAY_VARIABLE = "IM_ACCESS_TODAY"
 
 
-def today() -> dt.date:
-    value = os.environ.get(TODAY_VARIABLE)
+def today(env: Mapping[str, str] | None = None) -> dt.date:
+    value = (os.environ if env is None else env).get(TODAY_VARIABLE)
     return dt.date.fromisoformat(value) if value else dt.date.today()
 
 

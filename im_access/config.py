@@ -311,6 +311,11 @@ def _duplicates(raw: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def component_name(entry: OperatorConfig | GrantConfig) -> str:
+    """The Pulumi name of the component an entry becomes; its children's names start with it."""
+    return entry.name if isinstance(entry, OperatorConfig) else f"grant-{entry.principal.replace(':', '-')}"
+
+
 def custom_policy_name(stack: str, entry: OperatorConfig | GrantConfig) -> str:
     """The name of the custom policy a `custom` entry creates: one rule for program and checks."""
     suffix = entry.name if isinstance(entry, OperatorConfig) else entry.principal.replace(":", "-")

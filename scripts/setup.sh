@@ -15,6 +15,16 @@ ACTIONLINT_VERSION=v1.7.7
 if [ ! -x .tools/bin/actionlint ] || ! .tools/bin/actionlint -version | grep -q "${ACTIONLINT_VERSION#v}"; then
   GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
 fi
+# The SARIF 2.1.0 schema the tests validate preview reports against, from the npm package of
+# Microsoft's SARIF SDK (only the schema file is kept).
+SARIF_SCHEMA=.tools/sarif-2.1.0-rtm.5.json
+if [ ! -f "$SARIF_SCHEMA" ]; then
+  scratch=$(mktemp -d)
+  (cd "$scratch" && npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null)
+  tar -xzf "$scratch"/microsoft-jest-sarif-1.0.0-beta.0.tgz -C "$scratch" package/lib/schemas/sarif-2.1.0-rtm.5.json
+  mkdir -p .tools && mv "$scratch/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$SARIF_SCHEMA"
+  rm -rf "$scratch"
+fi
 # The pinned Pulumi CLI and provider plugin, in .engine/ (see scripts/install_engine.sh).
 bash scripts/install_engine.sh
 echo "setup: ready (.venv with $(.venv/bin/python -c 'import importlib.metadata as m; print("pulumi", m.version("pulumi"))'), actionlint ${ACTIONLINT_VERSION}, $(source scripts/engine_env.sh && pulumi version))"

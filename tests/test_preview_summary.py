@@ -5,6 +5,7 @@ from __future__ import annotations
 from pulumi.automation import EngineEvent
 
 from commands.preview_summary import markdown, summarise
+from im_access.break_glass import parse_exceptions
 
 STACK_URN = "urn:pulumi:dev::im-access::pulumi:pulumi:Stack::im-access-dev"
 OPERATOR_URN = "urn:pulumi:dev::im-access::im-access:index:ImOperator::sneaky"
@@ -70,3 +71,20 @@ def test_a_localcloud_preview_says_what_it_could_not_check() -> None:
     assert "Previewed against localcloud" in text and "were not checked" in text
     assert "`im-full-access-approved-stacks-only`" in text
     assert "localcloud" not in markdown(summarise("dev", EVENTS), exit_code=255)
+
+
+def test_the_break_glass_exceptions_in_force_are_listed() -> None:
+    exception = {
+        "stack": "dev",
+        "principal": "user:sneaky",
+        "access": "full",
+        "approver": "security-lead@example.com",
+        "reason": "INC-9",
+        "added": "2026-11-25",
+        "expires": "2026-11-26",
+    }
+    (in_force,) = parse_exceptions({"exceptions": [exception]}, ["dev"]).valid
+    text = markdown(summarise("dev", EVENTS[:4]), exit_code=0, exceptions=[in_force])
+    assert "Break-glass exceptions in force on this stack:\n- break-glass exception #1 for user:sneaky" in text
+    assert "approved by security-lead@example.com: INC-9" in text
+    assert "Break-glass" not in markdown(summarise("dev", EVENTS[:4]), exit_code=0)

@@ -9,13 +9,17 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
+from junitparser import JUnitXml
 
 from commands.engine import ENGINE_DIR
 from commands.preview_summary import GUARDRAILS_CHANGED, markdown
 from tests.engine_project import SEED, EngineProject
 from tests.localcloud_process import ROOT, LocalCloudProcess
 
+SARIF_SCHEMA = ROOT / ".tools" / "sarif-2.1.0-rtm.5.json"
 FULL_ACCESS_OPERATOR = {"name": "im-dev-root", "access": "full", "email": "root@example.com"}
 
 
@@ -39,6 +43,25 @@ def test_dev_with_a_full_access_operator_is_blocked_by_the_mandatory_guardrail(p
     print(comment)
     assert comment.startswith("### Stack `dev`: blocked by a mandatory policy")
     assert "`im-full-access-approved-stacks-only`" in comment and "Previewed against localcloud" in comment
+
+    # The same verdicts as SARIF, schema-valid and pointing at the line that declares the operator.
+    sarif = json.loads((project.workdir / "reports" / "dev-preview.sarif").read_text())
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(sarif)
+    (run,) = sarif["runs"]
+    (finding,) = [r for r in run["results"] if r["level"] == "error"]
+    location = finding["locations"][0]["physicalLocation"]
+    stack_lines = (project.workdir / "Pulumi.dev.yaml").read_text().splitlines()
+    assert location["artifactLocation"]["uri"] == "Pulumi.dev.yaml"
+    assert "name: im-dev-root" in stack_lines[location["region"]["startLine"] - 1]
+    rule = run["tool"]["driver"]["rules"][finding["ruleIndex"]]
+    assert rule["id"] == finding["ruleId"] == "im-full-access-approved-stacks-only"
+    assert rule["defaultConfiguration"]["level"] == "error"
+
+    # And as JUnit: one test case per policy, the blocking one failed.
+    (suite,) = JUnitXml.fromfile(str(project.workdir / "reports" / "dev-preview.junit.xml"))
+    cases = {case.name: case for case in suite}
+    assert set(cases) == {rule["id"] for rule in run["tool"]["driver"]["rules"]}
+    assert [name for name, case in cases.items() if not case.is_passed] == ["im-full-access-approved-stacks-only"]
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "staging", "prod"])
@@ -96,3 +119,46 @@ def test_a_pull_request_that_approves_itself_is_still_previewed_with_the_base_gu
     assert result.returncode == 1, result.stdout + result.stderr
     assert "### Stack `dev`: blocked by a mandatory policy" in result.stdout
     assert GUARDRAILS_CHANGED in result.stdout
+
+
+def test_a_break_glass_exception_previews_green_with_a_note_and_fails_the_day_after_it_expires(
+    project: EngineProject,
+) -> None:
+    oncall = {"name": "im-stg-oncall", "access": "full", "email": "oncall@example.com"}
+    exception = {
+        "stack": "staging",
+        "principal": "user:im-stg-oncall",
+        "access": "full",
+        "approver": "security-lead@example.com",
+        "reason": "INC-1234 staging outage",
+        "added": "2026-11-25",
+        "expires": "2026-11-27",
+    }
+    guardrails = project.workdir / "policy_pack"
+    exceptions_file = guardrails / "break_glass.yaml"
+    reviewed = exceptions_file.read_text()
+    exceptions_file.write_text(yaml.safe_dump({"exceptions": [exception]}))
+    project.config("staging")["im-access:operators"].append(oncall)
+    try:
+        project.extra_env["IM_ACCESS_TODAY"] = "2026-11-26"
+        allowed = project.run("preview", "staging", guardrails=guardrails)
+        project.extra_env["IM_ACCESS_TODAY"] = "2026-11-28"
+        lapsed = project.run("preview", "staging", guardrails=guardrails)
+    finally:
+        project.extra_env.clear()
+        exceptions_file.write_text(reviewed)
+        project.config("staging")["im-access:operators"].pop()
+
+    assert allowed.exit_code == 0, allowed.text
+    assert {(level, policy) for level, policy, _, _ in allowed.summary.violations} == {
+        ("advisory", "im-full-access-break-glass")
+    }
+    comment = markdown(allowed.summary, allowed.exit_code, exceptions=allowed.exceptions)
+    assert comment.startswith("### Stack `staging`: passes")
+    assert "Break-glass exceptions in force on this stack:" in comment and "expires 2026-11-27" in comment
+
+    assert lapsed.exit_code != 0 and lapsed.summary.blocked
+    assert lapsed.exceptions == []
+    assert any(
+        "which has lapsed" in message for level, _, _, message in lapsed.summary.violations if level == "mandatory"
+    )

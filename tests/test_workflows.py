@@ -119,3 +119,13 @@ def test_the_audit_runs_daily_for_every_cloud_stack_with_the_read_only_identity(
     assert "secrets.TENCENTCLOUD_PREVIEW_SECRET_ID" in text and "secrets.TENCENTCLOUD_SECRET_ID" not in text
     assert 'make -s audit STACK="$STACK" FORMAT=markdown' in text
     assert all(step in text for step in ("gh issue create", "gh issue edit", "gh issue close"))
+
+
+def test_previews_upload_the_guardrails_findings_as_sarif_and_junit() -> None:
+    preview = preview_jobs()["preview"]
+    uploads = {step.get("uses", "").split("@")[0]: step for step in preview["steps"]}
+    sarif = uploads["github/codeql-action/upload-sarif"]["with"]
+    assert sarif["sarif_file"] == "pr/reports/${{ matrix.stack }}-preview.sarif"
+    assert preview["permissions"]["security-events"] == "write"
+    text = yaml.safe_dump(preview_jobs())
+    assert text.count("-preview.junit.xml") == 2  # both preview jobs keep the JUnit report
