@@ -7,6 +7,7 @@ import pulumi
 
 from components import ImAccess, ImAccessGrant, ImAccessGrantArgs, ImOperator, ImOperatorArgs, PresetPolicies
 from im_access.config import GrantConfig, OperatorConfig, component_name, custom_policy_name, load_stack_config
+from im_access.contract import user_principal
 
 config = load_stack_config()  # raises, listing every problem, before any resource is registered
 presets = PresetPolicies()
@@ -68,7 +69,7 @@ def _summary(principal: str, entry: OperatorConfig | GrantConfig, granted: ImOpe
 # For reviewers: who has which IM access in this stack.
 pulumi.export(
     "access",
-    [_summary(f"user:{entry.name}", entry, operators[entry.name]) for entry in config.operators]
+    [_summary(user_principal(entry.name), entry, operators[entry.name]) for entry in config.operators]
     + [_summary(entry.principal, entry, grants[entry.principal]) for entry in config.grants],
 )
 # Hand-over: password, SecretId and SecretKey are secrets; `python -m commands.handover` writes them out.

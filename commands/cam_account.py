@@ -23,6 +23,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 
 from im_access.access import document_grants_some_im, inspect_policy_document, preset_im_level
 from im_access.audit import Holding
+from im_access.contract import group_principal, role_principal, user_principal
 
 # Requests per second CAM allows per action; most CAM actions document 20.
 READ_LIMITS: Mapping[str, int] = {"ListPolicies": 20, "GetPolicy": 20, "ListEntitiesForPolicy": 20}
@@ -30,7 +31,7 @@ DEFAULT_LIMIT = 20
 PAGE_SIZE = 200  # the largest Rp CAM accepts
 MAX_ATTEMPTS = 6
 PRESET_TYPE = 2
-RELATED_TYPES = {1: "user", 2: "group", 3: "role"}
+RELATED_USER, RELATED_GROUP, RELATED_ROLE = 1, 2, 3  # ListEntitiesForPolicy's RelatedType
 
 
 class AccountReadError(RuntimeError):
@@ -103,12 +104,14 @@ class PacedReader:
 
 
 def _holder(entity: Mapping[str, Any]) -> tuple[str, int | None]:
-    kind = RELATED_TYPES.get(int(entity["RelatedType"]))
-    if kind is None:
-        raise AccountReadError(f"ListEntitiesForPolicy answered an unknown RelatedType {entity['RelatedType']}")
-    if kind == "group":
-        return f"group:{entity['Id']}", None
-    return f"{kind}:{entity['Name']}", int(entity["Uin"]) if kind == "user" else None
+    related = int(entity["RelatedType"])
+    if related == RELATED_USER:
+        return user_principal(entity["Name"]), int(entity["Uin"])
+    if related == RELATED_GROUP:
+        return group_principal(entity["Id"]), None
+    if related == RELATED_ROLE:
+        return role_principal(entity["Name"]), None
+    raise AccountReadError(f"ListEntitiesForPolicy answered an unknown RelatedType {related}")
 
 
 def read_holdings(reader: PacedReader) -> list[Holding]:

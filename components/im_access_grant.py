@@ -9,6 +9,7 @@ from tencentcloud_iac_pulumi import cam
 
 from components.im_policy import ImAccess, policy_for
 from components.preset_policies import PresetPolicies
+from im_access.contract import IM_ACCESS_GRANT, Props, group_principal, principal_slug, user_principal
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class ImAccessGrantArgs:
 
     @property
     def principal(self) -> str:
-        return f"user:{self.user_name}" if self.user_name is not None else f"group:{self.group_id}"
+        return user_principal(self.user_name) if self.user_name is not None else group_principal(str(self.group_id))
 
 
 class ImAccessGrant(pulumi.ComponentResource):
@@ -48,21 +49,21 @@ class ImAccessGrant(pulumi.ComponentResource):
     policy_id: pulumi.Output[str]
     policy_name: pulumi.Output[str]
 
-    TYPE = "im-access:index:ImAccessGrant"
+    TYPE = IM_ACCESS_GRANT
 
     def __init__(self, name: str, args: ImAccessGrantArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(
             self.TYPE,
             name,
-            {"userName": args.user_name, "groupId": args.group_id, **args.access.engine_props()},
+            {Props.USER_NAME: args.user_name, Props.GROUP_ID: args.group_id, **args.access.engine_props()},
             opts,
         )
         child = pulumi.ResourceOptions(parent=self)
-        principal_slug = args.principal.replace(":", "-")
+        slug = principal_slug(args.principal)
         policy = policy_for(
             args.access,
             name=name,
-            custom_policy_name=args.custom_policy_name or f"im-access-{principal_slug}",
+            custom_policy_name=args.custom_policy_name or f"im-access-{slug}",
             owner_uin=args.owner_uin,
             presets=args.presets,
             parent=self,

@@ -9,6 +9,7 @@ from tencentcloud_iac_pulumi import cam
 
 from components.im_policy import ImAccess, policy_for
 from components.preset_policies import PresetPolicies
+from im_access.contract import IM_OPERATOR, Props
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,18 @@ class ImOperator(pulumi.ComponentResource):
     policy_id: pulumi.Output[str]
     policy_name: pulumi.Output[str]
 
-    TYPE = "im-access:index:ImOperator"
+    TYPE = IM_OPERATOR
 
     def __init__(self, name: str, args: ImOperatorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(
             self.TYPE,
             name,
-            {"userName": args.user_name, "console": args.console, "apiKey": args.api_key, **args.access.engine_props()},
+            {
+                Props.USER_NAME: args.user_name,
+                Props.CONSOLE: args.console,
+                Props.API_KEY: args.api_key,
+                **args.access.engine_props(),
+            },
             opts,
         )
         child = pulumi.ResourceOptions(parent=self)

@@ -11,6 +11,7 @@ from tencentcloud_iac_pulumi import cam
 
 from components.preset_policies import PresetPolicies
 from im_access.access import PRESET_FOR_LEVEL, AccessLevel, custom_actions_grant_all_of_im, custom_policy_document
+from im_access.contract import Props
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,11 @@ class ImAccess:
     def engine_props(self) -> dict[str, object]:
         """Input properties a component registers, so the policy pack can see the access granted."""
         return {
-            "access": self.effective_level,
-            "requestedAccess": self.level,
-            "expires": self.expires.isoformat() if self.expires else None,
-            "sdkAppIds": list(self.sdk_app_ids),
-            "actions": list(self.actions),
+            Props.ACCESS: self.effective_level,
+            Props.REQUESTED_ACCESS: self.level,
+            Props.EXPIRES: self.expires.isoformat() if self.expires else None,
+            Props.SDK_APP_IDS: list(self.sdk_app_ids),
+            Props.ACTIONS: list(self.actions),
         }
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 from im_access.access import PRESET_FOR_LEVEL
 from im_access.break_glass import Exceptions
 from im_access.config import GrantConfig, OperatorConfig, StackConfig, custom_policy_name
+from im_access.contract import user_principal
 
 FindingKind = Literal["unmanaged", "missing", "expired", "full-access-off-approved"]
 FINDING_KINDS: tuple[FindingKind, ...] = ("unmanaged", "missing", "expired", "full-access-off-approved")
@@ -65,7 +66,7 @@ class Finding:
 def declared_access(stack: str, config: StackConfig) -> list[Declared]:
     """What one stack's configuration gives, principal by principal."""
     entries: list[tuple[str, OperatorConfig | GrantConfig]] = [
-        *((f"user:{entry.name}", entry) for entry in config.operators),
+        *((user_principal(entry.name), entry) for entry in config.operators),
         *((entry.principal, entry) for entry in config.grants),
     ]
     return [

@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from im_access.access import ACCESS_LEVELS, IM_ACTION_PREFIX, AccessLevel
+from im_access.contract import group_principal, principal_slug, user_principal
 
 NAMESPACE = "im-access"
 # Where operators log in; a template pointing elsewhere could send their credentials to another site.
@@ -137,7 +138,7 @@ class GrantConfig(_ScopedAccess):
 
     @property
     def principal(self) -> str:
-        return f"user:{self.user}" if self.user is not None else f"group:{self.group}"
+        return user_principal(self.user) if self.user is not None else group_principal(str(self.group))
 
 
 class StackConfig(_Strict):
@@ -298,7 +299,7 @@ def _duplicates(raw: Mapping[str, Any]) -> list[str]:
             group = item.get("group") if list_key == "grants" else None
             if user is None and group is None:
                 continue
-            principal = f"user:{user}" if user is not None else f"group:{group}"
+            principal = user_principal(str(user)) if user is not None else f"group:{group}"
             # CAM user names are case-insensitive: `Alice` and `alice` are one user.
             key = principal.casefold()
             if key in seen:
@@ -313,12 +314,12 @@ def _duplicates(raw: Mapping[str, Any]) -> list[str]:
 
 def component_name(entry: OperatorConfig | GrantConfig) -> str:
     """The Pulumi name of the component an entry becomes; its children's names start with it."""
-    return entry.name if isinstance(entry, OperatorConfig) else f"grant-{entry.principal.replace(':', '-')}"
+    return entry.name if isinstance(entry, OperatorConfig) else f"grant-{principal_slug(entry.principal)}"
 
 
 def custom_policy_name(stack: str, entry: OperatorConfig | GrantConfig) -> str:
     """The name of the custom policy a `custom` entry creates: one rule for program and checks."""
-    suffix = entry.name if isinstance(entry, OperatorConfig) else entry.principal.replace(":", "-")
+    suffix = entry.name if isinstance(entry, OperatorConfig) else principal_slug(entry.principal)
     return f"im-access-{stack}-{suffix}"
 
 

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from im_access.break_glass import MAX_DAYS, parse_exceptions
+from im_access.contract import IM_OPERATOR
 from tests.analyzer_client import POLICY_PACK, AnalyzerResource, PolicyPackProcess, mandatory, policy_config
 
 STACKS = ("dev", "staging", "prod")
@@ -31,7 +32,7 @@ VALIDITY = "im-break-glass-exceptions-valid"
 
 
 def operator(name: str) -> AnalyzerResource:
-    return AnalyzerResource("im-access:index:ImOperator", name, {"userName": name, "access": "full"})
+    return AnalyzerResource(IM_OPERATOR, name, {"userName": name, "access": "full"})
 
 
 def preset_attachment(user: str) -> AnalyzerResource:

@@ -18,10 +18,11 @@ from im_guardrails import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+from im_access.contract import IM_ACCESS_GRANT, IM_OPERATOR
 from tests.policy_args import UNKNOWN, Resource, on_stack, stack_violations, violations
 
-OPERATOR = "im-access:index:ImOperator"
-GRANT = "im-access:index:ImAccessGrant"
+OPERATOR = IM_OPERATOR
+GRANT = IM_ACCESS_GRANT
 USER_ATTACHMENT = "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment"
 GROUP_ATTACHMENT = "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment"
 ROLE_ATTACHMENT = "tencentcloud:Cam/rolePolicyAttachment:RolePolicyAttachment"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from google.protobuf import json_format
 
+from im_access.contract import IM_ACCESS_GRANT, IM_OPERATOR
 from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory, policy_config
 from tests.policy_args import UNKNOWN
 
@@ -48,8 +49,8 @@ def every_route() -> list[AnalyzerResource]:
     """One resource per route to IM full access, plus the attachment that links route 4."""
     wide = AnalyzerResource("tencentcloud:Cam/policy:Policy", "wide", {"name": "wide", "document": WIDE_DOCUMENT})
     return [
-        AnalyzerResource("im-access:index:ImOperator", "oncall", {"access": "full", "userName": "oncall"}),
-        AnalyzerResource("im-access:index:ImAccessGrant", "grant-group-7", {"access": "full", "groupId": 7}),
+        AnalyzerResource(IM_OPERATOR, "oncall", {"access": "full", "userName": "oncall"}),
+        AnalyzerResource(IM_ACCESS_GRANT, "grant-group-7", {"access": "full", "groupId": 7}),
         AnalyzerResource(
             "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
             "raw-user",
@@ -134,9 +135,9 @@ def test_every_route_is_allowed_on_an_approved_stack(prod_pack: PolicyPackProces
 def test_readonly_and_custom_access_trips_nothing(dev_pack: PolicyPackProcess) -> None:
     scoped = AnalyzerResource("tencentcloud:Cam/policy:Policy", "scoped", {"name": "s", "document": SCOPED_DOCUMENT})
     resources = [
-        AnalyzerResource("im-access:index:ImOperator", "reader", {"access": "readonly", "userName": "reader"}),
-        AnalyzerResource("im-access:index:ImOperator", "bot", {"access": "custom", "userName": "bot"}),
-        AnalyzerResource("im-access:index:ImAccessGrant", "g", {"access": "readonly", "userName": "qa"}),
+        AnalyzerResource(IM_OPERATOR, "reader", {"access": "readonly", "userName": "reader"}),
+        AnalyzerResource(IM_OPERATOR, "bot", {"access": "custom", "userName": "bot"}),
+        AnalyzerResource(IM_ACCESS_GRANT, "g", {"access": "readonly", "userName": "qa"}),
         AnalyzerResource(
             "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
             "ro",
@@ -209,14 +210,12 @@ def test_link_to_a_wide_policy_is_found_in_preview_while_the_id_is_unknown(dev_p
 def test_no_stack_is_approved_without_policy_config() -> None:
     with PolicyPackProcess("prod") as pack:
         pack.configure({})
-        operator = AnalyzerResource("im-access:index:ImOperator", "oncall", {"access": "full", "userName": "oncall"})
+        operator = AnalyzerResource(IM_OPERATOR, "oncall", {"access": "full", "userName": "oncall"})
         assert [d.policy for d in mandatory(pack.analyze(operator))] == [FULL_ACCESS]
 
 
 def test_expired_access_is_blocked(dev_pack: PolicyPackProcess) -> None:
-    grant = AnalyzerResource(
-        "im-access:index:ImAccessGrant", "old", {"access": "readonly", "userName": "qa", "expires": "2020-01-01"}
-    )
+    grant = AnalyzerResource(IM_ACCESS_GRANT, "old", {"access": "readonly", "userName": "qa", "expires": "2020-01-01"})
     assert [d.policy for d in mandatory(dev_pack.analyze(grant))] == ["im-access-not-expired"]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from im_access.contract import IM_OPERATOR
 from tests.harness import (
     GROUP_ATTACHMENT,
     POLICY,
@@ -117,7 +118,7 @@ def test_custom_policy_that_allows_all_of_im_counts_as_full() -> None:
         ),
     )
 
-    (component,) = [r for r in run.mocks.resources if r.type == "im-access:index:ImOperator"]
+    (component,) = [r for r in run.mocks.resources if r.type == IM_OPERATOR]
     assert component.inputs["access"] == "full"
     assert component.inputs["requestedAccess"] == "custom"
     summary = run.stack_outputs["access"]

@@ -14,7 +14,8 @@ from pulumi_policy import (
 )
 
 from im_access.break_glass import today
-from im_guardrails.resources import IM_COMPONENTS, component_principal
+from im_access.contract import IM_COMPONENTS, Props
+from im_guardrails.resources import component_principal
 from im_guardrails.settings import setting
 
 SCHEMA = PolicyConfigSchema(
@@ -32,7 +33,7 @@ SCHEMA = PolicyConfigSchema(
 def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type not in IM_COMPONENTS:
         return
-    expires = args.props.get("expires")
+    expires = args.props.get(Props.EXPIRES)
     if not expires:
         return
     principal = component_principal(args.resource_type, args.props, args.name)

@@ -29,11 +29,11 @@ from im_access.access import (
     inspect_policy_document,
 )
 from im_access.break_glass import today
+from im_access.contract import IM_COMPONENTS, Props
 from im_guardrails.exceptions import EXCEPTIONS
 from im_guardrails.resources import (
     ATTACHMENTS,
     CUSTOM_POLICIES,
-    IM_COMPONENTS,
     attachment_key,
     attachment_principal,
     component_key,
@@ -92,7 +92,7 @@ def full_access_grant(args: ResourceValidationArgs) -> tuple[str | None, str, st
     route. None for anything else."""
     props = args.props
     if args.resource_type in IM_COMPONENTS:
-        if props.get("access") != "full":
+        if props.get(Props.ACCESS) != "full":
             return None
         component = args.resource_type.rsplit(":", 1)[-1]
         principal = component_principal(args.resource_type, props, args.name)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-IM_OPERATOR = "im-access:index:ImOperator"
-IM_ACCESS_GRANT = "im-access:index:ImAccessGrant"
-IM_COMPONENTS = (IM_OPERATOR, IM_ACCESS_GRANT)
+from im_access.contract import Props, group_principal, user_principal
 
 CAM_USER = "tencentcloud:Cam/user:User"
 
@@ -37,19 +35,19 @@ def attachment_principal(resource_type: str, props: Mapping[str, Any], name: str
 
 
 def component_principal(resource_type: str, props: Mapping[str, Any], name: str) -> str:
-    if props.get("userName") is not None:
-        return f"user {props['userName']!r}"
-    if props.get("groupId") is not None:
-        return f"group {int(props['groupId'])!r}"
+    if props.get(Props.USER_NAME) is not None:
+        return f"user {props[Props.USER_NAME]!r}"
+    if props.get(Props.GROUP_ID) is not None:
+        return f"group {int(props[Props.GROUP_ID])!r}"
     return f"{resource_type.rsplit(':', 1)[-1]} {name!r}"
 
 
 def component_key(props: Mapping[str, Any]) -> str | None:
     """The principal of an IM component as break-glass exceptions name it: `user:<name>` or `group:<id>`."""
-    if props.get("userName") is not None:
-        return f"user:{props['userName']}"
-    if props.get("groupId") is not None:
-        return f"group:{int(props['groupId'])}"
+    if props.get(Props.USER_NAME) is not None:
+        return user_principal(props[Props.USER_NAME])
+    if props.get(Props.GROUP_ID) is not None:
+        return group_principal(props[Props.GROUP_ID])
     return None
 
 
@@ -59,4 +57,4 @@ def attachment_key(resource_type: str, props: Mapping[str, Any]) -> str | None:
     value = props.get(key)
     if value is None or kind == "role":
         return None
-    return f"{kind}:{int(float(value)) if kind == 'group' else value}"
+    return group_principal(value) if kind == "group" else user_principal(str(value))

@@ -1,0 +1,44 @@
+"""The contract between the components and the policy pack, defined once.
+
+The components register their type tokens and these input properties; the pack reads exactly
+these names. Both sides (and the tests) import them from here, so renaming one side cannot
+silently switch a guardrail off. Principals are named one way everywhere: `user:<name>`,
+`group:<id>`, `role:<name>` (the access output, break-glass exceptions, the audit).
+"""
+
+from __future__ import annotations
+
+IM_OPERATOR = "im-access:index:ImOperator"
+IM_ACCESS_GRANT = "im-access:index:ImAccessGrant"
+IM_COMPONENTS = (IM_OPERATOR, IM_ACCESS_GRANT)
+
+
+class Props:
+    """Input properties of the IM components, by their engine (camelCase) names."""
+
+    USER_NAME = "userName"
+    GROUP_ID = "groupId"
+    ACCESS = "access"  # the effective level: a `custom` covering all of IM is `full`
+    REQUESTED_ACCESS = "requestedAccess"
+    EXPIRES = "expires"
+    SDK_APP_IDS = "sdkAppIds"
+    ACTIONS = "actions"
+    CONSOLE = "console"
+    API_KEY = "apiKey"
+
+
+def user_principal(name: str) -> str:
+    return f"user:{name}"
+
+
+def group_principal(group_id: int | str) -> str:
+    return f"group:{int(float(group_id))}"
+
+
+def role_principal(name: str) -> str:
+    return f"role:{name}"
+
+
+def principal_slug(principal: str) -> str:
+    """A principal as resource and policy names carry it: `user-alice`, `group-90001`."""
+    return principal.replace(":", "-")
