@@ -7,6 +7,8 @@ the policy pack (to recognise full access however it is granted).
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -37,6 +39,25 @@ _IM_ACTION_FORMS = ("name/im:", "im:", "name/avc:", "avc:")
 _PROBE_APIS = ("", "x", "RemoveUser", "DescribeAppStatList", "Z9_:/*")
 
 POLICY_DOCUMENT_MAX_CHARS = 6144
+
+
+def normalise_policy_id(value: object) -> int | None:
+    """A policy id as the integer the provider sends, however it is spelled (`"0524252"`,
+    `" 524252 "`, `524252.0`, fullwidth digits); None when it is no whole number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    match = re.fullmatch(r"([+-]?[0-9]+)(\.0*)?", text)
+    return int(match.group(1)) if match else None
+
+
+def normalise_policy_name(name: object) -> str:
+    """A policy name as names are compared: NFKC, trimmed, case-insensitive."""
+    return unicodedata.normalize("NFKC", str(name)).strip().casefold()
 
 
 def im_app_resource(owner_uin: str, sdk_app_id: int | str) -> str:
@@ -78,16 +99,70 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
-def _lower_keys(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    return {str(k).lower(): v for k, v in mapping.items()}
-
-
 @dataclass(frozen=True)
 class DocumentVerdict:
     """What a policy document grants on IM."""
 
     grants_all_of_im: bool
     reason: str
+
+
+# The elements CAM reads, all lower case; anything else cannot be shown to mean what it seems to.
+DOCUMENT_ELEMENTS = frozenset({"version", "statement"})
+STATEMENT_ELEMENTS = frozenset({"effect", "action", "resource", "condition", "principal"})
+EFFECTS = frozenset({"allow", "deny"})
+
+
+class AmbiguousDocumentError(ValueError):
+    """A document that a strict reader cannot read one way only."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are distinct, even ignoring letter case (for json.loads)."""
+    seen: dict[str, str] = {}
+    for key, _ in pairs:
+        if key.casefold() in seen:
+            first = seen[key.casefold()]
+            if first == key:
+                raise AmbiguousDocumentError(f"the key {key!r} appears twice in one object")
+            raise AmbiguousDocumentError(f"the keys {first!r} and {key!r} differ only in letter case")
+        seen[key.casefold()] = key
+    return dict(pairs)
+
+
+def _check_elements(where: str, mapping: Mapping[Any, Any], allowed: frozenset[str]) -> None:
+    _unique_keys([(str(key), value) for key, value in mapping.items()])
+    unknown = sorted(str(key) for key in mapping if key not in allowed)
+    if unknown:
+        raise AmbiguousDocumentError(
+            f"{where} has element {unknown[0]!r}, which CAM does not read (elements are {', '.join(sorted(allowed))})"
+        )
+
+
+def read_policy_document(document: str | Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The statements of a policy document, read strictly; AmbiguousDocumentError (or ValueError for
+    text that is not JSON) when it cannot be read one way only."""
+    parsed: Any = json.loads(document, object_pairs_hook=_unique_keys) if isinstance(document, str) else document
+    if not isinstance(parsed, Mapping):
+        raise AmbiguousDocumentError("the policy document is not a JSON object")
+    _check_elements("the document", parsed, DOCUMENT_ELEMENTS)
+    statements = _as_list(parsed.get("statement"))
+    for index, statement in enumerate(statements):
+        if not isinstance(statement, Mapping):
+            raise AmbiguousDocumentError(f"statement[{index}] is not an object")
+        _check_elements(f"statement[{index}]", statement, STATEMENT_ELEMENTS)
+        effect = statement.get("effect")
+        if not isinstance(effect, str) or effect.strip().lower() not in EFFECTS:
+            raise AmbiguousDocumentError(f"statement[{index}] has effect {effect!r}, neither allow nor deny")
+        if not all(isinstance(action, str) for action in _as_list(statement.get("action"))):
+            raise AmbiguousDocumentError(f"statement[{index}] has an action that is not a string")
+    return statements
+
+
+def _allowed_actions(statement: Mapping[str, Any]) -> list[str]:
+    if str(statement.get("effect", "")).strip().lower() != "allow":
+        return []
+    return [str(action) for action in _as_list(statement.get("action"))]
 
 
 def inspect_policy_document(document: str | Mapping[str, Any]) -> DocumentVerdict:
@@ -97,26 +172,18 @@ def inspect_policy_document(document: str | Mapping[str, Any]) -> DocumentVerdic
     The resource scope is deliberately ignored: every IM action on some applications is full
     access to those applications (user removal, message deletion, configuration changes), which
     is what the guardrail exists to prevent. `deny` statements never grant anything.
-    An unreadable document is reported as granting full access, since it cannot be shown safe.
+    A document that cannot be read one way only (not JSON, keys repeated or differing only in
+    case, elements CAM does not read) is reported as granting full access: it cannot be shown safe.
     """
-    if isinstance(document, str):
-        try:
-            parsed: Any = json.loads(document)
-        except ValueError:
-            return DocumentVerdict(True, "the policy document is not valid JSON, so it cannot be shown safe")
-    else:
-        parsed = document
-    if not isinstance(parsed, Mapping):
-        return DocumentVerdict(True, "the policy document is not a JSON object, so it cannot be shown safe")
-    statements = _as_list(_lower_keys(parsed).get("statement"))
+    try:
+        statements = read_policy_document(document)
+    except AmbiguousDocumentError as error:
+        return DocumentVerdict(True, f"{error}, so the document cannot be shown safe")
+    except ValueError:
+        return DocumentVerdict(True, "the policy document is not valid JSON, so it cannot be shown safe")
     for index, statement in enumerate(statements):
-        if not isinstance(statement, Mapping):
-            continue
-        fields = _lower_keys(statement)
-        if str(fields.get("effect", "")).strip().lower() != "allow":
-            continue
-        for action in _as_list(fields.get("action")):
-            if isinstance(action, str) and action_covers_all_of_im(action):
+        for action in _allowed_actions(statement):
+            if action_covers_all_of_im(action):
                 return DocumentVerdict(True, f"statement[{index}] allows action {action!r}, which covers all of IM")
     return DocumentVerdict(False, "no allow statement covers every IM action")
 
@@ -133,15 +200,7 @@ def document_grants_some_im(document: str | Mapping[str, Any]) -> bool:
     """Whether a policy document allows any IM action; an unreadable one cannot be shown not to."""
     if inspect_policy_document(document).grants_all_of_im:
         return True
-    parsed = json.loads(document) if isinstance(document, str) else document
-    for statement in _as_list(_lower_keys(parsed).get("statement")):
-        if isinstance(statement, Mapping):
-            fields = _lower_keys(statement)
-            if str(fields.get("effect", "")).strip().lower() == "allow" and any(
-                isinstance(action, str) and action_covers_some_im(action) for action in _as_list(fields.get("action"))
-            ):
-                return True
-    return False
+    return any(action_covers_some_im(a) for s in read_policy_document(document) for a in _allowed_actions(s))
 
 
 def preset_im_level(name: str, policy_id: int) -> Literal["full", "readonly"] | None:

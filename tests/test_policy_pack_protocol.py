@@ -11,6 +11,8 @@ from google.protobuf import json_format
 from im_access.contract import IM_ACCESS_GRANT, IM_OPERATOR
 from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory, policy_config
 from tests.policy_args import UNKNOWN
+from tests.test_guardrail_spellings import FULL as FULL_SPELLINGS
+from tests.test_guardrail_spellings import NOT_FULL as NOT_FULL_SPELLINGS
 
 FULL_ACCESS = "im-full-access-approved-stacks-only"
 LINKED = "im-full-access-via-custom-policy"
@@ -228,3 +230,19 @@ def test_password_in_code_is_blocked(dev_pack: PolicyPackProcess) -> None:
     (diagnostic,) = mandatory(dev_pack.analyze(user))
     assert diagnostic.policy == "im-console-password-generated-and-reset"
     assert "Hunter2" not in diagnostic.message
+
+
+@pytest.mark.parametrize("case", FULL_SPELLINGS)
+def test_every_spelling_and_route_over_the_protocol(
+    case: str, dev_pack: PolicyPackProcess, prod_pack: PolicyPackProcess
+) -> None:
+    resource_type, props = FULL_SPELLINGS[case]
+    resource = AnalyzerResource(resource_type, "r", props)
+    assert [d.policy for d in mandatory(dev_pack.analyze(resource))] == [FULL_ACCESS], case
+    assert prod_pack.analyze(resource) == [], case
+
+
+@pytest.mark.parametrize("case", NOT_FULL_SPELLINGS)
+def test_look_alikes_pass_over_the_protocol(case: str, dev_pack: PolicyPackProcess) -> None:
+    resource_type, props = NOT_FULL_SPELLINGS[case]
+    assert dev_pack.analyze(AnalyzerResource(resource_type, "r", props)) == [], case

@@ -27,6 +27,8 @@ from im_access.access import (
     DEFAULT_FULL_ACCESS_POLICY_NAMES,
     DocumentVerdict,
     inspect_policy_document,
+    normalise_policy_id,
+    normalise_policy_name,
 )
 from im_access.break_glass import today
 from im_access.contract import IM_COMPONENTS, Props
@@ -38,6 +40,7 @@ from im_guardrails.resources import (
     attachment_principal,
     component_key,
     component_principal,
+    policy_documents,
 )
 from im_guardrails.settings import setting, stack_is_approved
 
@@ -76,14 +79,12 @@ def _message(principal: str, source: str) -> str:
 
 
 def _all_of_im_verdict(resource_type: str, props: Mapping[str, Any]) -> DocumentVerdict | None:
-    """For a custom policy whose document allows every IM action, why; otherwise None."""
-    if resource_type not in CUSTOM_POLICIES:
-        return None
-    document = props.get(CUSTOM_POLICIES[resource_type])
-    if document is None:
-        return None
-    verdict = inspect_policy_document(document)
-    return verdict if verdict.grants_all_of_im else None
+    """For a resource holding a policy document that allows every IM action, why; otherwise None."""
+    for document in policy_documents(resource_type, props):
+        verdict = inspect_policy_document(document)
+        if verdict.grants_all_of_im:
+            return verdict
+    return None
 
 
 def full_access_grant(args: ResourceValidationArgs) -> tuple[str | None, str, str] | None:
@@ -99,21 +100,25 @@ def full_access_grant(args: ResourceValidationArgs) -> tuple[str | None, str, st
         return component_key(props), principal, f"{component} with access 'full'"
     if args.resource_type not in ATTACHMENTS:
         return None
-    names = {str(n).lower() for n in setting(args, FULL_ACCESS_SCHEMA, "fullAccessPolicyNames")}
-    ids = {str(i) for i in setting(args, FULL_ACCESS_SCHEMA, "fullAccessPolicyIds")}
+    route = ATTACHMENTS[args.resource_type]
+    names = {normalise_policy_name(n) for n in setting(args, FULL_ACCESS_SCHEMA, "fullAccessPolicyNames")}
+    ids = {normalise_policy_id(i) for i in setting(args, FULL_ACCESS_SCHEMA, "fullAccessPolicyIds")} - {None}
     principal = attachment_principal(args.resource_type, props, args.name)
-    # By-name attachments first: a name is known in preview even when an id is not.
-    policy_name = props.get("policyName")
-    if policy_name is not None and str(policy_name).lower() in names:
-        return attachment_key(args.resource_type, props), principal, f"policy {policy_name}"
+    key = attachment_key(args.resource_type, props)
+    # By name first: a name is known in preview even when an id is not.
+    policy_name = props.get(route.name_key) if route.name_key else None
+    if policy_name is not None and normalise_policy_name(policy_name) in names:
+        return key, principal, f"policy {str(policy_name).strip()}"
+    if route.id_key is None:
+        return None
     try:
-        policy_id = props.get("policyId")
+        policy_id = normalise_policy_id(props.get(route.id_key))
     except UnknownValueError:
         # An id made in this update (a custom policy of this stack): the stack policy below follows
         # the attachment to that policy in preview, and this check runs on the known id at up.
         return None
-    if policy_id is not None and (policy_id_text := _id_text(policy_id)) in ids:
-        return attachment_key(args.resource_type, props), principal, f"policy id {policy_id_text}"
+    if policy_id in ids:
+        return key, principal, f"policy id {policy_id}"
     return None
 
 
@@ -163,18 +168,13 @@ im_full_access_break_glass = ResourceValidationPolicy(
 )
 
 
-def _id_text(policy_id: object) -> str:
-    # Numbers arrive as floats over the wire (524252.0).
-    if isinstance(policy_id, float) and policy_id.is_integer():
-        return str(int(policy_id))
-    return str(policy_id).strip()
-
-
 im_full_access_approved_stacks_only = ResourceValidationPolicy(
     name="im-full-access-approved-stacks-only",
     description=(
-        "Checks that IM full access (an im-access component with access 'full', an attachment of a "
-        "full-access preset, or a custom policy allowing every IM action) exists only on approved stacks."
+        "Checks that IM full access (an im-access component with access 'full'; an attachment of a full-access "
+        "preset to a user, group, role or Identity Center role configuration, by id or name however spelled; or a "
+        "policy document, CAM or Identity Center, that allows every IM action or cannot be read one way only) "
+        "exists only on approved stacks."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_validate_full_access,
@@ -194,14 +194,14 @@ def _validate_linked_custom_policies(args: StackValidationArgs, report_violation
     for resource in args.resources:
         if resource.resource_type not in ATTACHMENTS:
             continue
+        route = ATTACHMENTS[resource.resource_type]
         # Property dependencies link the attachment to the policy even while its id is unknown.
-        sources = resource.property_dependencies.get("policyId", []) + resource.property_dependencies.get(
-            "policyName", []
-        )
+        sources = [source for key in route.policy_keys for source in resource.property_dependencies.get(key, [])]
         if not any(source.urn in custom_policies for source in sources):
             # Not a custom policy of this stack: read the id, so that an id unknown in preview is
             # left to the engine's note ("can't run policy ... during preview") and checked at up.
-            resource.props.get("policyId")
+            for key in route.policy_keys:
+                resource.props.get(key)
             continue
         for source in sources:
             if source.urn in wide_policies:
