@@ -98,10 +98,10 @@ def test_pack_describes_its_policies_and_their_levels(dev_pack: PolicyPackProces
     assert info.name == "im-access-guardrails"
     policies = {p.name: p for p in info.policies}
     mandatory_policies = {FULL_ACCESS, LINKED, "im-access-not-expired", "im-console-password-generated-and-reset"}
-    assert mandatory_policies | {"im-break-glass-exceptions-valid"} == {
-        name for name, p in policies.items() if p.enforcementLevel == 1
-    }
-    assert [name for name, p in policies.items() if p.enforcementLevel == 0] == ["im-full-access-break-glass"]
+    mandatory_policies |= {"im-full-access-via-other-principals", "im-break-glass-exceptions-valid"}
+    assert mandatory_policies == {name for name, p in policies.items() if p.enforcementLevel == 1}
+    advisory = {name for name, p in policies.items() if p.enforcementLevel == 0}
+    assert advisory == {"im-full-access-break-glass", "im-full-access-unverifiable"}
     schema = json_format.MessageToDict(policies[FULL_ACCESS].configSchema)
     assert schema["properties"]["approvedStacks"]["default"] == []
 
@@ -246,3 +246,19 @@ def test_every_spelling_and_route_over_the_protocol(
 def test_look_alikes_pass_over_the_protocol(case: str, dev_pack: PolicyPackProcess) -> None:
     resource_type, props = NOT_FULL_SPELLINGS[case]
     assert dev_pack.analyze(AnalyzerResource(resource_type, "r", props)) == [], case
+
+
+def test_a_member_of_a_full_access_group_is_blocked_over_the_protocol(
+    dev_pack: PolicyPackProcess, prod_pack: PolicyPackProcess
+) -> None:
+    group = "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment"
+    resources = [
+        AnalyzerResource(group, "admins-att", {"groupId": "90001", "policyId": "524252"}),
+        AnalyzerResource(
+            "tencentcloud:Cam/groupMembership:GroupMembership", "join", {"groupId": "90001", "userNames": ["mallory"]}
+        ),
+    ]
+    found = mandatory(dev_pack.analyze_stack(resources))
+    assert [d.policy for d in found] == ["im-full-access-via-other-principals"]
+    assert "mallory" in found[0].message
+    assert prod_pack.analyze_stack(resources) == []

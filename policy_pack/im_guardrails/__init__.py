@@ -8,10 +8,13 @@ from im_guardrails.full_access import (
     im_full_access_break_glass,
     im_full_access_via_custom_policy,
 )
+from im_guardrails.indirect_routes import im_full_access_unverifiable, im_full_access_via_other_principals
 
 ALL_POLICIES = [
     im_full_access_approved_stacks_only,
     im_full_access_via_custom_policy,
+    im_full_access_via_other_principals,
+    im_full_access_unverifiable,
     im_full_access_break_glass,
     break_glass_exceptions_valid,
     im_access_not_expired,
@@ -25,5 +28,7 @@ __all__ = [
     "im_access_not_expired",
     "im_full_access_approved_stacks_only",
     "im_full_access_break_glass",
+    "im_full_access_unverifiable",
     "im_full_access_via_custom_policy",
+    "im_full_access_via_other_principals",
 ]

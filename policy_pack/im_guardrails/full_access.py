@@ -7,7 +7,7 @@ an attachment of such a custom policy.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any
 
 import pulumi
@@ -78,7 +78,7 @@ def _message(principal: str, source: str) -> str:
     return f"Remove IM full access for {principal} ({source}) on stack {pulumi.get_stack()!r}: {FIX}."
 
 
-def _all_of_im_verdict(resource_type: str, props: Mapping[str, Any]) -> DocumentVerdict | None:
+def all_of_im_verdict(resource_type: str, props: Mapping[str, Any]) -> DocumentVerdict | None:
     """For a resource holding a policy document that allows every IM action, why; otherwise None."""
     for document in policy_documents(resource_type, props):
         verdict = inspect_policy_document(document)
@@ -87,27 +87,25 @@ def _all_of_im_verdict(resource_type: str, props: Mapping[str, Any]) -> Document
     return None
 
 
-def full_access_grant(args: ResourceValidationArgs) -> tuple[str | None, str, str] | None:
+def full_access_grant_of(
+    resource_type: str, props: Mapping[str, Any], name: str, full_names: Set[str], full_ids: Set[int]
+) -> tuple[str | None, str, str] | None:
     """For an IM component or attachment that grants IM full access: its principal as exceptions name
     it (`user:<name>`, `group:<id>`, or None for a role), its principal as messages name it, and the
-    route. None for anything else."""
-    props = args.props
-    if args.resource_type in IM_COMPONENTS:
+    route. None for anything else. Names and ids are compared normalised."""
+    if resource_type in IM_COMPONENTS:
         if props.get(Props.ACCESS) != "full":
             return None
-        component = args.resource_type.rsplit(":", 1)[-1]
-        principal = component_principal(args.resource_type, props, args.name)
-        return component_key(props), principal, f"{component} with access 'full'"
-    if args.resource_type not in ATTACHMENTS:
+        component = resource_type.rsplit(":", 1)[-1]
+        return component_key(props), component_principal(resource_type, props, name), f"{component} with access 'full'"
+    if resource_type not in ATTACHMENTS:
         return None
-    route = ATTACHMENTS[args.resource_type]
-    names = {normalise_policy_name(n) for n in setting(args, FULL_ACCESS_SCHEMA, "fullAccessPolicyNames")}
-    ids = {normalise_policy_id(i) for i in setting(args, FULL_ACCESS_SCHEMA, "fullAccessPolicyIds")} - {None}
-    principal = attachment_principal(args.resource_type, props, args.name)
-    key = attachment_key(args.resource_type, props)
+    route = ATTACHMENTS[resource_type]
+    principal = attachment_principal(resource_type, props, name)
+    key = attachment_key(resource_type, props)
     # By name first: a name is known in preview even when an id is not.
     policy_name = props.get(route.name_key) if route.name_key else None
-    if policy_name is not None and normalise_policy_name(policy_name) in names:
+    if policy_name is not None and normalise_policy_name(policy_name) in full_names:
         return key, principal, f"policy {str(policy_name).strip()}"
     if route.id_key is None:
         return None
@@ -117,9 +115,18 @@ def full_access_grant(args: ResourceValidationArgs) -> tuple[str | None, str, st
         # An id made in this update (a custom policy of this stack): the stack policy below follows
         # the attachment to that policy in preview, and this check runs on the known id at up.
         return None
-    if policy_id in ids:
+    if policy_id in full_ids:
         return key, principal, f"policy id {policy_id}"
     return None
+
+
+def full_access_grant(args: ResourceValidationArgs) -> tuple[str | None, str, str] | None:
+    """full_access_grant_of for a resource, with the full-access preset ids and names of the policy config."""
+    names = {normalise_policy_name(n) for n in setting(args, FULL_ACCESS_SCHEMA, "fullAccessPolicyNames")}
+    ids = {
+        i for i in map(normalise_policy_id, setting(args, FULL_ACCESS_SCHEMA, "fullAccessPolicyIds")) if i is not None
+    }
+    return full_access_grant_of(args.resource_type, args.props, args.name, names, ids)
 
 
 def _validate_full_access(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -134,7 +141,7 @@ def _validate_full_access(args: ResourceValidationArgs, report_violation: Report
         lapsed = EXCEPTIONS.lapsed(stack, key, today()) if key is not None else None
         note = f" It was allowed by {lapsed.describe()}, which has lapsed." if lapsed else ""
         report_violation(_message(principal, source) + note, None)
-    elif verdict := _all_of_im_verdict(args.resource_type, args.props):
+    elif verdict := all_of_im_verdict(args.resource_type, args.props):
         policy = args.props.get("name") or args.name
         report_violation(
             f"Remove IM full access from custom policy {policy!r} on stack {pulumi.get_stack()!r} "
@@ -189,7 +196,7 @@ def _validate_linked_custom_policies(args: StackValidationArgs, report_violation
     wide_policies = {
         resource.urn: resource
         for resource in args.resources
-        if _all_of_im_verdict(resource.resource_type, resource.props) is not None
+        if all_of_im_verdict(resource.resource_type, resource.props) is not None
     }
     for resource in args.resources:
         if resource.resource_type not in ATTACHMENTS:

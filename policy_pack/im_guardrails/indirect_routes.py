@@ -1,0 +1,201 @@
+"""Routes to IM full access that go through another principal or another resource.
+
+- A user added to a group that holds full IM access (`cam.GroupMembership`): the group's
+  attachments in this stack are followed; a group outside the stack counts when the reviewed
+  policy config lists it in `fullAccessPrincipals`. Mandatory.
+- API keys (`cam.AccessKey`): keys of the deploy identity itself (no `targetUin`) are everything,
+  so full IM access: mandatory. Keys for a user of this stack are that user's business. Keys for
+  a principal outside the stack are mandatory when the config lists it as holding full access,
+  otherwise an advisory note, as its permissions cannot be seen here.
+- Switching a custom policy's default version (`cam.SetPolicyVersionConfig`) to a version this
+  stack does not create: its document cannot be seen, so an advisory note. A version this stack
+  creates is judged by its own document.
+- Organization member policies (`organization.OrgMemberPolicyAttachment`) by a full-access
+  preset's name: mandatory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from im_access.access import (
+    DEFAULT_FULL_ACCESS_POLICY_IDS,
+    DEFAULT_FULL_ACCESS_POLICY_NAMES,
+    normalise_policy_id,
+    normalise_policy_name,
+)
+from im_access.contract import IM_ACCESS_GRANT, Props, group_principal
+from im_guardrails.full_access import FIX, all_of_im_verdict
+from im_guardrails.resources import CAM_USER
+from im_guardrails.settings import setting, stack_is_approved
+
+GROUP_MEMBERSHIP = "tencentcloud:Cam/groupMembership:GroupMembership"
+GROUP_ATTACHMENT = "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment"
+ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
+SET_POLICY_VERSION = "tencentcloud:Cam/setPolicyVersionConfig:SetPolicyVersionConfig"
+POLICY_VERSION = "tencentcloud:Cam/policyVersion:PolicyVersion"
+ORG_MEMBER_POLICY = "tencentcloud:Organization/orgMemberPolicyAttachment:OrgMemberPolicyAttachment"
+
+# The presets that include IM full access (the stack policies judge by the defaults).
+DEFAULT_IDS = frozenset(DEFAULT_FULL_ACCESS_POLICY_IDS)
+FULL_NAMES = frozenset(normalise_policy_name(name) for name in DEFAULT_FULL_ACCESS_POLICY_NAMES)
+
+SCHEMA = PolicyConfigSchema(
+    properties={
+        "approvedStacks": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Stacks where IM full access is allowed, by name (prod) or as org/project/stack.",
+        },
+        "fullAccessPrincipals": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Principals outside the stack known to hold IM full access: group:<id>, uin:<uin>.",
+        },
+    }
+)
+
+
+def _deps(resource: PolicyResource, key: str) -> list[PolicyResource]:
+    return list(resource.property_dependencies.get(key, []))
+
+
+def _group_ref(resource: PolicyResource) -> str | None:
+    """A group as this stack refers to it: the group resource it depends on, or its id."""
+    sources = _deps(resource, "groupId")
+    if sources:
+        return sources[0].urn
+    value = resource.props.get("groupId")  # unknown in preview: the engine notes it, checked at up
+    return None if value is None else group_principal(value)
+
+
+def _full_groups(resources: Sequence[PolicyResource]) -> dict[str, str]:
+    """Groups that get full IM access in this stack, each with how."""
+    wide = {r.urn: r for r in resources if all_of_im_verdict(r.resource_type, r.props) is not None}
+    groups: dict[str, str] = {}
+    for resource in resources:
+        if resource.resource_type == IM_ACCESS_GRANT and resource.props.get(Props.ACCESS) == "full":
+            groups[group_principal(resource.props[Props.GROUP_ID])] = "ImAccessGrant with access 'full'"
+        elif resource.resource_type == GROUP_ATTACHMENT:
+            linked = [s for s in _deps(resource, "policyId") if s.urn in wide]
+            if linked:
+                groups[_group_ref(resource) or ""] = f"custom policy {linked[0].name!r} allows all of IM"
+            elif normalise_policy_id(resource.props.get("policyId")) in DEFAULT_IDS:
+                groups[_group_ref(resource) or ""] = f"policy id {normalise_policy_id(resource.props.get('policyId'))}"
+    return groups
+
+
+def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    if stack_is_approved(setting(args, SCHEMA, "approvedStacks")):
+        return
+    listed = {str(p).strip().casefold() for p in setting(args, SCHEMA, "fullAccessPrincipals")}
+    stack = pulumi.get_stack()
+    full_groups = _full_groups(args.resources)
+    for resource in args.resources:
+        if resource.resource_type == GROUP_MEMBERSHIP:
+            group = _group_ref(resource) or ""
+            how = full_groups.get(group) or ("listed in fullAccessPrincipals" if group.casefold() in listed else None)
+            if group.startswith("urn:"):
+                group = f"group {group.rsplit('::', 1)[-1]!r} of this stack"
+            if how is not None:
+                users = sorted(map(str, resource.props.get("userNames") or resource.props.get("userIds") or []))
+                report_violation(
+                    f"Remove {', '.join(users) or 'the users'} from {group} on stack {stack!r}: the group holds IM full"
+                    f" access ({how}), so its members do too; {FIX}.",
+                    resource.urn,
+                )
+        elif resource.resource_type == ACCESS_KEY:
+            _check_access_key(resource, listed, stack, report_violation)
+        elif resource.resource_type == ORG_MEMBER_POLICY:
+            name = resource.props.get("policyName")
+            if name is not None and normalise_policy_name(name) in FULL_NAMES:
+                report_violation(
+                    f"Remove the organization member policy {str(name).strip()!r} of identity"
+                    f" {resource.props.get('identityId')} on stack {stack!r}: it includes IM full access; {FIX}.",
+                    resource.urn,
+                )
+
+
+def _check_access_key(
+    resource: PolicyResource, listed: set[str], stack: str, report_violation: ReportViolation
+) -> None:
+    if any(source.resource_type == CAM_USER for source in _deps(resource, "targetUin")):
+        return  # keys for a user this stack creates, whose access the other checks judge
+    target = resource.props.get("targetUin")
+    if target is None:
+        report_violation(
+            f"Remove API key {resource.name!r} on stack {stack!r}: without targetUin it is a key of the deploy"
+            f" identity itself, which holds every permission, IM full access included; {FIX}.",
+            resource.urn,
+        )
+    elif f"uin:{normalise_policy_id(target)}" in listed:
+        report_violation(
+            f"Remove API key {resource.name!r} on stack {stack!r}: uin {normalise_policy_id(target)} is listed in"
+            f" fullAccessPrincipals as holding IM full access, and this key would hand it out; {FIX}.",
+            resource.urn,
+        )
+
+
+im_full_access_via_other_principals = StackValidationPolicy(
+    name="im-full-access-via-other-principals",
+    description=(
+        "Checks across the stack that IM full access is not reached through another principal: users added to a "
+        "group that holds it (in this stack, or listed in fullAccessPrincipals), API keys of the deploy identity "
+        "or of a principal listed as holding it, and organization member policies of a full-access preset."
+    ),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_validate,
+    config_schema=SCHEMA,
+)
+
+
+def _note_unverifiable(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    in_stack_versions = {r.urn for r in args.resources if r.resource_type == POLICY_VERSION}
+    stack_users = {r.urn for r in args.resources if r.resource_type == CAM_USER}
+    for resource in args.resources:
+        if resource.resource_type == SET_POLICY_VERSION:
+            sources = _deps(resource, "versionId") + _deps(resource, "policyId")
+            if not any(source.urn in in_stack_versions for source in sources):
+                report_violation(
+                    f"Review the default version switch {resource.name!r}: policy"
+                    f" {normalise_policy_id(resource.props.get('policyId'))} version"
+                    f" {normalise_policy_id(resource.props.get('versionId'))} is not created by this stack,"
+                    " so the guardrails cannot see what it allows.",
+                    resource.urn,
+                )
+        elif (
+            resource.resource_type == ACCESS_KEY
+            and not any(source.urn in stack_users for source in _deps(resource, "targetUin"))
+            and resource.props.get("targetUin") is not None
+        ):
+            report_violation(
+                f"Review API key {resource.name!r}: it is minted for uin"
+                f" {normalise_policy_id(resource.props.get('targetUin'))}, a principal this stack does not manage,"
+                " whose permissions the guardrails cannot see; list it in fullAccessPrincipals if it holds IM full"
+                " access.",
+                resource.urn,
+            )
+
+
+im_full_access_unverifiable = StackValidationPolicy(
+    name="im-full-access-unverifiable",
+    description=(
+        "Notes what may reach IM full access but cannot be seen from the stack: a custom policy's default version "
+        "switched to a version this stack does not create, and API keys for principals it does not manage."
+    ),
+    enforcement_level=EnforcementLevel.ADVISORY,
+    validate=_note_unverifiable,
+    config_schema=PolicyConfigSchema(properties={}),
+)

@@ -1,0 +1,110 @@
+"""Routes to IM full access through another principal or resource: blocked on a non-approved stack,
+allowed on an approved one, noted where the stack cannot see enough."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from im_guardrails.indirect_routes import im_full_access_unverifiable, im_full_access_via_other_principals
+
+from im_access.contract import IM_ACCESS_GRANT
+from tests.policy_args import UNKNOWN, Resource, on_stack, stack_violations
+
+GROUP = "tencentcloud:Cam/group:Group"
+GROUP_ATTACHMENT = "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment"
+MEMBERSHIP = "tencentcloud:Cam/groupMembership:GroupMembership"
+ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
+USER = "tencentcloud:Cam/user:User"
+SET_VERSION = "tencentcloud:Cam/setPolicyVersionConfig:SetPolicyVersionConfig"
+POLICY_VERSION = "tencentcloud:Cam/policyVersion:PolicyVersion"
+ORG_MEMBER_POLICY = "tencentcloud:Organization/orgMemberPolicyAttachment:OrgMemberPolicyAttachment"
+APPROVED = {"approvedStacks": ["prod"]}
+LISTED = {"approvedStacks": ["prod"], "fullAccessPrincipals": ["group:90002", "uin:100020000077"]}
+
+
+def membership(group_id: Any = "90001", **deps: list[str]) -> Resource:
+    return Resource(MEMBERSHIP, {"groupId": group_id, "userNames": ["mallory"]}, "join", deps or None)
+
+
+def blocked(resources: list[Resource], config: dict[str, Any] = APPROVED, stack: str = "dev") -> list[str]:
+    with on_stack(stack):
+        return [
+            message for message, _ in stack_violations(im_full_access_via_other_principals, resources, config=config)
+        ]
+
+
+def notes(resources: list[Resource]) -> list[str]:
+    with on_stack("dev"):
+        return [message for message, _ in stack_violations(im_full_access_unverifiable, resources)]
+
+
+# Each case: the resources of a stack that reach IM full access through another principal.
+ROUTES: dict[str, tuple[list[Resource], dict[str, Any]]] = {
+    "member of a group given a full preset here": (
+        [Resource(GROUP_ATTACHMENT, {"groupId": "90001", "policyId": "0524252"}, "g-att"), membership()],
+        APPROVED,
+    ),
+    "member of a group given full access by a grant": (
+        [Resource(IM_ACCESS_GRANT, {"groupId": 90001, "access": "full"}, "grant-group-90001"), membership()],
+        APPROVED,
+    ),
+    "member of a new group of this stack given full access": (
+        [
+            Resource(GROUP, {"name": "admins"}, "admins"),
+            Resource(
+                GROUP_ATTACHMENT,
+                {"groupId": UNKNOWN, "policyId": "1"},
+                "a",
+                {"groupId": [f"urn:pulumi:test::im-access::{GROUP}::admins"]},
+            ),
+            membership(UNKNOWN, groupId=[f"urn:pulumi:test::im-access::{GROUP}::admins"]),
+        ],
+        APPROVED,
+    ),
+    "member of a group listed as holding full access": ([membership("90002")], LISTED),
+    "keys of the deploy identity": ([Resource(ACCESS_KEY, {"status": "Active"}, "root-key")], APPROVED),
+    "keys of a principal listed as holding full access": (
+        [Resource(ACCESS_KEY, {"targetUin": 100020000077}, "their-key")],
+        LISTED,
+    ),
+    "organization member policy by a full preset's name": (
+        [
+            Resource(
+                ORG_MEMBER_POLICY, {"policyName": " administratoraccess", "identityId": 1, "memberUins": [2]}, "org"
+            )
+        ],
+        APPROVED,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ROUTES)
+def test_each_route_is_blocked_on_a_non_approved_stack_and_allowed_on_an_approved_one(case: str) -> None:
+    resources, config = ROUTES[case]
+    assert len(blocked(resources, config)) == 1, case
+    assert blocked(resources, config, stack="prod") == [], case
+
+
+def test_look_alikes_pass() -> None:
+    read_only = Resource(GROUP_ATTACHMENT, {"groupId": "90001", "policyId": "400411"}, "g-att")
+    assert blocked([read_only, membership()]) == []
+    assert blocked([membership("90003")], LISTED) == []
+    user = Resource(USER, {"name": "bot"}, "bot-user")
+    own_key = Resource(ACCESS_KEY, {"targetUin": UNKNOWN}, "bot-key", {"targetUin": [user.urn]})
+    assert blocked([user, own_key]) == []
+    assert notes([user, own_key]) == []
+    assert blocked([Resource(ORG_MEMBER_POLICY, {"policyName": "ReadOnlyAccess", "identityId": 1}, "org")]) == []
+
+
+def test_what_the_stack_cannot_see_gets_a_note() -> None:
+    outside_key = Resource(ACCESS_KEY, {"targetUin": 100020000099}, "their-key")
+    switch = Resource(SET_VERSION, {"policyId": 200000001, "versionId": 3}, "switch")
+    found = notes([outside_key, switch])
+    assert any("uin 100020000099" in note and "does not manage" in note for note in found)
+    assert any("version 3 is not created by this stack" in note for note in found)
+    version = Resource(POLICY_VERSION, {"policyId": 200000001, "policyDocument": "{}"}, "v3")
+    own_switch = Resource(
+        SET_VERSION, {"policyId": 200000001, "versionId": UNKNOWN}, "switch", {"versionId": [version.urn]}
+    )
+    assert notes([version, own_switch]) == []
