@@ -13,8 +13,8 @@ import pytest
 from im_guardrails import (
     console_password_generated_and_reset,
     im_access_not_expired,
+    im_full_access_across_the_stack,
     im_full_access_approved_stacks_only,
-    im_full_access_via_custom_policy,
 )
 from pulumi_policy.proxy import UnknownValueError
 
@@ -205,7 +205,7 @@ def test_unknown_policy_id_is_left_to_the_stack_policy() -> None:
 def test_unknown_policy_id_from_outside_the_stack_raises_in_the_stack_policy() -> None:
     pending = Resource(USER_ATTACHMENT, {"userName": "u", "policyId": UNKNOWN}, name="pending")
     with pytest.raises(UnknownValueError):
-        stack_violations(im_full_access_via_custom_policy, [pending])
+        stack_violations(im_full_access_across_the_stack, [pending])
 
 
 def test_unknown_document_raises_instead_of_passing() -> None:
@@ -234,20 +234,20 @@ def _linked_stack(doc: str) -> list[Resource]:
 
 
 def test_attachment_of_a_wide_custom_policy_is_blocked_even_with_unknown_id() -> None:
-    (found,) = stack_violations(im_full_access_via_custom_policy, _linked_stack(document(allow("name/im:*"))))
+    (found,) = stack_violations(im_full_access_across_the_stack, _linked_stack(document(allow("name/im:*"))))
     message, urn = found
     assert "user 'mallory'" in message and "'wide'" in message and "'dev'" in message
     assert urn is not None and urn.endswith("::mallory-att")
 
 
 def test_attachment_of_a_scoped_custom_policy_passes() -> None:
-    assert stack_violations(im_full_access_via_custom_policy, _linked_stack(SCOPED)) == []
+    assert stack_violations(im_full_access_across_the_stack, _linked_stack(SCOPED)) == []
 
 
 def test_linked_attachment_passes_on_an_approved_stack() -> None:
     with on_stack("prod"):
         resources = _linked_stack(document(allow("*")))
-        assert stack_violations(im_full_access_via_custom_policy, resources, config=APPROVED) == []
+        assert stack_violations(im_full_access_across_the_stack, resources, config=APPROVED) == []
 
 
 # im-access-not-expired

@@ -15,7 +15,7 @@ from tests.test_guardrail_spellings import FULL as FULL_SPELLINGS
 from tests.test_guardrail_spellings import NOT_FULL as NOT_FULL_SPELLINGS
 
 FULL_ACCESS = "im-full-access-approved-stacks-only"
-LINKED = "im-full-access-via-custom-policy"
+LINKED = "im-full-access-across-the-stack"
 WIDE_DOCUMENT = json.dumps(
     {"version": "2.0", "statement": [{"effect": "allow", "action": "name/im:*", "resource": "*"}]}
 )
@@ -98,10 +98,12 @@ def test_pack_describes_its_policies_and_their_levels(dev_pack: PolicyPackProces
     assert info.name == "im-access-guardrails"
     policies = {p.name: p for p in info.policies}
     mandatory_policies = {FULL_ACCESS, LINKED, "im-access-not-expired", "im-console-password-generated-and-reset"}
-    mandatory_policies |= {"im-full-access-via-other-principals", "im-break-glass-exceptions-valid"}
+    mandatory_policies |= {"im-break-glass-exceptions-valid"}
     assert mandatory_policies == {name for name, p in policies.items() if p.enforcementLevel == 1}
     advisory = {name for name, p in policies.items() if p.enforcementLevel == 0}
-    assert advisory == {"im-full-access-break-glass", "im-full-access-unverifiable"}
+    assert advisory == {"im-full-access-break-glass"}
+    # One stack policy: each one costs the analyzer a full pass over the stack.
+    assert [p.name for p in info.policies if p.name in (LINKED,)] == [LINKED]
     schema = json_format.MessageToDict(policies[FULL_ACCESS].configSchema)
     assert schema["properties"]["approvedStacks"]["default"] == []
 
@@ -259,6 +261,6 @@ def test_a_member_of_a_full_access_group_is_blocked_over_the_protocol(
         ),
     ]
     found = mandatory(dev_pack.analyze_stack(resources))
-    assert [d.policy for d in found] == ["im-full-access-via-other-principals"]
+    assert [d.policy for d in found] == [LINKED]
     assert "mallory" in found[0].message
     assert prod_pack.analyze_stack(resources) == []

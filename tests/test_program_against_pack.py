@@ -76,7 +76,7 @@ def test_custom_operator_allowing_all_of_im_is_blocked_on_dev() -> None:
     }
     found = check("dev", with_operator("dev", wide))
 
-    assert {d.policy for d in found} == {FULL_ACCESS, "im-full-access-via-custom-policy"}
+    assert {d.policy for d in found} == {FULL_ACCESS, "im-full-access-across-the-stack"}
 
 
 def test_full_access_operator_is_allowed_on_prod() -> None:

@@ -37,8 +37,10 @@ def test_dev_with_a_full_access_operator_is_blocked_by_the_mandatory_guardrail(p
 
     assert result.exit_code != 0
     blocked = [v for v in result.summary.violations if v[0] == "mandatory"]
-    assert [policy for _, policy, _, _ in blocked] == ["im-full-access-approved-stacks-only"]
-    assert "im-dev-root" in blocked[0][3]
+    # The operator and the attachment of the full-access preset it makes: both are full access.
+    assert {policy for _, policy, _, _ in blocked} == {"im-full-access-approved-stacks-only"}
+    assert {urn.rsplit("::", 1)[-1] for _, _, urn, _ in blocked} == {"im-dev-root", "im-dev-root-im-access"}
+    assert all("im-dev-root" in message for _, _, _, message in blocked)
     comment = markdown(result.summary, result.exit_code, against_localcloud=True)
     print(comment)
     assert comment.startswith("### Stack `dev`: blocked by a mandatory policy")
@@ -48,14 +50,16 @@ def test_dev_with_a_full_access_operator_is_blocked_by_the_mandatory_guardrail(p
     sarif = json.loads((project.workdir / "reports" / "dev-preview.sarif").read_text())
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(sarif)
     (run,) = sarif["runs"]
-    (finding,) = [r for r in run["results"] if r["level"] == "error"]
-    location = finding["locations"][0]["physicalLocation"]
+    errors = [r for r in run["results"] if r["level"] == "error"]
+    assert len(errors) == 2
     stack_lines = (project.workdir / "Pulumi.dev.yaml").read_text().splitlines()
-    assert location["artifactLocation"]["uri"] == "Pulumi.dev.yaml"
-    assert "name: im-dev-root" in stack_lines[location["region"]["startLine"] - 1]
-    rule = run["tool"]["driver"]["rules"][finding["ruleIndex"]]
-    assert rule["id"] == finding["ruleId"] == "im-full-access-approved-stacks-only"
-    assert rule["defaultConfiguration"]["level"] == "error"
+    for finding in errors:
+        location = finding["locations"][0]["physicalLocation"]
+        assert location["artifactLocation"]["uri"] == "Pulumi.dev.yaml"
+        assert "name: im-dev-root" in stack_lines[location["region"]["startLine"] - 1]
+        rule = run["tool"]["driver"]["rules"][finding["ruleIndex"]]
+        assert rule["id"] == finding["ruleId"] == "im-full-access-approved-stacks-only"
+        assert rule["defaultConfiguration"]["level"] == "error"
 
     # And as JUnit: one test case per policy, the blocking one failed.
     (suite,) = JUnitXml.fromfile(str(project.workdir / "reports" / "dev-preview.junit.xml"))

@@ -3,18 +3,12 @@
 from im_guardrails.console_password import console_password_generated_and_reset
 from im_guardrails.exceptions import break_glass_exceptions_valid
 from im_guardrails.expiry import im_access_not_expired
-from im_guardrails.full_access import (
-    im_full_access_approved_stacks_only,
-    im_full_access_break_glass,
-    im_full_access_via_custom_policy,
-)
-from im_guardrails.indirect_routes import im_full_access_unverifiable, im_full_access_via_other_principals
+from im_guardrails.full_access import im_full_access_approved_stacks_only, im_full_access_break_glass
+from im_guardrails.stack_routes import im_full_access_across_the_stack
 
 ALL_POLICIES = [
     im_full_access_approved_stacks_only,
-    im_full_access_via_custom_policy,
-    im_full_access_via_other_principals,
-    im_full_access_unverifiable,
+    im_full_access_across_the_stack,
     im_full_access_break_glass,
     break_glass_exceptions_valid,
     im_access_not_expired,
@@ -26,9 +20,7 @@ __all__ = [
     "break_glass_exceptions_valid",
     "console_password_generated_and_reset",
     "im_access_not_expired",
+    "im_full_access_across_the_stack",
     "im_full_access_approved_stacks_only",
     "im_full_access_break_glass",
-    "im_full_access_unverifiable",
-    "im_full_access_via_custom_policy",
-    "im_full_access_via_other_principals",
 ]

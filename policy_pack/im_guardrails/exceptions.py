@@ -10,8 +10,8 @@ from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
-    StackValidationArgs,
-    StackValidationPolicy,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
 )
 
 from im_access.break_glass import load_exceptions
@@ -20,12 +20,18 @@ from im_access.break_glass import load_exceptions
 EXCEPTIONS = load_exceptions(Path(__file__).resolve().parent.parent)
 
 
-def _validate_exceptions(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+STACK_RESOURCE = "pulumi:pulumi:Stack"
+
+
+def _validate_exceptions(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    # Judged once per run, on the stack's own resource: a stack policy would cost a full pass over the stack.
+    if args.resource_type != STACK_RESOURCE:
+        return
     for malformed in EXCEPTIONS.errors_for(pulumi.get_stack()):
         report_violation(f"Fix or remove {malformed.describe()}.", None)
 
 
-break_glass_exceptions_valid = StackValidationPolicy(
+break_glass_exceptions_valid = ResourceValidationPolicy(
     name="im-break-glass-exceptions-valid",
     description=(
         "Checks that every break-glass exception names a known stack, a user or group, access 'full', an approver, "

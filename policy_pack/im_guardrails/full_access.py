@@ -7,18 +7,17 @@ an attachment of such a custom policy.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 import pulumi
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
+    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
 
@@ -68,8 +67,6 @@ FULL_ACCESS_SCHEMA = PolicyConfigSchema(
         },
     }
 )
-
-LINKED_SCHEMA = PolicyConfigSchema(properties={"approvedStacks": APPROVED_STACKS})
 
 FIX = "approve the stack in the policy config (approvedStacks), or use access 'readonly' or 'custom' instead"
 
@@ -189,16 +186,16 @@ im_full_access_approved_stacks_only = ResourceValidationPolicy(
 )
 
 
-def _validate_linked_custom_policies(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    if stack_is_approved(setting(args, LINKED_SCHEMA, "approvedStacks")):
-        return
-    custom_policies = {resource.urn for resource in args.resources if resource.resource_type in CUSTOM_POLICIES}
+def report_linked_custom_policies(resources: Sequence[PolicyResource], report_violation: ReportViolation) -> None:
+    """Attachments, in this stack, of a custom policy of this stack that allows every IM action;
+    followed through property dependencies, so judged in preview while the policy id is unknown."""
+    custom_policies = {resource.urn for resource in resources if resource.resource_type in CUSTOM_POLICIES}
     wide_policies = {
         resource.urn: resource
-        for resource in args.resources
+        for resource in resources
         if all_of_im_verdict(resource.resource_type, resource.props) is not None
     }
-    for resource in args.resources:
+    for resource in resources:
         if resource.resource_type not in ATTACHMENTS:
             continue
         route = ATTACHMENTS[resource.resource_type]
@@ -218,15 +215,3 @@ def _validate_linked_custom_policies(args: StackValidationArgs, report_violation
                     _message(principal, f"custom policy {policy.props.get('name') or policy.name!r} allows all of IM"),
                     resource.urn,
                 )
-
-
-im_full_access_via_custom_policy = StackValidationPolicy(
-    name="im-full-access-via-custom-policy",
-    description=(
-        "Checks across the stack that no user, group or role is attached to a custom policy of the same stack "
-        "that allows every IM action, unless the stack is approved."
-    ),
-    enforcement_level=EnforcementLevel.MANDATORY,
-    validate=_validate_linked_custom_policies,
-    config_schema=LINKED_SCHEMA,
-)

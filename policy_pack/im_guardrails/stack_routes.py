@@ -1,17 +1,19 @@
-"""Routes to IM full access that go through another principal or another resource.
+"""IM full access reached through another resource of the stack: one stack policy, as every stack
+policy costs a full deserialization of the stack in the analyzer.
 
+- An attachment of a custom policy of this stack that allows every IM action.
 - A user added to a group that holds full IM access (`cam.GroupMembership`): the group's
   attachments in this stack are followed; a group outside the stack counts when the reviewed
   policy config lists it in `fullAccessPrincipals`. Mandatory.
 - API keys (`cam.AccessKey`): keys of the deploy identity itself (no `targetUin`) are everything,
-  so full IM access: mandatory. Keys for a user of this stack are that user's business. Keys for
-  a principal outside the stack are mandatory when the config lists it as holding full access,
-  otherwise an advisory note, as its permissions cannot be seen here.
-- Switching a custom policy's default version (`cam.SetPolicyVersionConfig`) to a version this
-  stack does not create: its document cannot be seen, so an advisory note. A version this stack
-  creates is judged by its own document.
+  so full IM access. Keys for a user of this stack are that user's business. Keys for a principal
+  outside the stack count when the config lists it as holding full access (list the root
+  account's uin there too).
 - Organization member policies (`organization.OrgMemberPolicyAttachment`) by a full-access
-  preset's name: mandatory.
+  preset's name.
+
+What the stack cannot see (a principal outside it that is not listed) is assumed not to hold full
+access; the audit shows the account as it is.
 """
 
 from __future__ import annotations
@@ -35,15 +37,13 @@ from im_access.access import (
     normalise_policy_name,
 )
 from im_access.contract import IM_ACCESS_GRANT, Props, group_principal
-from im_guardrails.full_access import FIX, all_of_im_verdict
-from im_guardrails.resources import CAM_USER
+from im_guardrails.full_access import FIX, all_of_im_verdict, report_linked_custom_policies
+from im_guardrails.resources import CAM_USER, CUSTOM_POLICIES
 from im_guardrails.settings import setting, stack_is_approved
 
 GROUP_MEMBERSHIP = "tencentcloud:Cam/groupMembership:GroupMembership"
 GROUP_ATTACHMENT = "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment"
 ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
-SET_POLICY_VERSION = "tencentcloud:Cam/setPolicyVersionConfig:SetPolicyVersionConfig"
-POLICY_VERSION = "tencentcloud:Cam/policyVersion:PolicyVersion"
 ORG_MEMBER_POLICY = "tencentcloud:Organization/orgMemberPolicyAttachment:OrgMemberPolicyAttachment"
 
 # The presets that include IM full access (the stack policies judge by the defaults).
@@ -83,15 +83,18 @@ def _group_ref(resource: PolicyResource) -> str | None:
 
 def _full_groups(resources: Sequence[PolicyResource]) -> dict[str, str]:
     """Groups that get full IM access in this stack, each with how."""
-    wide = {r.urn: r for r in resources if all_of_im_verdict(r.resource_type, r.props) is not None}
+    documents = {r.urn: r for r in resources if r.resource_type in CUSTOM_POLICIES}
     groups: dict[str, str] = {}
     for resource in resources:
         if resource.resource_type == IM_ACCESS_GRANT and resource.props.get(Props.ACCESS) == "full":
             groups[group_principal(resource.props[Props.GROUP_ID])] = "ImAccessGrant with access 'full'"
         elif resource.resource_type == GROUP_ATTACHMENT:
-            linked = [s for s in _deps(resource, "policyId") if s.urn in wide]
+            linked = [documents[s.urn] for s in _deps(resource, "policyId") if s.urn in documents]
             if linked:
-                groups[_group_ref(resource) or ""] = f"custom policy {linked[0].name!r} allows all of IM"
+                # A custom policy of this stack: judged by its document, even while its id is unknown.
+                wide = [p for p in linked if all_of_im_verdict(p.resource_type, p.props) is not None]
+                if wide:
+                    groups[_group_ref(resource) or ""] = f"custom policy {wide[0].name!r} allows all of IM"
             elif normalise_policy_id(resource.props.get("policyId")) in DEFAULT_IDS:
                 groups[_group_ref(resource) or ""] = f"policy id {normalise_policy_id(resource.props.get('policyId'))}"
     return groups
@@ -100,6 +103,7 @@ def _full_groups(resources: Sequence[PolicyResource]) -> dict[str, str]:
 def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     if stack_is_approved(setting(args, SCHEMA, "approvedStacks")):
         return
+    report_linked_custom_policies(args.resources, report_violation)
     listed = {str(p).strip().casefold() for p in setting(args, SCHEMA, "fullAccessPrincipals")}
     stack = pulumi.get_stack()
     full_groups = _full_groups(args.resources)
@@ -148,54 +152,15 @@ def _check_access_key(
         )
 
 
-im_full_access_via_other_principals = StackValidationPolicy(
-    name="im-full-access-via-other-principals",
+im_full_access_across_the_stack = StackValidationPolicy(
+    name="im-full-access-across-the-stack",
     description=(
-        "Checks across the stack that IM full access is not reached through another principal: users added to a "
-        "group that holds it (in this stack, or listed in fullAccessPrincipals), API keys of the deploy identity "
-        "or of a principal listed as holding it, and organization member policies of a full-access preset."
+        "Checks across the stack that IM full access is not reached through another resource: attachments of a "
+        "custom policy of the stack that allows every IM action, users added to a group that holds it (in the "
+        "stack, or listed in fullAccessPrincipals), API keys of the deploy identity or of a principal listed as "
+        "holding it, and organization member policies of a full-access preset."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_validate,
     config_schema=SCHEMA,
-)
-
-
-def _note_unverifiable(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    in_stack_versions = {r.urn for r in args.resources if r.resource_type == POLICY_VERSION}
-    stack_users = {r.urn for r in args.resources if r.resource_type == CAM_USER}
-    for resource in args.resources:
-        if resource.resource_type == SET_POLICY_VERSION:
-            sources = _deps(resource, "versionId") + _deps(resource, "policyId")
-            if not any(source.urn in in_stack_versions for source in sources):
-                report_violation(
-                    f"Review the default version switch {resource.name!r}: policy"
-                    f" {normalise_policy_id(resource.props.get('policyId'))} version"
-                    f" {normalise_policy_id(resource.props.get('versionId'))} is not created by this stack,"
-                    " so the guardrails cannot see what it allows.",
-                    resource.urn,
-                )
-        elif (
-            resource.resource_type == ACCESS_KEY
-            and not any(source.urn in stack_users for source in _deps(resource, "targetUin"))
-            and resource.props.get("targetUin") is not None
-        ):
-            report_violation(
-                f"Review API key {resource.name!r}: it is minted for uin"
-                f" {normalise_policy_id(resource.props.get('targetUin'))}, a principal this stack does not manage,"
-                " whose permissions the guardrails cannot see; list it in fullAccessPrincipals if it holds IM full"
-                " access.",
-                resource.urn,
-            )
-
-
-im_full_access_unverifiable = StackValidationPolicy(
-    name="im-full-access-unverifiable",
-    description=(
-        "Notes what may reach IM full access but cannot be seen from the stack: a custom policy's default version "
-        "switched to a version this stack does not create, and API keys for principals it does not manage."
-    ),
-    enforcement_level=EnforcementLevel.ADVISORY,
-    validate=_note_unverifiable,
-    config_schema=PolicyConfigSchema(properties={}),
 )

@@ -1,12 +1,12 @@
-"""Routes to IM full access through another principal or resource: blocked on a non-approved stack,
-allowed on an approved one, noted where the stack cannot see enough."""
+"""Routes to IM full access through another resource of the stack: blocked on a non-approved stack,
+allowed on an approved one; what the stack cannot see is assumed not to be full access."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from im_guardrails.indirect_routes import im_full_access_unverifiable, im_full_access_via_other_principals
+from im_guardrails import im_full_access_across_the_stack
 
 from im_access.contract import IM_ACCESS_GRANT
 from tests.policy_args import UNKNOWN, Resource, on_stack, stack_violations
@@ -17,7 +17,6 @@ MEMBERSHIP = "tencentcloud:Cam/groupMembership:GroupMembership"
 ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
 USER = "tencentcloud:Cam/user:User"
 SET_VERSION = "tencentcloud:Cam/setPolicyVersionConfig:SetPolicyVersionConfig"
-POLICY_VERSION = "tencentcloud:Cam/policyVersion:PolicyVersion"
 ORG_MEMBER_POLICY = "tencentcloud:Organization/orgMemberPolicyAttachment:OrgMemberPolicyAttachment"
 APPROVED = {"approvedStacks": ["prod"]}
 LISTED = {"approvedStacks": ["prod"], "fullAccessPrincipals": ["group:90002", "uin:100020000077"]}
@@ -29,14 +28,7 @@ def membership(group_id: Any = "90001", **deps: list[str]) -> Resource:
 
 def blocked(resources: list[Resource], config: dict[str, Any] = APPROVED, stack: str = "dev") -> list[str]:
     with on_stack(stack):
-        return [
-            message for message, _ in stack_violations(im_full_access_via_other_principals, resources, config=config)
-        ]
-
-
-def notes(resources: list[Resource]) -> list[str]:
-    with on_stack("dev"):
-        return [message for message, _ in stack_violations(im_full_access_unverifiable, resources)]
+        return [message for message, _ in stack_violations(im_full_access_across_the_stack, resources, config=config)]
 
 
 # Each case: the resources of a stack that reach IM full access through another principal.
@@ -93,18 +85,17 @@ def test_look_alikes_pass() -> None:
     user = Resource(USER, {"name": "bot"}, "bot-user")
     own_key = Resource(ACCESS_KEY, {"targetUin": UNKNOWN}, "bot-key", {"targetUin": [user.urn]})
     assert blocked([user, own_key]) == []
-    assert notes([user, own_key]) == []
     assert blocked([Resource(ORG_MEMBER_POLICY, {"policyName": "ReadOnlyAccess", "identityId": 1}, "org")]) == []
 
 
-def test_what_the_stack_cannot_see_gets_a_note() -> None:
+def test_what_the_stack_cannot_see_is_assumed_not_to_be_full_access() -> None:
     outside_key = Resource(ACCESS_KEY, {"targetUin": 100020000099}, "their-key")
     switch = Resource(SET_VERSION, {"policyId": 200000001, "versionId": 3}, "switch")
-    found = notes([outside_key, switch])
-    assert any("uin 100020000099" in note and "does not manage" in note for note in found)
-    assert any("version 3 is not created by this stack" in note for note in found)
-    version = Resource(POLICY_VERSION, {"policyId": 200000001, "policyDocument": "{}"}, "v3")
-    own_switch = Resource(
-        SET_VERSION, {"policyId": 200000001, "versionId": UNKNOWN}, "switch", {"versionId": [version.urn]}
-    )
-    assert notes([version, own_switch]) == []
+    assert blocked([outside_key, switch], LISTED) == []
+
+
+def test_a_group_given_a_scoped_custom_policy_of_the_stack_is_judged_without_reading_its_unknown_id() -> None:
+    scoped_doc = '{"version":"2.0","statement":[{"effect":"allow","action":"name/im:Describe*","resource":"*"}]}'
+    policy = Resource("tencentcloud:Cam/policy:Policy", {"name": "scoped", "document": scoped_doc}, "scoped")
+    attachment = Resource(GROUP_ATTACHMENT, {"groupId": "90001", "policyId": UNKNOWN}, "g", {"policyId": [policy.urn]})
+    assert blocked([policy, attachment, membership()]) == []
