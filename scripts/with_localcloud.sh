@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run a command with the Tencent Cloud provider routed to localcloud, the local CAM stand-in:
-#   scripts/with_localcloud.sh scripts/pulumi_stack.sh up local
+#   scripts/with_localcloud.sh .venv/bin/python -m commands.stack up local
 # Starts localcloud (state in .localcloud/, seeded with the principals the local stack's grants
 # name), points HTTP_PROXY at it and keeps Pulumi state in .localcloud/pulumi-state/. Stops it
 # afterwards.

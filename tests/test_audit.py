@@ -6,19 +6,11 @@ import datetime as dt
 
 from im_access.audit import Declared, Holding, audit
 from im_access.break_glass import parse_exceptions
+from tests.test_break_glass import VALID as VALID_EXCEPTION
 
 TODAY = dt.date(2026, 11, 26)
 FULL = Holding("user:im-stg-oncall", "QcloudAVCFullAccess", 524252, full_access=True, preset=True, uin=100020000009)
 DECLARED = {"staging": [Declared("staging", "user:im-stg-oncall", "QcloudAVCFullAccess", None)]}
-EXCEPTION = {
-    "stack": "staging",
-    "principal": "user:im-stg-oncall",
-    "access": "full",
-    "approver": "security-lead@example.com",
-    "reason": "INC-1234",
-    "added": "2026-11-25",
-    "expires": "2026-11-27",
-}
 
 
 def kinds(**options: object) -> list[str]:
@@ -32,7 +24,7 @@ def test_full_access_off_an_approved_stack_is_a_finding_unless_the_stack_is_appr
 
 
 def test_a_break_glass_exception_in_force_allows_it_and_a_lapsed_one_is_named() -> None:
-    exceptions = parse_exceptions({"exceptions": [EXCEPTION]}, ["staging"])
+    exceptions = parse_exceptions({"exceptions": [VALID_EXCEPTION]}, ["staging"])
     assert kinds(approved=False, exceptions=exceptions) == []
     (lapsed,) = audit("staging", [FULL], DECLARED, approved=False, today=dt.date(2026, 11, 28), exceptions=exceptions)
     assert lapsed.kind == "full-access-off-approved"

@@ -18,6 +18,7 @@ from commands.engine import ENGINE_DIR
 from commands.preview_summary import GUARDRAILS_CHANGED, markdown
 from tests.engine_project import SEED, EngineProject
 from tests.localcloud_process import ROOT, LocalCloudProcess
+from tests.test_break_glass import VALID as VALID_EXCEPTION
 
 SARIF_SCHEMA = ROOT / ".tools" / "sarif-2.1.0-rtm.5.json"
 FULL_ACCESS_OPERATOR = {"name": "im-dev-root", "access": "full", "email": "root@example.com"}
@@ -129,19 +130,10 @@ def test_a_break_glass_exception_previews_green_with_a_note_and_fails_the_day_af
     project: EngineProject,
 ) -> None:
     oncall = {"name": "im-stg-oncall", "access": "full", "email": "oncall@example.com"}
-    exception = {
-        "stack": "staging",
-        "principal": "user:im-stg-oncall",
-        "access": "full",
-        "approver": "security-lead@example.com",
-        "reason": "INC-1234 staging outage",
-        "added": "2026-11-25",
-        "expires": "2026-11-27",
-    }
     guardrails = project.workdir / "policy_pack"
     exceptions_file = guardrails / "break_glass.yaml"
     reviewed = exceptions_file.read_text()
-    exceptions_file.write_text(yaml.safe_dump({"exceptions": [exception]}))
+    exceptions_file.write_text(yaml.safe_dump({"exceptions": [VALID_EXCEPTION]}))
     project.config("staging")["im-access:operators"].append(oncall)
     try:
         project.extra_env["IM_ACCESS_TODAY"] = "2026-11-26"
