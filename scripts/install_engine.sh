@@ -10,9 +10,7 @@
 #   3. the official installer at the pinned version, and the plugin from its release server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=../engine/versions.env
-. engine/versions.env
-source scripts/engine_env.sh
+source scripts/engine_env.sh  # PULUMI_ROOT, PULUMI_HOME and the pinned versions
 
 fail() { echo "install_engine: $*" >&2; exit 1; }
 
@@ -52,11 +50,10 @@ install_cli() {
   elif [ -n "$mirror" ]; then
     local tarball
     tarball=$(verified "$cli_tarball")
+    # Extracted aside first, so an interrupted extraction never looks installed.
     staging=$(mktemp -d)
     tar -xzf "$tarball" -C "$staging"
-    mkdir -p "$(dirname "$PULUMI_ROOT")"
-    mv "$staging/pulumi" "$PULUMI_ROOT.tmp" && rmdir "$staging"
-    mkdir -p "$PULUMI_ROOT" && mv "$PULUMI_ROOT.tmp" "$PULUMI_ROOT/bin"
+    mkdir -p "$PULUMI_ROOT" && mv "$staging/pulumi" "$PULUMI_ROOT/bin" && rmdir "$staging"
     echo "install_engine: Pulumi $PULUMI_VERSION from $tarball (sha256 verified)"
   else
     curl -fsSL https://get.pulumi.com | sh -s -- --version "$PULUMI_VERSION" --install-root "$PULUMI_ROOT" --no-edit-path
@@ -65,7 +62,10 @@ install_cli() {
 }
 
 install_plugin() {
-  if pulumi plugin ls 2>/dev/null | grep -qE "^tencentcloud +resource +${TENCENTCLOUD_PLUGIN_VERSION} "; then
+  # Read the list whole first: `grep -q` closing the pipe early would fail the listing under pipefail.
+  local installed
+  installed=$(pulumi plugin ls 2>/dev/null || true)
+  if grep -qE "^tencentcloud +resource +${TENCENTCLOUD_PLUGIN_VERSION} " <<<"$installed"; then
     echo "install_engine: tencentcloud plugin $TENCENTCLOUD_PLUGIN_VERSION already in $PULUMI_HOME"
   elif [ -n "$mirror" ]; then
     local tarball
