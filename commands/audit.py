@@ -60,9 +60,7 @@ def is_approved(stack: str, guardrails: Path) -> bool:
     return any(str(entry) == stack or str(entry).endswith(f"/{stack}") for entry in approved)
 
 
-def run_audit(
-    stack: str, project: Path, today: dt.date, guardrails: Path = GUARDRAILS
-) -> tuple[list[Finding], PacedReader]:
+def run_audit(stack: str, project: Path, today: dt.date, guardrails: Path = GUARDRAILS) -> list[Finding]:
     files = stack_files(project)
     if stack not in files:
         raise AuditError(f"there is no Pulumi.{stack}.yaml in {project}; stacks: {', '.join(files) or 'none'}")
@@ -71,12 +69,11 @@ def run_audit(
     declared = declared_in_account(project, owner_uin)
     approved = is_approved(stack, guardrails)
     try:
-        reader = PacedReader(client_for(raw))
-        holdings = read_holdings(reader)
+        holdings = read_holdings(PacedReader(client_for(raw)))
     except AccountReadError as error:
         raise AuditError(str(error)) from None
     exceptions = load_exceptions(guardrails)
-    return audit(stack, holdings, declared, approved=approved, today=today, exceptions=exceptions), reader
+    return audit(stack, holdings, declared, approved=approved, today=today, exceptions=exceptions)
 
 
 def render(stack: str, findings: Sequence[Finding], output_format: str) -> str:
@@ -106,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today(), help="YYYY-MM-DD")
     args = parser.parse_args(argv)
     try:
-        findings, _ = run_audit(args.stack, args.project, args.today)
+        findings = run_audit(args.stack, args.project, args.today)
     except AuditError as error:
         print(f"audit: could not audit stack {args.stack!r}: {error}", file=sys.stderr)
         return 2

@@ -145,11 +145,10 @@ def junit(summary: Summary, rules: Sequence[Rule]) -> JUnitXml:
     return report
 
 
-def write_reports(summary: Summary, guardrails: Path, project: Path, reports: Path, command: str) -> list[Path]:
+def write_reports(summary: Summary, guardrails: Path, project: Path, reports: Path, command: str) -> None:
     """`<stack>-<command>.sarif` and `<stack>-<command>.junit.xml` in `reports`."""
     rules = pack_rules(guardrails)
-    sarif_path = reports / f"{summary.stack}-{command}.sarif"
-    sarif_path.write_text(json.dumps(sarif(summary, rules, project), indent=2) + "\n")
-    junit_path = reports / f"{summary.stack}-{command}.junit.xml"
-    junit(summary, rules).write(str(junit_path), pretty=True)
-    return [sarif_path, junit_path]
+    (reports / f"{summary.stack}-{command}.sarif").write_text(
+        json.dumps(sarif(summary, rules, project), indent=2) + "\n"
+    )
+    junit(summary, rules).write(str(reports / f"{summary.stack}-{command}.junit.xml"), pretty=True)

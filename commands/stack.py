@@ -108,6 +108,7 @@ def run(
     `parallel=None` leaves the number of resource operations at once to the engine's default."""
     reports = work_dir / "reports"
     reports.mkdir(exist_ok=True)
+    run_env = {**os.environ, **(env or {})}  # what the engine and the pack will see
     events: list[auto.EngineEvent] = []
     output: list[str] = []
 
@@ -116,12 +117,16 @@ def run(
         if echo is not None:
             echo(line)
 
-    options: dict[str, object] = {"on_event": events.append, "on_output": on_output, "on_error": on_output}
-    options["color"] = "never"
+    options: dict[str, object] = {
+        "on_event": events.append,
+        "on_output": on_output,
+        "on_error": on_output,
+        "color": "never",
+    }
     if command != "destroy":
         options.update(guardrail_args(stack_name, guardrails))
     if against_localcloud:
-        if not (env or os.environ).get("HTTP_PROXY"):
+        if not run_env.get("HTTP_PROXY"):
             raise RuntimeError("--against-localcloud needs HTTP_PROXY; run it through scripts/with_localcloud.sh")
         options["config_file"] = localcloud_config_file(stack_name, work_dir, reports)
 
@@ -144,8 +149,7 @@ def run(
     summary = summarise(stack_name, events)
     if command == "destroy":
         return StackRun(stack_name, command, exit_code, summary, output=output)
-    on = today({**os.environ, **(env or {})})
-    exceptions = load_exceptions(guardrails).for_stack(stack_name, on)
+    exceptions = load_exceptions(guardrails).for_stack(stack_name, today(run_env))
     write_reports(summary, guardrails, work_dir, reports, command)
     return StackRun(
         stack_name, command, exit_code, summary, guardrails_differ(work_dir, guardrails), exceptions, output

@@ -198,17 +198,23 @@ def action_covers_some_im(action: str) -> bool:
 
 def document_grants_some_im(document: str | Mapping[str, Any]) -> bool:
     """Whether a policy document allows any IM action; an unreadable one cannot be shown not to."""
-    if inspect_policy_document(document).grants_all_of_im:
+    try:
+        statements = read_policy_document(document)
+    except ValueError:  # not JSON, or ambiguous
         return True
-    return any(action_covers_some_im(a) for s in read_policy_document(document) for a in _allowed_actions(s))
+    return any(action_covers_some_im(action) for s in statements for action in _allowed_actions(s))
+
+
+# The full-access preset names as normalise_policy_name leaves them.
+FULL_ACCESS_NAME_KEYS = frozenset(normalise_policy_name(name) for name in DEFAULT_FULL_ACCESS_POLICY_NAMES)
 
 
 def preset_im_level(name: str, policy_id: int) -> Literal["full", "readonly"] | None:
     """The IM access a preset policy gives: full (including presets for everything), read-only, or none."""
-    key = name.strip().casefold()
-    if policy_id in DEFAULT_FULL_ACCESS_POLICY_IDS or key in {n.casefold() for n in DEFAULT_FULL_ACCESS_POLICY_NAMES}:
+    key = normalise_policy_name(name)
+    if policy_id in DEFAULT_FULL_ACCESS_POLICY_IDS or key in FULL_ACCESS_NAME_KEYS:
         return "full"
-    if key == READONLY_PRESET.casefold():
+    if key == normalise_policy_name(READONLY_PRESET):
         return "readonly"
     return None
 

@@ -125,9 +125,8 @@ class Exceptions:
 
 
 def parse_exceptions(document: Any, known_stacks: Iterable[str]) -> Exceptions:
-    entries = (document or {}).get("exceptions") if isinstance(document, Mapping) else None
-    if entries is None:
-        entries = []
+    entries = document.get("exceptions") if isinstance(document, Mapping) else None
+    entries = [] if entries is None else entries
     if not isinstance(entries, list):
         return Exceptions((), (Malformed(0, None, ("`exceptions` must be a list",)),))
     known = list(known_stacks)

@@ -25,8 +25,11 @@ class RestrictedIdentity:
 
     def permits(self, service: str, action: str) -> bool:
         name = f"name/{service}:{action}".lower()
-        matches = lambda patterns: any(fnmatchcase(name, pattern) for pattern in patterns)  # noqa: E731
-        return matches(self.allowed) and not matches(self.denied)
+        return _matches(name, self.allowed) and not _matches(name, self.denied)
+
+
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatchcase(name, pattern) for pattern in patterns)
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -1,8 +1,9 @@
-"""No IM full access outside approved stacks, whichever route tries to grant it.
+"""No IM full access outside approved stacks, resource by resource.
 
-Routes: an im-access component with access `full`; a raw attachment of a preset that includes
-full IM access; a custom policy whose document allows every IM action; and (across the stack)
-an attachment of such a custom policy.
+Routes: an im-access component with access `full`; an attachment of a preset that includes full
+IM access (to a user, group, role or Identity Center role configuration); a policy document that
+allows every IM action. The routes through other resources are in stack_routes.py, which uses
+the helpers here; break-glass exceptions in force are noted here too.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def full_access_grant_of(
     resource_type: str, props: Mapping[str, Any], name: str, full_names: Set[str], full_ids: Set[int]
 ) -> tuple[str | None, str, str] | None:
     """For an IM component or attachment that grants IM full access: its principal as exceptions name
-    it (`user:<name>`, `group:<id>`, or None for a role), its principal as messages name it, and the
+    it (`user:<name>`, `group:<id>`, or None for a role or role configuration), its principal as messages
+    name it, and the
     route. None for anything else. Names and ids are compared normalised."""
     if resource_type in IM_COMPONENTS:
         if props.get(Props.ACCESS) != "full":

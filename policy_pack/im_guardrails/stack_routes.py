@@ -32,7 +32,7 @@ from pulumi_policy import (
 
 from im_access.access import (
     DEFAULT_FULL_ACCESS_POLICY_IDS,
-    DEFAULT_FULL_ACCESS_POLICY_NAMES,
+    FULL_ACCESS_NAME_KEYS,
     normalise_policy_id,
     normalise_policy_name,
 )
@@ -46,9 +46,6 @@ GROUP_ATTACHMENT = "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment
 ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
 ORG_MEMBER_POLICY = "tencentcloud:Organization/orgMemberPolicyAttachment:OrgMemberPolicyAttachment"
 
-# The presets that include IM full access (the stack policies judge by the defaults).
-DEFAULT_IDS = frozenset(DEFAULT_FULL_ACCESS_POLICY_IDS)
-FULL_NAMES = frozenset(normalise_policy_name(name) for name in DEFAULT_FULL_ACCESS_POLICY_NAMES)
 
 SCHEMA = PolicyConfigSchema(
     properties={
@@ -95,8 +92,8 @@ def _full_groups(resources: Sequence[PolicyResource]) -> dict[str, str]:
                 wide = [p for p in linked if all_of_im_verdict(p.resource_type, p.props) is not None]
                 if wide:
                     groups[_group_ref(resource) or ""] = f"custom policy {wide[0].name!r} allows all of IM"
-            elif normalise_policy_id(resource.props.get("policyId")) in DEFAULT_IDS:
-                groups[_group_ref(resource) or ""] = f"policy id {normalise_policy_id(resource.props.get('policyId'))}"
+            elif (policy_id := normalise_policy_id(resource.props.get("policyId"))) in DEFAULT_FULL_ACCESS_POLICY_IDS:
+                groups[_group_ref(resource) or ""] = f"policy id {policy_id}"
     return groups
 
 
@@ -124,7 +121,7 @@ def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> N
             _check_access_key(resource, listed, stack, report_violation)
         elif resource.resource_type == ORG_MEMBER_POLICY:
             name = resource.props.get("policyName")
-            if name is not None and normalise_policy_name(name) in FULL_NAMES:
+            if name is not None and normalise_policy_name(name) in FULL_ACCESS_NAME_KEYS:
                 report_violation(
                     f"Remove the organization member policy {str(name).strip()!r} of identity"
                     f" {resource.props.get('identityId')} on stack {stack!r}: it includes IM full access; {FIX}.",
