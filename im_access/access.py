@@ -19,6 +19,7 @@ ACCESS_LEVELS: tuple[AccessLevel, ...] = ("readonly", "full", "custom")
 
 READONLY_PRESET = "QcloudIMReadOnlyAccess"
 FULL_PRESET = "QcloudAVCFullAccess"  # AVC is IM's legacy name; there is no QcloudIMFullAccess.
+FULL_PRESET_ID = 524252
 
 # The preset each non-custom level attaches.
 PRESET_FOR_LEVEL: Mapping[AccessLevel, str] = {"readonly": READONLY_PRESET, "full": FULL_PRESET}
@@ -30,7 +31,7 @@ DEFAULT_FULL_ACCESS_POLICY_NAMES: tuple[str, ...] = (
     "AdministratorAccess",
     "QCloudResourceFullAccess",
 )
-DEFAULT_FULL_ACCESS_POLICY_IDS: tuple[int, ...] = (524252, 1, 2)
+DEFAULT_FULL_ACCESS_POLICY_IDS: tuple[int, ...] = (FULL_PRESET_ID, 1, 2)
 
 IM_ACTION_PREFIX = "name/im:"
 # Prefixes under which an IM API can be named in a policy document; "avc" is IM's legacy service name.

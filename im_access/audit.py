@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from im_access.access import PRESET_FOR_LEVEL
-from im_access.break_glass import Exceptions
+from im_access.break_glass import ALLOWS, Exceptions, allows_policy
 from im_access.config import GrantConfig, OperatorConfig, StackConfig, custom_policy_name
 from im_access.contract import user_principal
 
@@ -107,7 +107,8 @@ def audit(
     exceptions: Exceptions | None = None,
 ) -> list[Finding]:
     """The findings for one stack: its missing, expired and off-approval full access (unless a
-    break-glass exception in force allows it), and every holding that no stack declares."""
+    break-glass exception in force allows it: the IM full-access preset only), and every holding that
+    no stack declares."""
     holdings = list(holdings)
     live = {holding.key: holding for holding in holdings}
     declared_anywhere = {entry.key for entries in declared_by_stack.values() for entry in entries}
@@ -131,10 +132,13 @@ def audit(
         for holding in holdings:
             if not holding.full_access or holding.principal.casefold() not in own_principals:
                 continue
-            if exceptions.in_force(stack, holding.principal, today):
+            exception = exceptions.in_force(stack, holding.principal, today)
+            if exception is not None and holding.preset and allows_policy(holding.policy):
                 continue
             lapsed = exceptions.lapsed(stack, holding.principal, today)
             held = f"held under {lapsed.describe()}, which has lapsed; " if lapsed else ""
+            if exception is not None:
+                held = f"not allowed by {exception.describe()}: an exception {ALLOWS}, not {holding.policy}; "
             fix = f"{held}stack {stack!r} is not approved for IM full access; {_revoke(holding)}"
             findings.append(
                 Finding("full-access-off-approved", holding.principal, holding.policy, holding.policy_id, fix)

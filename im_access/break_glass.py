@@ -1,5 +1,5 @@
-"""Break-glass exceptions: full IM access for one principal on one stack that is not approved for
-it, reviewed, with an approver and a reason, for at most MAX_DAYS days.
+"""Break-glass exceptions: IM full access (the preset QcloudAVCFullAccess, nothing broader) for one
+principal on one stack that is not approved for it, reviewed, with an approver and a reason, for at most MAX_DAYS days.
 
 They live in one reviewed file, `policy_pack/break_glass.yaml`, beside the policy config. The
 guardrails, the audit and the preview summary all read them through this module. A malformed
@@ -18,11 +18,24 @@ from typing import Any
 
 import yaml
 
+from im_access.access import FULL_PRESET, FULL_PRESET_ID, normalise_policy_id, normalise_policy_name
+
 MAX_DAYS = 7
 FIELDS = ("stack", "principal", "access", "approver", "reason", "added", "expires")
 PRINCIPAL = re.compile(r"^(user:[A-Za-z0-9+=,.@_-]{1,64}|group:[0-9]{1,20})$")
 # Rehearsals and tests set the date the guardrails judge by; nothing else should.
 TODAY_VARIABLE = "IM_ACCESS_TODAY"
+# What an exception allows, as messages say it.
+ALLOWS = f"allows IM full access alone ({FULL_PRESET})"
+
+
+def allows_policy(name: object = None, policy_id: object = None) -> bool:
+    """Whether an exception can allow holding this policy: the IM full-access preset, by name (or by id
+    where no name is known). Never a preset that merely includes IM (AdministratorAccess,
+    QCloudResourceFullAccess) nor a custom policy, whatever it allows."""
+    if name is not None:
+        return normalise_policy_name(name) == normalise_policy_name(FULL_PRESET)
+    return normalise_policy_id(policy_id) == FULL_PRESET_ID
 
 
 def today(env: Mapping[str, str] | None = None) -> dt.date:

@@ -35,3 +35,13 @@ def test_a_break_glass_exception_in_force_allows_it_and_a_lapsed_one_is_named() 
 def test_declared_access_is_matched_ignoring_letter_case() -> None:
     holding = Holding("user:IM-STG-ONCALL", "qcloudavcfullaccess", 524252, full_access=True, preset=True)
     assert audit("staging", [holding], DECLARED, approved=True, today=TODAY) == []
+
+
+def test_a_break_glass_exception_does_not_cover_a_preset_that_merely_includes_im_full_access() -> None:
+    exceptions = parse_exceptions({"exceptions": [VALID_EXCEPTION]}, ["staging"])
+    admin = Holding("user:im-stg-oncall", "AdministratorAccess", 1, full_access=True, preset=True, uin=100020000009)
+    found = audit("staging", [FULL, admin], DECLARED, approved=False, today=TODAY, exceptions=exceptions)
+    (off_approved,) = [finding for finding in found if finding.kind == "full-access-off-approved"]
+    assert off_approved.policy == "AdministratorAccess"
+    assert "allows IM full access alone (QcloudAVCFullAccess), not AdministratorAccess" in off_approved.fix
+    assert "--PolicyId 1" in off_approved.fix

@@ -131,3 +131,54 @@ def test_each_malformed_exception_fails_the_stack_and_allows_nothing_over_the_pr
 def test_an_exception_for_another_stack_does_not_reach_this_one(pack_with: Any) -> None:
     pack = pack_with([VALID], today="2026-11-26", stack="dev")
     assert [d.policy for d in mandatory(pack.analyze(operator("im-stg-oncall")))] == [FULL_ACCESS]
+
+
+def attachment(principal: str, policy_id: str) -> AnalyzerResource:
+    kind, _, name = principal.partition(":")
+    if kind == "group":
+        return AnalyzerResource(
+            "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment",
+            f"{name}-att-{policy_id.strip()}",
+            {"groupId": name, "policyId": policy_id},
+        )
+    return AnalyzerResource(
+        "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
+        f"{name}-att-{policy_id.strip()}",
+        {"userName": name, "policyId": policy_id},
+    )
+
+
+# A break-glass exception allows IM full access, the preset QcloudAVCFullAccess, and nothing broader.
+BROADER = {
+    "AdministratorAccess to the user": attachment("user:im-stg-oncall", "1"),
+    "QCloudResourceFullAccess to the user, spelled otherwise": attachment("user:im-stg-oncall", " 0002"),
+    "AdministratorAccess to the group": attachment("group:90001", "1"),
+    "a custom policy covering everything, through the component": AnalyzerResource(
+        IM_OPERATOR,
+        "im-stg-oncall",
+        {"userName": "im-stg-oncall", "access": "full", "requestedAccess": "custom", "actions": ["*"]},
+    ),
+}
+GROUP_EXCEPTION = {**VALID, "principal": "group:90001"}
+
+
+@pytest.mark.parametrize("case", BROADER)
+def test_an_exception_does_not_allow_a_policy_that_merely_includes_im_full_access(pack_with: Any, case: str) -> None:
+    pack = pack_with([VALID, GROUP_EXCEPTION], today="2026-11-26")
+    found = pack.analyze(BROADER[case])
+    (blocked,) = found  # and no note saying it is allowed
+    assert blocked.policy == FULL_ACCESS and blocked.enforcement == "mandatory", case
+    assert "allows IM full access alone (QcloudAVCFullAccess)" in blocked.message, case
+
+
+def test_the_im_full_access_preset_stays_allowed_however_its_id_is_spelled(pack_with: Any) -> None:
+    pack = pack_with([VALID, GROUP_EXCEPTION], today="2026-11-26")
+    for resource in (
+        attachment("user:im-stg-oncall", "0524252"),
+        attachment("group:90001", " 524252 "),
+        AnalyzerResource(
+            IM_OPERATOR, "im-stg-oncall", {"userName": "im-stg-oncall", "access": "full", "requestedAccess": "full"}
+        ),
+    ):
+        (note,) = pack.analyze(resource)
+        assert note.policy == NOTE and "allowed by break-glass exception" in note.message, resource.name

@@ -30,7 +30,7 @@ from im_access.access import (
     normalise_policy_id,
     normalise_policy_name,
 )
-from im_access.break_glass import today
+from im_access.break_glass import ALLOWS, allows_policy, today
 from im_access.contract import IM_COMPONENTS, Props
 from im_guardrails.exceptions import EXCEPTIONS
 from im_guardrails.resources import (
@@ -128,6 +128,15 @@ def full_access_grant(args: ResourceValidationArgs) -> tuple[str | None, str, st
     return full_access_grant_of(args.resource_type, args.props, args.name, names, ids)
 
 
+def _im_full_access_alone(args: ResourceValidationArgs) -> bool:
+    """Whether a full-access grant is IM full access alone (the IM preset), all a break-glass exception allows."""
+    if args.resource_type in IM_COMPONENTS:
+        return (args.props.get(Props.REQUESTED_ACCESS) or args.props.get(Props.ACCESS)) == "full"
+    route = ATTACHMENTS[args.resource_type]
+    name = args.props.get(route.name_key) if route.name_key else None
+    return allows_policy(name, None if name is not None or route.id_key is None else args.props.get(route.id_key))
+
+
 def _validate_full_access(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if stack_is_approved(setting(args, FULL_ACCESS_SCHEMA, "approvedStacks")):
         return
@@ -135,10 +144,13 @@ def _validate_full_access(args: ResourceValidationArgs, report_violation: Report
     if grant is not None:
         key, principal, source = grant
         stack = pulumi.get_stack()
-        if key is not None and EXCEPTIONS.in_force(stack, key, today()):
+        exception = EXCEPTIONS.in_force(stack, key, today()) if key is not None else None
+        if exception is not None and _im_full_access_alone(args):
             return  # allowed; im-full-access-break-glass says so
         lapsed = EXCEPTIONS.lapsed(stack, key, today()) if key is not None else None
         note = f" It was allowed by {lapsed.describe()}, which has lapsed." if lapsed else ""
+        if exception is not None:
+            note = f" Not allowed by {exception.describe()}: an exception {ALLOWS}, not {source}."
         report_violation(_message(principal, source) + note, None)
     elif verdict := all_of_im_verdict(args.resource_type, args.props):
         policy = args.props.get("name") or args.name
@@ -155,7 +167,7 @@ def _note_allowed_full_access(args: ResourceValidationArgs, report_violation: Re
         return
     key, principal, source = grant
     exception = EXCEPTIONS.in_force(pulumi.get_stack(), key, today())
-    if exception is not None:
+    if exception is not None and _im_full_access_alone(args):
         report_violation(f"IM full access for {principal} ({source}) is allowed by {exception.describe()}.", None)
 
 
