@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from im_guardrails import im_full_access_across_the_stack
+from pulumi_policy.proxy import UnknownValueError
 
 from im_access.contract import IM_ACCESS_GRANT
 from tests.policy_args import UNKNOWN, Resource, on_stack, stack_violations
@@ -60,13 +61,9 @@ ROUTES: dict[str, tuple[list[Resource], dict[str, Any]]] = {
         [Resource(ACCESS_KEY, {"targetUin": 100020000077}, "their-key")],
         LISTED,
     ),
-    "organization member policy by a full preset's name": (
-        [
-            Resource(
-                ORG_MEMBER_POLICY, {"policyName": " administratoraccess", "identityId": 1, "memberUins": [2]}, "org"
-            )
-        ],
-        APPROVED,
+    "organization member policy of an identity listed as holding full access, whatever its label": (
+        [Resource(ORG_MEMBER_POLICY, {"policyName": "ReadOnlyAccess", "identityId": "07", "memberUins": [2]}, "org")],
+        {**LISTED, "fullAccessPrincipals": ["OrgIdentity:7"]},
     ),
 }
 
@@ -82,10 +79,18 @@ def test_look_alikes_pass() -> None:
     read_only = Resource(GROUP_ATTACHMENT, {"groupId": "90001", "policyId": "400411"}, "g-att")
     assert blocked([read_only, membership()]) == []
     assert blocked([membership("90003")], LISTED) == []
-    user = Resource(USER, {"name": "bot"}, "bot-user")
+    user = Resource(USER, {"name": "bot", "uin": 100020000055}, "bot-user")
+    own_key = Resource(ACCESS_KEY, {"targetUin": 100020000055}, "bot-key", {"targetUin": [user.urn]})
+    assert blocked([user, own_key], LISTED) == []
+    label = Resource(ORG_MEMBER_POLICY, {"policyName": "AdministratorAccess", "identityId": 1}, "org")
+    assert blocked([label], LISTED) == []  # a label; identity 1 is outside the stack and not listed
+
+
+def test_a_key_for_a_stack_user_is_judged_at_up_when_its_uin_is_unknown() -> None:
+    user = Resource(USER, {"name": "bot", "uin": UNKNOWN}, "bot-user")
     own_key = Resource(ACCESS_KEY, {"targetUin": UNKNOWN}, "bot-key", {"targetUin": [user.urn]})
-    assert blocked([user, own_key]) == []
-    assert blocked([Resource(ORG_MEMBER_POLICY, {"policyName": "ReadOnlyAccess", "identityId": 1}, "org")]) == []
+    with pytest.raises(UnknownValueError, match="AccessKey 'bot-key'"):
+        blocked([user, own_key])
 
 
 def test_what_the_stack_cannot_see_is_assumed_not_to_be_full_access() -> None:

@@ -8,14 +8,13 @@ the helpers here; break-glass exceptions in force are noted here too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Mapping, Set
 from typing import Any
 
 import pulumi
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
-    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -35,7 +34,6 @@ from im_access.contract import IM_COMPONENTS, Props
 from im_guardrails.exceptions import EXCEPTIONS
 from im_guardrails.resources import (
     ATTACHMENTS,
-    CUSTOM_POLICIES,
     attachment_key,
     attachment_principal,
     component_key,
@@ -198,34 +196,3 @@ im_full_access_approved_stacks_only = ResourceValidationPolicy(
     validate=_validate_full_access,
     config_schema=FULL_ACCESS_SCHEMA,
 )
-
-
-def report_linked_custom_policies(resources: Sequence[PolicyResource], report_violation: ReportViolation) -> None:
-    """Attachments, in this stack, of a custom policy of this stack that allows every IM action;
-    followed through property dependencies, so judged in preview while the policy id is unknown."""
-    custom_policies = {resource.urn for resource in resources if resource.resource_type in CUSTOM_POLICIES}
-    wide_policies = {
-        resource.urn: resource
-        for resource in resources
-        if all_of_im_verdict(resource.resource_type, resource.props) is not None
-    }
-    for resource in resources:
-        if resource.resource_type not in ATTACHMENTS:
-            continue
-        route = ATTACHMENTS[resource.resource_type]
-        # Property dependencies link the attachment to the policy even while its id is unknown.
-        sources = [source for key in route.policy_keys for source in resource.property_dependencies.get(key, [])]
-        if not any(source.urn in custom_policies for source in sources):
-            # Not a custom policy of this stack: read the id, so that an id unknown in preview is
-            # left to the engine's note ("can't run policy ... during preview") and checked at up.
-            for key in route.policy_keys:
-                resource.props.get(key)
-            continue
-        for source in sources:
-            if source.urn in wide_policies:
-                policy = wide_policies[source.urn]
-                principal = attachment_principal(resource.resource_type, resource.props, resource.name)
-                report_violation(
-                    _message(principal, f"custom policy {policy.props.get('name') or policy.name!r} allows all of IM"),
-                    resource.urn,
-                )

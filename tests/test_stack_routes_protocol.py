@@ -1,0 +1,211 @@
+"""The routes through another resource over the analyzer protocol: what an organization identity
+grants, values computed from other resources, and unknown values in preview, each noted for its
+resource without hiding the verdicts on the others."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.analyzer_client import AnalyzerResource, Diagnostic, PolicyPackProcess, mandatory, policy_config
+from tests.policy_args import UNKNOWN
+
+ROUTES = "im-full-access-across-the-stack"
+GROUP = "tencentcloud:Cam/group:Group"
+USER = "tencentcloud:Cam/user:User"
+MEMBERSHIP = "tencentcloud:Cam/groupMembership:GroupMembership"
+ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
+USER_ATTACHMENT = "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment"
+ORG_IDENTITY = "tencentcloud:Organization/orgIdentity:OrgIdentity"
+ORG_MEMBER_POLICY = "tencentcloud:Organization/orgMemberPolicyAttachment:OrgMemberPolicyAttachment"
+RANDOM = "random:index/randomInteger:RandomInteger"
+LISTED = ["group:90002", "uin:100020000077", "orgIdentity:7"]
+
+
+def _document(action: str) -> str:
+    return json.dumps({"version": "2.0", "statement": [{"effect": "allow", "action": action, "resource": "*"}]})
+
+
+def _config(stack: str) -> dict[str, dict[str, object]]:
+    config = policy_config(stack)
+    config[ROUTES] = {**config[ROUTES], "fullAccessPrincipals": LISTED}
+    return config
+
+
+@pytest.fixture(scope="module")
+def dev_pack() -> Iterator[PolicyPackProcess]:
+    with PolicyPackProcess("dev") as pack:
+        pack.configure(_config("dev"))
+        yield pack
+
+
+@pytest.fixture(scope="module")
+def dev_pack_at_up() -> Iterator[PolicyPackProcess]:
+    with PolicyPackProcess("dev", dry_run=False) as pack:
+        pack.configure(_config("dev"))
+        yield pack
+
+
+@pytest.fixture(scope="module")
+def prod_pack() -> Iterator[PolicyPackProcess]:
+    with PolicyPackProcess("prod") as pack:
+        pack.configure(_config("prod"))
+        yield pack
+
+
+def identity(name: str, *policies: dict[str, object]) -> AnalyzerResource:
+    return AnalyzerResource(ORG_IDENTITY, name, {"identityAliasName": name, "identityPolicies": list(policies)})
+
+
+def member_policy(label: str, identity_id: object, source: AnalyzerResource | None = None) -> AnalyzerResource:
+    return AnalyzerResource(
+        ORG_MEMBER_POLICY,
+        f"members-{label}",
+        {"identityId": identity_id, "memberUins": [100020000123], "policyName": label},
+        property_dependencies={"identityId": [source.urn]} if source else {},
+    )
+
+
+def blocked_urns(found: list[Diagnostic]) -> set[str]:
+    return {d.urn for d in mandatory(found) if d.policy == ROUTES}
+
+
+def notes(found: list[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in found if d.enforcement == "advisory" and d.policy == ROUTES]
+
+
+# Organization identities grant what their identityPolicies say; a member policy's name is a label.
+FULL_IDENTITIES = {
+    "preset by name": {"policyType": 2, "policyName": " administratoraccess"},
+    "preset by id": {"policyType": 2, "policyId": 2},
+    "IM preset by id spelled otherwise": {"policyType": 2, "policyId": "0524252"},
+    "custom document allowing all of IM": {"policyType": 1, "policyDocument": _document("name/im:*")},
+    "unreadable custom document": {"policyType": 1, "policyDocument": "{not json"},
+}
+
+
+@pytest.mark.parametrize("case", FULL_IDENTITIES)
+def test_a_member_policy_of_an_identity_granting_full_access_is_blocked_whatever_its_label(
+    case: str, dev_pack: PolicyPackProcess, prod_pack: PolicyPackProcess
+) -> None:
+    read_only = {"policyType": 2, "policyName": "QcloudIMReadOnlyAccess"}
+    admins = identity("admins", read_only, FULL_IDENTITIES[case])
+    attachment = member_policy("ReadOnlyAccess", UNKNOWN, admins)
+    found = dev_pack.analyze_stack([admins, attachment])
+    assert blocked_urns(found) == {admins.urn, attachment.urn}, case
+    (message,) = [d.message for d in found if d.urn == attachment.urn]
+    assert "organization identity 'admins' of this stack" in message and "100020000123" in message
+    assert prod_pack.analyze_stack([admins, attachment]) == [], case
+
+
+def test_a_member_policy_of_an_identity_listed_as_holding_full_access_is_blocked(dev_pack: PolicyPackProcess) -> None:
+    attachment = member_policy("QcloudIMReadOnlyAccess", 7)
+    (found,) = mandatory(dev_pack.analyze_stack([attachment]))
+    assert found.urn == attachment.urn and "fullAccessPrincipals" in found.message
+
+
+def test_identity_look_alikes_pass_whatever_the_label(dev_pack: PolicyPackProcess) -> None:
+    support = identity(
+        "support",
+        {"policyType": 2, "policyName": "QcloudIMReadOnlyAccess"},
+        {"policyType": 2, "policyName": "QcloudIMSFullAccess"},  # Image Moderation, not IM
+        {"policyType": 1, "policyDocument": _document("name/im:Describe*")},
+    )
+    resources = [
+        support,
+        member_policy("AdministratorAccess", 12, support),  # an identity that exists, id known
+        member_policy("QcloudAVCFullAccess", 8),  # an identity outside the stack, not listed
+    ]
+    assert dev_pack.analyze_stack(resources) == []
+
+
+# Values computed from other resources are judged as they resolve, not by where they come from.
+def test_a_listed_group_computed_from_another_resource_is_blocked(dev_pack: PolicyPackProcess) -> None:
+    seed = AnalyzerResource(RANDOM, "seed", {"min": 1, "max": 9, "result": 4})
+    group = AnalyzerResource(GROUP, "decoy", {"name": "decoy"})
+    resources = [
+        seed,
+        group,
+        AnalyzerResource(
+            MEMBERSHIP,
+            "via-seed",
+            {"groupId": "90002", "userNames": ["mallory"]},
+            property_dependencies={"groupId": [seed.urn]},
+        ),
+        AnalyzerResource(
+            MEMBERSHIP,
+            "via-group",
+            {"groupId": " 90002", "userNames": ["trudy"]},
+            property_dependencies={"groupId": [group.urn]},
+        ),
+    ]
+    assert blocked_urns(dev_pack.analyze_stack(resources)) == {resources[2].urn, resources[3].urn}
+
+
+@pytest.mark.parametrize("pack", ["dev_pack", "dev_pack_at_up"])
+def test_a_key_computed_from_a_stack_user_is_judged_by_the_uin_it_resolves_to(
+    pack: str, request: pytest.FixtureRequest
+) -> None:
+    analyzer: PolicyPackProcess = request.getfixturevalue(pack)
+    bot = AnalyzerResource(USER, "bot", {"name": "bot", "uin": 100020000055})
+    from_user = {"targetUin": [bot.urn]}
+    listed = AnalyzerResource(ACCESS_KEY, "listed-key", {"targetUin": 100020000077}, property_dependencies=from_user)
+    own = AnalyzerResource(ACCESS_KEY, "deploy-key", {"status": "Active"}, property_dependencies=from_user)
+    bots = AnalyzerResource(ACCESS_KEY, "bot-key", {"targetUin": 100020000055}, property_dependencies=from_user)
+    found = analyzer.analyze_stack([bot, listed, own, bots])
+    assert blocked_urns(found) == {listed.urn, own.urn}
+    assert notes(found) == []
+
+
+def test_group_and_key_look_alikes_pass(dev_pack: PolicyPackProcess) -> None:
+    seed = AnalyzerResource(RANDOM, "seed", {"min": 1, "max": 9, "result": 4})
+    resources = [
+        seed,
+        AnalyzerResource(
+            MEMBERSHIP, "join", {"groupId": "90003", "userNames": ["qa"]}, property_dependencies={"groupId": [seed.urn]}
+        ),
+        AnalyzerResource(
+            ACCESS_KEY, "their-key", {"targetUin": 100020000099}, property_dependencies={"targetUin": [seed.urn]}
+        ),
+    ]
+    assert dev_pack.analyze_stack(resources) == []
+
+
+# Unknown in preview: said for each resource, judged at up, and never hiding the other verdicts.
+def test_each_unknown_value_is_noted_for_its_resource_and_the_rest_is_still_judged(dev_pack: PolicyPackProcess) -> None:
+    bot = AnalyzerResource(USER, "bot", {"name": "bot", "uin": UNKNOWN})
+    new_group = AnalyzerResource(GROUP, "team", {"name": "team"})
+    pending_policy = AnalyzerResource(USER_ATTACHMENT, "pending-att", {"userName": "bot", "policyId": UNKNOWN})
+    pending_key = AnalyzerResource(
+        ACCESS_KEY, "pending-key", {"targetUin": UNKNOWN}, property_dependencies={"targetUin": [bot.urn]}
+    )
+    pending_join = AnalyzerResource(
+        MEMBERSHIP,
+        "pending-join",
+        {"groupId": UNKNOWN, "userNames": ["bot"]},
+        property_dependencies={"groupId": [new_group.urn]},
+    )
+    listed_join = AnalyzerResource(MEMBERSHIP, "listed-join", {"groupId": "90002", "userNames": ["mallory"]})
+    org = member_policy("ReadOnlyAccess", 7)
+    support = identity("support", {"policyType": 2, "policyName": "QcloudIMReadOnlyAccess"})
+    pending_org = member_policy("support", UNKNOWN, support)  # its id could resolve to a listed identity
+    found = dev_pack.analyze_stack(
+        [pending_policy, bot, new_group, pending_key, pending_join, listed_join, org, support, pending_org]
+    )
+
+    assert blocked_urns(found) == {listed_join.urn, org.urn}
+    (note,) = notes(found)
+    assert "can't be known during preview" in note.message and "pulumi up" in note.message
+    for pending in (pending_policy, pending_key, pending_join, pending_org):
+        assert f"{pending.type.rsplit(':', 1)[-1]} {pending.name!r}" in note.message, pending.name
+    assert "listed-join" not in note.message and "members-ReadOnlyAccess" not in note.message
+
+
+def test_an_unknown_document_of_an_identity_is_noted_and_judged_at_up(dev_pack: PolicyPackProcess) -> None:
+    later = identity("later", {"policyType": 1, "policyDocument": UNKNOWN})
+    found = dev_pack.analyze_stack([later, member_policy("ops", UNKNOWN, later)])
+    assert mandatory(found) == []
+    (note,) = notes(found)
+    assert "OrgIdentity 'later'" in note.message and "OrgMemberPolicyAttachment 'members-ops'" in note.message
