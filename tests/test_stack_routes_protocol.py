@@ -77,7 +77,7 @@ def notes(found: list[Diagnostic]) -> list[Diagnostic]:
 
 
 # Organization identities grant what their identityPolicies say; a member policy's name is a label.
-FULL_IDENTITIES = {
+FULL_IDENTITIES: dict[str, dict[str, object]] = {
     "preset by name": {"policyType": 2, "policyName": " administratoraccess"},
     "preset by id": {"policyType": 2, "policyId": 2},
     "IM preset by id spelled otherwise": {"policyType": 2, "policyId": "0524252"},
