@@ -105,7 +105,7 @@ def test_make_preview_localcloud_judges_identities_and_resolved_values_and_notes
     assert set(blocked) == {"org-admins", "org-admins-members", "qa-lead-key"}, blocked
     assert (
         "AdministratorAccess" in blocked["org-admins-members"]
-        and "whatever its policyName says" in blocked["org-admins-members"]
+        and "whatever a policyName says" in blocked["org-admins-members"]
     )
     assert "without targetUin" in blocked["qa-lead-key"]
     (note,) = [r["message"]["text"] for r in results if r["level"] != "error"]

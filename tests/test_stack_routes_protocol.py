@@ -20,6 +20,7 @@ ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
 USER_ATTACHMENT = "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment"
 ORG_IDENTITY = "tencentcloud:Organization/orgIdentity:OrgIdentity"
 ORG_MEMBER_POLICY = "tencentcloud:Organization/orgMemberPolicyAttachment:OrgMemberPolicyAttachment"
+ORG_MEMBER_IDENTITIES = "tencentcloud:Organization/orgMemberAuthIdentityAttachment:OrgMemberAuthIdentityAttachment"
 RANDOM = "random:index/randomInteger:RandomInteger"
 LISTED = ["group:90002", "uin:100020000077", "orgIdentity:7"]
 
@@ -119,6 +120,26 @@ def test_identity_look_alikes_pass_whatever_the_label(dev_pack: PolicyPackProces
         member_policy("QcloudAVCFullAccess", 8),  # an identity outside the stack, not listed
     ]
     assert dev_pack.analyze_stack(resources) == []
+
+
+def test_member_access_identities_are_judged_by_what_each_identity_grants(dev_pack: PolicyPackProcess) -> None:
+    admins = identity("admins", {"policyType": 2, "policyId": 1})
+    support = identity("support", {"policyType": 2, "policyName": "QcloudIMReadOnlyAccess"})
+
+    def access(name: str, ids: list[object], *sources: AnalyzerResource) -> AnalyzerResource:
+        return AnalyzerResource(
+            ORG_MEMBER_IDENTITIES,
+            name,
+            {"memberUin": 100020000123, "identityIds": ids},
+            property_dependencies={"identityIds": [s.urn for s in sources]},
+        )
+
+    through_stack = access("through-stack", [12, UNKNOWN], support, admins)
+    listed = access("listed", [11, "7"])
+    look_alike = access("look-alike", [12, 13], support)
+    found = dev_pack.analyze_stack([admins, support, through_stack, listed, look_alike])
+    assert blocked_urns(found) == {admins.urn, through_stack.urn, listed.urn}
+    assert notes(found) == []
 
 
 # Values computed from other resources are judged as they resolve, not by where they come from.

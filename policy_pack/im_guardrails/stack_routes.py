@@ -10,8 +10,9 @@ policy costs a full deserialization of the stack in the analyzer.
   uin there too) count.
 - Organization member policies (`organization.OrgMemberPolicyAttachment`): the permissions are
   those of the organization identity (`OrgIdentity` `identityPolicies`), judged when the identity
-  is in this stack or listed; the member policy's own `policyName` is only a label. An identity of
-  this stack that grants full access is reported too, like a custom policy that does.
+  is in this stack or listed; the member policy's own `policyName` is only a label. The same for
+  member access identities (`OrgMemberAuthIdentityAttachment` `identityIds`). An identity of this
+  stack that grants full access is reported too, like a custom policy that does.
 
 Principals are judged by the value they resolve to, wherever it is computed from: a group id or
 `targetUin` that depends on another resource is no reason to pass. A value unknown in preview is
@@ -53,6 +54,12 @@ GROUP_ATTACHMENT = "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment
 ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
 ORG_IDENTITY = "tencentcloud:Organization/orgIdentity:OrgIdentity"
 ORG_MEMBER_POLICY = "tencentcloud:Organization/orgMemberPolicyAttachment:OrgMemberPolicyAttachment"
+ORG_MEMBER_IDENTITIES = "tencentcloud:Organization/orgMemberAuthIdentityAttachment:OrgMemberAuthIdentityAttachment"
+# What gives member accounts an organization identity: the property naming it, and the members.
+IDENTITY_ROUTES: Mapping[str, tuple[str, str, str]] = {
+    ORG_MEMBER_POLICY: ("organization member policy", "identityId", "memberUins"),
+    ORG_MEMBER_IDENTITIES: ("member access identities", "identityIds", "memberUin"),
+}
 
 
 SCHEMA = PolicyConfigSchema(
@@ -104,10 +111,10 @@ def _refs(resource: PolicyResource, key: str, source_type: str, kind: str) -> tu
     refs = {source.urn for source in resource.property_dependencies.get(key, []) if source.resource_type == source_type}
     try:
         value = resource.props.get(key)
+        values = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
     except UnknownValueError:
         return refs, True
-    if value is not None:
-        refs.add(_principal(kind, value))
+    refs.update(_principal(kind, item) for item in values if item is not None)
     return refs, False
 
 
@@ -268,25 +275,28 @@ class _Routes:
                 resource.urn,
             )
 
-    def member_policy(self, resource: PolicyResource) -> None:
-        refs, unknown = _refs(resource, "identityId", ORG_IDENTITY, "orgIdentity")
+    def member_identity(self, resource: PolicyResource) -> None:
+        what, key, members_key = IDENTITY_ROUTES[resource.resource_type]
+        refs, unknown = _refs(resource, key, ORG_IDENTITY, "orgIdentity")
         holder = self._holder(refs, self.identities, "organization identity")
         if holder is None:
             if unknown:
-                raise UnknownInPreviewError(".identityId")
+                raise UnknownInPreviewError(f".{key}")
             if refs & self.unknown_holders:
                 raise UnknownInPreviewError("the permissions of its organization identity")
             return
         try:
-            uins = [normalise_policy_id(uin) or uin for uin in resource.props.get("memberUins") or []]
-            members = ", ".join(map(str, uins)) or "its members"
+            uins = resource.props.get(members_key)
+            uins = uins if isinstance(uins, Sequence) and not isinstance(uins, str) else [uins]
+            members = (
+                ", ".join(str(normalise_policy_id(uin) or uin) for uin in uins if uin is not None) or "its members"
+            )
         except UnknownValueError:
             members = "its members"
         identity, how = holder
         self.report(
-            f"Remove the organization member policy {resource.name!r} on stack {self.stack!r}: it gives member"
-            f" accounts {members} {identity}, which grants IM full access ({how}),"
-            f" whatever its policyName says; {FIX}.",
+            f"Remove the {what} {resource.name!r} on stack {self.stack!r}: it gives member account {members}"
+            f" {identity}, which grants IM full access ({how}), whatever a policyName says; {FIX}.",
             resource.urn,
         )
 
@@ -302,7 +312,7 @@ CHECKS: Mapping[str, Callable[[_Routes, PolicyResource], None]] = {
     GROUP_MEMBERSHIP: _Routes.membership,
     ACCESS_KEY: _Routes.access_key,
     ORG_IDENTITY: _Routes.identity,
-    ORG_MEMBER_POLICY: _Routes.member_policy,
+    **{route: _Routes.member_identity for route in IDENTITY_ROUTES},
 }
 
 
@@ -328,7 +338,8 @@ im_full_access_across_the_stack = StackValidationPolicy(
         "Checks across the stack that IM full access is not reached through another resource: attachments of a "
         "custom policy of the stack that allows every IM action, users added to a group that holds it (in the "
         "stack, or listed in fullAccessPrincipals), API keys of the deploy identity or of a principal listed as "
-        "holding it, and organization member policies of an identity that grants it (in the stack, or listed), "
+        "holding it, and organization member policies or member access identities of an organization identity that "
+        "grants it (in the stack, or listed), "
         "judged by the values principals resolve to; values unknown in preview are named in one note."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
