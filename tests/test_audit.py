@@ -45,3 +45,11 @@ def test_a_break_glass_exception_does_not_cover_a_preset_that_merely_includes_im
     assert off_approved.policy == "AdministratorAccess"
     assert "allows IM full access alone (QcloudAVCFullAccess), not AdministratorAccess" in off_approved.fix
     assert "--PolicyId 1" in off_approved.fix
+
+
+def test_a_custom_policy_named_like_the_im_preset_is_not_covered_by_an_exception() -> None:
+    exceptions = parse_exceptions({"exceptions": [VALID_EXCEPTION]}, ["staging"])
+    named_alike = Holding("user:im-stg-oncall", "QcloudAVCFullAccess", 900001, full_access=True, preset=False)
+    found = audit("staging", [named_alike], DECLARED, approved=False, today=TODAY, exceptions=exceptions)
+    assert [finding.kind for finding in found] == ["full-access-off-approved"]
+    assert kinds(approved=False, exceptions=exceptions) == []  # the preset itself stays allowed
