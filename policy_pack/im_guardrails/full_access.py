@@ -173,7 +173,7 @@ im_full_access_break_glass = ResourceValidationPolicy(
     name="im-full-access-break-glass",
     description=(
         "Notes IM full access on a stack that is not approved, allowed for one principal by a valid, unexpired "
-        "break-glass exception (policy_pack/break_glass.yaml)."
+        "break-glass exception (policy_pack/break_glass.yaml): the preset QcloudAVCFullAccess, nothing broader."
     ),
     enforcement_level=EnforcementLevel.ADVISORY,
     validate=_note_allowed_full_access,
