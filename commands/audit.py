@@ -73,6 +73,8 @@ def run_audit(stack: str, project: Path, today: dt.date, guardrails: Path = GUAR
     except AccountReadError as error:
         raise AuditError(str(error)) from None
     exceptions = load_exceptions(guardrails)
+    for malformed in exceptions.errors_for(stack):  # it allows nothing; say so, and audit without it
+        print(f"audit: {malformed.describe()}", file=sys.stderr)
     return audit(stack, holdings, declared, approved=approved, today=today, exceptions=exceptions)
 
 

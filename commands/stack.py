@@ -29,6 +29,7 @@ from pulumi import automation as auto
 from commands.engine import ROOT, EngineMissingError, open_stack
 from commands.guardrail_reports import write_reports
 from commands.preview_summary import Summary, markdown, summarise
+from im_access import safe_yaml
 from im_access.break_glass import BreakGlass, load_exceptions, today
 
 COMMANDS = ("preview", "up", "destroy")
@@ -84,7 +85,7 @@ def guardrails_differ(project: Path, guardrails: Path) -> bool:
 def localcloud_config_file(stack: str, work_dir: Path, reports: Path) -> str:
     """A copy of the stack's config that speaks plain HTTP, so the provider's requests reach localcloud
     through HTTP_PROXY. The stack file itself is never written."""
-    config = yaml.safe_load((work_dir / f"Pulumi.{stack}.yaml").read_text()) or {}
+    config = safe_yaml.load((work_dir / f"Pulumi.{stack}.yaml").read_text(), f"Pulumi.{stack}.yaml") or {}
     config.setdefault("config", {})["tencentcloud:protocol"] = "HTTP"
     path = reports / f"Pulumi.{stack}.localcloud.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -173,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parallel=args.parallel,
             echo=print,
         )
-    except (EngineMissingError, FileNotFoundError, RuntimeError) as error:
+    except (EngineMissingError, FileNotFoundError, RuntimeError, safe_yaml.UnsafeYamlError, yaml.YAMLError) as error:
         print(f"stack: {error}", file=sys.stderr)
         return 2
     report = markdown(

@@ -31,6 +31,7 @@ from pydantic import (
     field_validator,
 )
 
+from im_access import safe_yaml
 from im_access.access import ACCESS_LEVELS, IM_ACTION_PREFIX, AccessLevel
 from im_access.contract import group_principal, principal_slug, user_principal
 
@@ -241,7 +242,10 @@ def _shortened(text: str) -> str:
 
 
 def _shown(value: Any) -> str:
-    return _shortened(repr(value))
+    if isinstance(value, str | int | float | bool | None):
+        return _shortened(repr(value))
+    # Bounded before it is built: a self-repeating (aliased) value would never finish printing.
+    return safe_yaml.shown(value, SHOWN_CHARS)
 
 
 def _entries(raw: Mapping[str, Any], list_key: str) -> list[tuple[str, Mapping[str, Any]]]:
@@ -299,7 +303,9 @@ def _duplicates(raw: Mapping[str, Any]) -> list[str]:
             group = item.get("group") if list_key == "grants" else None
             if user is None and group is None:
                 continue
-            principal = user_principal(str(user)) if user is not None else f"group:{group}"
+            if not isinstance(user, str | None) or not isinstance(group, int | str | None):
+                continue  # a wrong type is reported by validation
+            principal = user_principal(user) if user is not None else f"group:{group}"
             # CAM user names are case-insensitive: `Alice` and `alice` are one user.
             key = principal.casefold()
             if key in seen:
@@ -388,9 +394,16 @@ def read_namespace(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def read_stack_file(path: Path) -> dict[str, Any]:
-    """The `config:` block of a stack file (Pulumi.<stack>.yaml)."""
-    document = yaml.safe_load(path.read_text()) or {}
-    return dict(document.get("config") or {})
+    """The `config:` block of a stack file (Pulumi.<stack>.yaml), read within safe_yaml's limits."""
+    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    try:
+        document = safe_yaml.load(path.read_text(), path.name) or {}
+    except (yaml.YAMLError, safe_yaml.UnsafeYamlError) as error:
+        raise ConfigurationError(stack, [f"{path.name} cannot be read: {safe_yaml.shown(str(error), 300)}"]) from None
+    config = document.get("config") if isinstance(document, Mapping) else None
+    if not isinstance(config, Mapping | None):
+        raise ConfigurationError(stack, [f"{path.name}: `config` must be a mapping of keys to values"])
+    return dict(config or {})
 
 
 def load_stack_config() -> StackConfig:
