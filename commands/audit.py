@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,9 @@ from commands.stack import GUARDRAILS
 from im_access.audit import Declared, Finding, audit, declared_access
 from im_access.break_glass import load_exceptions
 from im_access.config import ConfigurationError, parse_stack_config, read_namespace, read_stack_file
+from im_access.provider_config import stack_config_problems
+from im_access.stack_files import StackFileError, known_stacks
+from im_access.stack_files import stack_files as checked_stack_files
 
 FORMATS = ("table", "markdown", "json")
 FULL_ACCESS_POLICY = "im-full-access-approved-stacks-only"
@@ -33,14 +37,18 @@ class AuditError(RuntimeError):
     """The audit could not run; the message says why."""
 
 
-def stack_files(project: Path) -> dict[str, Path]:
-    return {path.name.split(".")[1]: path for path in sorted(project.glob("Pulumi.*.yaml"))}
+def stack_files(project: Path, guardrails: Path = GUARDRAILS) -> dict[str, Path]:
+    """One file per stack the guardrails know; any other `Pulumi.*` file stops the audit."""
+    try:
+        return checked_stack_files(project, known_stacks(guardrails))
+    except StackFileError as error:
+        raise AuditError(str(error)) from None
 
 
-def declared_in_account(project: Path, owner_uin: str) -> dict[str, list[Declared]]:
+def declared_in_account(project: Path, owner_uin: str, guardrails: Path = GUARDRAILS) -> dict[str, list[Declared]]:
     """What every stack of the project that manages the same account declares."""
     declared: dict[str, list[Declared]] = {}
-    for name, path in stack_files(project).items():
+    for name, path in stack_files(project, guardrails).items():
         try:
             config = parse_stack_config(name, read_namespace(read_stack_file(path)), allow_past_expiry=True)
         except ConfigurationError as error:
@@ -61,12 +69,18 @@ def is_approved(stack: str, guardrails: Path) -> bool:
 
 
 def run_audit(stack: str, project: Path, today: dt.date, guardrails: Path = GUARDRAILS) -> list[Finding]:
-    files = stack_files(project)
+    files = stack_files(project, guardrails)
     if stack not in files:
         raise AuditError(f"there is no Pulumi.{stack}.yaml in {project}; stacks: {', '.join(files) or 'none'}")
-    raw = read_stack_file(files[stack])
+    try:
+        raw = read_stack_file(files[stack])
+    except ConfigurationError as error:
+        raise AuditError(str(error)) from None
+    endpoint = stack_config_problems(stack, raw, os.environ)
+    if endpoint:
+        raise AuditError(f"Pulumi.{stack}.yaml: " + "; ".join(endpoint))
     owner_uin = str(raw.get("im-access:ownerUin", ""))
-    declared = declared_in_account(project, owner_uin)
+    declared = declared_in_account(project, owner_uin, guardrails)
     approved = is_approved(stack, guardrails)
     try:
         holdings = read_holdings(PacedReader(client_for(raw)))

@@ -31,6 +31,9 @@ from commands.guardrail_reports import write_reports
 from commands.preview_summary import Summary, markdown, summarise
 from im_access import safe_yaml
 from im_access.break_glass import BreakGlass, load_exceptions, today
+from im_access.config import ConfigurationError, read_stack_file
+from im_access.provider_config import stack_config_problems
+from im_access.stack_files import StackFileError, known_stacks, stack_files
 
 COMMANDS = ("preview", "up", "destroy")
 GUARDRAILS = ROOT / "policy_pack"  # the pack and its per-stack config, from this checkout
@@ -92,6 +95,19 @@ def localcloud_config_file(stack: str, work_dir: Path, reports: Path) -> str:
     return str(path)
 
 
+def check_stack_files(stack: str, work_dir: Path, guardrails: Path, env: Mapping[str, str]) -> None:
+    """One file per known stack, and no stack file that steers the provider's endpoint: checked on the
+    files themselves before the engine starts, as a pull request's program might not check them."""
+    try:
+        files = stack_files(work_dir, known_stacks(guardrails))
+        config = read_stack_file(files[stack]) if stack in files else {}
+    except (StackFileError, ConfigurationError) as error:
+        raise RuntimeError(str(error)) from None
+    problems = stack_config_problems(stack, config, env)
+    if problems:
+        raise RuntimeError(f"Pulumi.{stack}.yaml: " + "; ".join(problems))
+
+
 def run(
     command: str,
     stack_name: str,
@@ -118,6 +134,7 @@ def run(
         if echo is not None:
             echo(line)
 
+    check_stack_files(stack_name, work_dir, guardrails, run_env)
     options: dict[str, object] = {
         "on_event": events.append,
         "on_output": on_output,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,6 +35,7 @@ from pydantic import (
 from im_access import safe_yaml
 from im_access.access import ACCESS_LEVELS, IM_ACTION_PREFIX, AccessLevel
 from im_access.contract import group_principal, principal_slug, user_principal
+from im_access.provider_config import stack_config_problems
 
 NAMESPACE = "im-access"
 # Where operators log in; a template pointing elsewhere could send their credentials to another site.
@@ -412,4 +414,13 @@ def load_stack_config() -> StackConfig:
 
     # Config set in-process (tests, automation) wins over what the engine passes in PULUMI_CONFIG.
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return parse_stack_config(pulumi.get_stack(), read_namespace(values))
+    stack = pulumi.get_stack()
+    # The provider is configured on the first resource: refuse a steered endpoint before that.
+    endpoint = stack_config_problems(stack, values, os.environ)
+    try:
+        config = parse_stack_config(stack, read_namespace(values))
+    except ConfigurationError as error:
+        raise ConfigurationError(stack, [*endpoint, *error.problems]) from None
+    if endpoint:
+        raise ConfigurationError(stack, endpoint)
+    return config
