@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from commands import escape
 from commands.cam_account import AccountReadError, PacedReader, client_for, read_holdings
 from commands.engine import ROOT
 from commands.stack import GUARDRAILS
@@ -101,8 +102,11 @@ def render(stack: str, findings: Sequence[Finding], output_format: str) -> str:
     rows = [(f.kind, f.principal, f.policy, "" if f.policy_id is None else str(f.policy_id), f.fix) for f in findings]
     header = ("kind", "principal", "policy", "policy id", "what to do")
     if output_format == "markdown":
-        lines = [f"### {heading}", "", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
-        lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows]
+        # Principals and policy names come from the account: escaped, so none can forge the issue body.
+        title = f"IM access audit of stack {escape.markdown(stack, code=True)}: {len(findings)} finding"
+        lines = [f"### {title}" + ("s" if len(findings) != 1 else ""), ""]
+        lines += ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+        lines += ["| " + " | ".join(escape.markdown(cell) for cell in row) + " |" for row in rows]
         return "\n".join(lines) + "\n"
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
     lines = [heading, ""]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from pulumi.automation import EngineEvent
 
+from commands import escape
 from im_access.break_glass import BreakGlass
 
 
@@ -69,23 +70,27 @@ def markdown(
     guardrails_changed: bool = False,
     exceptions: Sequence[BreakGlass] = (),
 ) -> str:
+    """The summary as Markdown; every name, URN and message in it goes through `escape.markdown`."""
     verdict = "blocked by a mandatory policy" if summary.blocked else ("failed" if exit_code else "passes")
     operations = Counter(op for op, _ in summary.changes)
-    counts = ", ".join(f"{count} to {op}" for op, count in sorted(operations.items())) or "no changes"
-    lines = [f"### Stack `{summary.stack}`: {verdict}", ""]
+    counts = ", ".join(f"{count} to {escape.markdown(op)}" for op, count in sorted(operations.items()))
+    lines = [f"### Stack {escape.markdown(summary.stack, code=True)}: {verdict}", ""]
     lines += [GUARDRAILS_CHANGED, ""] if guardrails_changed else []
     lines += [AGAINST_LOCALCLOUD, ""] if against_localcloud else []
     if exceptions:
         lines += ["Break-glass exceptions in force on this stack:"]
-        lines += [f"- {exception.describe()}" for exception in exceptions] + [""]
-    lines += [f"Changes: {counts}."]
+        lines += [f"- {escape.markdown(exception.describe())}" for exception in exceptions] + [""]
+    lines += [f"Changes: {counts or 'no changes'}."]
     if summary.changes:
         lines += ["", "| operation | resource |", "|---|---|"]
-        lines += [f"| {op} | `{_short(urn)}` |" for op, urn in summary.changes]
+        lines += [
+            f"| {escape.markdown(op)} | {escape.markdown(_short(urn), code=True)} |" for op, urn in summary.changes
+        ]
     if summary.violations:
         lines += ["", "| level | policy | resource | message |", "|---|---|---|---|"]
         lines += [
-            f"| {level} | `{policy}` | `{_short(urn)}` | {message.replace('|', '/')} |"
+            f"| {escape.markdown(level)} | {escape.markdown(policy, code=True)} |"
+            f" {escape.markdown(_short(urn), code=True)} | {escape.markdown(message)} |"
             for level, policy, urn, message in summary.violations
         ]
     return "\n".join(lines) + "\n"
