@@ -57,9 +57,17 @@ AGAINST_LOCALCLOUD = (
 
 
 GUARDRAILS_CHANGED = (
-    "> This change edits the guardrails (`policy_pack/`: the policy pack or its config). It was previewed"
-    " with the guardrails of the base branch; its own take effect only once reviewed and merged."
+    "> This change edits the guardrails: files the policy pack, the preview command or the engine install"
+    " execute or read (commands/guarded_files.py). It was previewed with the base branch's; its own take"
+    " effect only once reviewed and merged."
 )
+SHOWN_FILES = 20
+
+
+def _changed_files_note(changed_files: Sequence[str]) -> list[str]:
+    shown = ", ".join(escape.markdown(name, code=True) for name in changed_files[:SHOWN_FILES])
+    more = f" and {len(changed_files) - SHOWN_FILES} more" if len(changed_files) > SHOWN_FILES else ""
+    return [GUARDRAILS_CHANGED, f"> Changed: {shown}{more}.", ""]
 
 
 def markdown(
@@ -68,6 +76,7 @@ def markdown(
     *,
     against_localcloud: bool = False,
     guardrails_changed: bool = False,
+    changed_files: Sequence[str] = (),
     exceptions: Sequence[BreakGlass] = (),
 ) -> str:
     """The summary as Markdown; every name, URN and message in it goes through `escape.markdown`."""
@@ -75,7 +84,10 @@ def markdown(
     operations = Counter(op for op, _ in summary.changes)
     counts = ", ".join(f"{count} to {escape.markdown(op)}" for op, count in sorted(operations.items()))
     lines = [f"### Stack {escape.markdown(summary.stack, code=True)}: {verdict}", ""]
-    lines += [GUARDRAILS_CHANGED, ""] if guardrails_changed else []
+    if changed_files:
+        lines += _changed_files_note(changed_files)
+    elif guardrails_changed:
+        lines += [GUARDRAILS_CHANGED, ""]
     lines += [AGAINST_LOCALCLOUD, ""] if against_localcloud else []
     if exceptions:
         lines += ["Break-glass exceptions in force on this stack:"]

@@ -16,7 +16,6 @@ shows, written to reports/<stack>-<command>.md and printed, and as SARIF and JUn
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +26,7 @@ import yaml
 from pulumi import automation as auto
 
 from commands.engine import ROOT, EngineMissingError, open_stack
+from commands.guarded_files import changed_guarded_files
 from commands.guardrail_reports import write_reports
 from commands.preview_summary import Summary, markdown, summarise
 from im_access import safe_yaml
@@ -53,9 +53,13 @@ class StackRun:
     command: str
     exit_code: int
     summary: Summary
-    guardrails_changed: bool = False
+    changed_files: list[str] = field(default_factory=list)  # guarded files the project changes
     exceptions: list[BreakGlass] = field(default_factory=list)  # break-glass exceptions in force
     output: list[str] = field(default_factory=list)
+
+    @property
+    def guardrails_changed(self) -> bool:
+        return bool(self.changed_files)
 
     @property
     def text(self) -> str:
@@ -70,19 +74,10 @@ def guardrail_args(stack: str, guardrails: Path) -> dict[str, list[str]]:
     return {"policy_packs": [str(guardrails)], "policy_pack_configs": [str(config)]}
 
 
-def folder_digest(folder: Path) -> str:
-    """A digest of a folder's files (names and contents), bytecode caches left out."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def guardrails_differ(project: Path, guardrails: Path) -> bool:
-    """Whether the project's own guardrails differ from the ones the run uses."""
-    own = project / "policy_pack"
-    return not own.is_dir() or folder_digest(own) != folder_digest(guardrails)
+def guardrails_differ(project: Path, guardrails: Path) -> list[str]:
+    """The files the guardrails, the previews or the engine install execute (commands/guarded_files.py)
+    that the project changes from the checkout the run uses (the one holding `guardrails`)."""
+    return changed_guarded_files(project, guardrails.parent)
 
 
 def localcloud_config_file(stack: str, work_dir: Path, reports: Path) -> str:
@@ -198,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result.summary,
         result.exit_code,
         against_localcloud=args.against_localcloud,
-        guardrails_changed=result.guardrails_changed,
+        changed_files=result.changed_files,
         exceptions=result.exceptions,
     )
     (args.project / "reports" / f"{args.stack}-{args.command}.md").write_text(report)
