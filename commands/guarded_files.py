@@ -52,7 +52,10 @@ def _module_file(root: Path, module: str, search: Iterable[str]) -> str | None:
 
 def _imports(root: Path, relative: str) -> set[str]:
     """Module names a file imports (relative imports resolved), each with its parent packages."""
-    tree = ast.parse((root / relative).read_text(), relative)
+    try:
+        tree = ast.parse((root / relative).read_text(), relative)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, UnicodeDecodeError):
+        return set()  # a file that does not parse imports nothing; its own change is still seen
     package = relative.rsplit("/", 1)[0].replace("/", ".") if "/" in relative else ""
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -89,7 +92,8 @@ def python_closure(root: Path, entries: Iterable[str], search: Iterable[str] = (
 def _recipes(root: Path, targets: Iterable[str]) -> str:
     """The recipe lines of the Makefile's targets (a rule may name several targets)."""
     wanted, lines, active = set(targets), [], False
-    for line in (root / "Makefile").read_text().splitlines():
+    makefile = root / "Makefile"
+    for line in makefile.read_text().splitlines() if makefile.is_file() else []:
         if line.startswith("\t"):
             if active:
                 lines.append(line)
@@ -134,7 +138,7 @@ def guarded_files(root: Path) -> set[str]:
     """Every file of the checkout in `root` that the pack, the previews or the engine install execute
     or read, as paths relative to `root`."""
     recipes = _recipes(root, GUARDED_TARGETS)
-    found = {"Makefile"}
+    found = {"Makefile"} if _file(root, "Makefile") else set()
     pending = [*_named_files(root, recipes)]
     modules = set(_MODULE_FLAG.findall(recipes))
     while pending:

@@ -28,6 +28,7 @@ from pulumi import automation as auto
 from commands.engine import ROOT, EngineMissingError, open_stack
 from commands.guarded_files import changed_guarded_files
 from commands.guardrail_reports import write_reports
+from commands.preview_report import write_events
 from commands.preview_summary import Summary, markdown, summarise
 from im_access import safe_yaml
 from im_access.break_glass import BreakGlass, load_exceptions, today
@@ -164,6 +165,7 @@ def run(
         return StackRun(stack_name, command, exit_code, summary, output=output)
     exceptions = load_exceptions(guardrails).for_stack(stack_name, today(run_env))
     write_reports(summary, guardrails, work_dir, reports, command)
+    write_events(summary, exit_code, reports, command)
     return StackRun(
         stack_name, command, exit_code, summary, guardrails_differ(work_dir, guardrails), exceptions, output
     )
