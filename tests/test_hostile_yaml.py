@@ -156,3 +156,31 @@ def test_the_audit_reports_a_bad_exceptions_file_and_still_audits(code_copy: Pat
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no drift" in result.stdout
     assert "break-glass exception" in result.stderr and "allows nothing" in result.stderr
+
+
+def test_make_preview_localcloud_refuses_an_alias_bomb_in_a_stack_file_before_the_engine(tmp_path: Path) -> None:
+    from tests.test_local_route import free_port
+
+    root = Path(__file__).resolve().parent.parent
+    project = tmp_path / "pr"
+    shutil.copytree(root / "components", project / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(root / name, project / name)
+    (project / "Pulumi.dev.yaml").write_text(alias_bomb(where='config: {"im-access:ownerUin": "1", x: *i}'))
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LOCALCLOUD_STATE": str(tmp_path / "localcloud" / "state.db"),
+        "LOCALCLOUD_PORT": str(free_port()),
+    }
+    started = time.monotonic()
+    result = subprocess.run(
+        ["make", "preview-localcloud", "STACK=dev", f"PROJECT={project}"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "Pulumi.dev.yaml: expands to more than" in result.stderr, result.stdout + result.stderr
+    assert time.monotonic() - started < 60
