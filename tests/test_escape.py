@@ -45,24 +45,19 @@ def event(**body: object) -> EngineEvent:
     return EngineEvent.from_json({"sequence": 1, "timestamp": 1, **body})
 
 
+def violation(name: str) -> EngineEvent:
+    """A mandatory verdict on a resource with a hostile name, as the engine reports it."""
+    policy = {"policyName": "im-full-access-approved-stacks-only", "enforcementLevel": "mandatory", "color": "never"}
+    pack = {"policyPackName": "im-access-guardrails", "policyPackVersion": "0.1.0", "policyPackVersionTag": "0.1.0"}
+    return event(policyEvent={"resourceUrn": URN + name, "message": f"Remove {name}", **policy, **pack})
+
+
 def test_the_preview_summary_keeps_one_heading_and_every_violation_whatever_the_names() -> None:
     events = [
         event(resourcePreEvent={"metadata": {"op": "create", "urn": URN + name, "type": "tencentcloud:Cam/user:User"}})
         for name in HOSTILE
     ] + [
-        event(
-            policyEvent={
-                "resourceUrn": URN + name,
-                "message": f"Remove {name}",
-                "color": "never",
-                "policyName": "im-full-access-approved-stacks-only",
-                "policyPackName": "im-access-guardrails",
-                "policyPackVersion": "0.1.0",
-                "policyPackVersionTag": "0.1.0",
-                "enforcementLevel": "mandatory",
-            }
-        )
-        for name in HOSTILE
+        violation(name) for name in HOSTILE
     ]
     rendered = html(markdown(summarise("dev", events), exit_code=1))
     assert rendered.count("<h3>") == 1 and "<h3>Stack <code>dev</code>: blocked by a mandatory policy</h3>" in rendered
@@ -81,19 +76,7 @@ def test_the_audit_issue_body_escapes_what_the_account_names() -> None:
 
 def test_sarif_messages_and_junit_reports_carry_hostile_names_as_text() -> None:
     events = [
-        event(
-            policyEvent={
-                "resourceUrn": URN + name,
-                "message": f"Remove {name}",
-                "color": "never",
-                "policyName": "im-full-access-approved-stacks-only",
-                "policyPackName": "p",
-                "policyPackVersion": "0",
-                "policyPackVersionTag": "0",
-                "enforcementLevel": "mandatory",
-            }
-        )
-        for name in HOSTILE
+        violation(name) for name in HOSTILE
     ]
     summary = summarise("dev", events)
     rules = [Rule("im-full-access-approved-stacks-only", "d", "mandatory")]

@@ -5,8 +5,6 @@ reports stay well-formed with every violation in them, and the steered provider 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from markdown_it import MarkdownIt
 
 from tests.engine_project import require_engine
 from tests.localcloud_process import ROOT
-from tests.test_local_route import free_port
+from tests.pull_request import make_preview_localcloud, program_checkout
 
 SARIF_SCHEMA = ROOT / ".tools" / "sarif-2.1.0-rtm.5.json"
 # A name that, unescaped, closes its code span, forges a green verdict for another stack, hides
@@ -37,28 +35,9 @@ _tencentcloud.cam.Group("steered-group", name="steered", opts=pulumi.ResourceOpt
 def preview(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
     require_engine()
     workdir = tmp_path_factory.mktemp("hostile")
-    project = workdir / "pr"
-    project.mkdir()
-    for name in ("components", "im_access"):
-        shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
-        shutil.copy(ROOT / name, project / name)
+    project = program_checkout(workdir / "pr", "im_access", "Pulumi.dev.yaml")
     (project / "__main__.py").write_text((ROOT / "__main__.py").read_text() + HOSTILE_PROGRAM)
-    (project / ".venv").symlink_to(ROOT / ".venv")
-    env = {
-        **os.environ,
-        "LOCALCLOUD_STATE": str(workdir / "localcloud" / "state.db"),
-        "LOCALCLOUD_PORT": str(free_port()),
-    }
-    result = subprocess.run(
-        ["make", "preview-localcloud", "STACK=dev", f"PROJECT={project}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    return result, project / "reports"
+    return make_preview_localcloud(project, workdir), project / "reports"
 
 
 def test_the_summary_keeps_its_one_heading_and_every_violation(

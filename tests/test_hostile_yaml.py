@@ -19,7 +19,9 @@ import pytest
 from im_access import safe_yaml
 from im_access.config import ConfigurationError, read_stack_file
 from tests.analyzer_client import POLICY_PACK, AnalyzerResource, PolicyPackProcess, mandatory, policy_config
-from tests.localcloud_process import SECRET_ID, SECRET_KEY, LocalCloudProcess
+from tests.localcloud_process import LocalCloudProcess
+from tests.pull_request import make_preview_localcloud, program_checkout
+from tests.test_stack_files import audit_env
 
 VALIDITY = "im-break-glass-exceptions-valid"
 STACK = AnalyzerResource("pulumi:pulumi:Stack", "im-access-staging", {})
@@ -142,14 +144,7 @@ def code_copy(tmp_path: Path) -> Path:
 def test_the_audit_reports_a_bad_exceptions_file_and_still_audits(code_copy: Path, break_glass: str) -> None:
     (code_copy / "policy_pack" / "break_glass.yaml").write_text(break_glass.replace("staging", "local"))
     with LocalCloudProcess(code_copy / "localcloud.db", "--seed", str(SEED)) as cloud:
-        proxy = f"http://{cloud.address}"
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "TENCENTCLOUD_SECRET_ID": SECRET_ID,
-            "TENCENTCLOUD_SECRET_KEY": SECRET_KEY,
-            "HTTP_PROXY": proxy,
-            "http_proxy": proxy,
-        }
+        env = audit_env(cloud)
         command = [sys.executable, "-m", "commands.audit", "--stack", "local", "--project", str(code_copy)]
         result = subprocess.run(command, cwd=code_copy, env=env, capture_output=True, text=True, timeout=60)
     assert "Traceback" not in result.stderr, result.stderr
@@ -159,28 +154,10 @@ def test_the_audit_reports_a_bad_exceptions_file_and_still_audits(code_copy: Pat
 
 
 def test_make_preview_localcloud_refuses_an_alias_bomb_in_a_stack_file_before_the_engine(tmp_path: Path) -> None:
-    from tests.test_local_route import free_port
-
-    root = Path(__file__).resolve().parent.parent
-    project = tmp_path / "pr"
-    shutil.copytree(root / "components", project / "components", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(root / name, project / name)
+    project = program_checkout(tmp_path / "pr")
     (project / "Pulumi.dev.yaml").write_text(alias_bomb(where='config: {"im-access:ownerUin": "1", x: *i}'))
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "LOCALCLOUD_STATE": str(tmp_path / "localcloud" / "state.db"),
-        "LOCALCLOUD_PORT": str(free_port()),
-    }
     started = time.monotonic()
-    result = subprocess.run(
-        ["make", "preview-localcloud", "STACK=dev", f"PROJECT={project}"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = make_preview_localcloud(project, tmp_path, timeout=120)
     assert result.returncode != 0
     assert "Pulumi.dev.yaml: expands to more than" in result.stderr, result.stdout + result.stderr
     assert time.monotonic() - started < 60

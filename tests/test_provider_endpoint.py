@@ -5,7 +5,6 @@ plain-HTTP protocol outside localcloud and any other endpoint-like provider key.
 from __future__ import annotations
 
 import http.server
-import shutil
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ from im_access.config import ConfigurationError
 from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory, policy_config
 from tests.harness import ROOT, run_program, stack_file_config
 from tests.localcloud_process import SECRET_ID, SECRET_KEY
-from tests.test_local_route import free_port
+from tests.pull_request import make_preview_localcloud, program_checkout
 
 POLICY = "im-provider-endpoint-fixed"
 PROVIDER = "pulumi:providers:tencentcloud"
@@ -148,25 +147,10 @@ def test_the_audit_refuses_a_steering_stack_file_and_sends_nothing(
 def test_make_preview_localcloud_refuses_a_stack_file_that_names_a_domain(tmp_path: Path) -> None:
     import yaml
 
-    project = tmp_path / "pr"
-    shutil.copytree(ROOT / "components", project / "components", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(ROOT / name, project / name)
+    project = program_checkout(tmp_path / "pr")
     steered = {"config": {**stack_file_config("dev"), "tencentcloud:domain": "attacker.example"}}
     (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump(steered))
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "LOCALCLOUD_STATE": str(tmp_path / "localcloud" / "state.db"),
-        "LOCALCLOUD_PORT": str(free_port()),
-    }
-    result = subprocess.run(
-        ["make", "preview-localcloud", "STACK=dev", f"PROJECT={project}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = make_preview_localcloud(project, tmp_path, timeout=300)
     assert result.returncode != 0
     assert "stack: Pulumi.dev.yaml: tencentcloud:domain:" in result.stderr, result.stdout + result.stderr
     assert "Previewing" not in result.stdout  # refused before the engine ran

@@ -5,7 +5,6 @@ of it is named in the preview summary."""
 from __future__ import annotations
 
 import fnmatch
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from commands.guarded_files import changed_guarded_files, guarded_files
 from tests.engine_project import require_engine
 from tests.localcloud_process import ROOT
-from tests.test_local_route import free_port
+from tests.pull_request import make_preview_localcloud
 
 SECURITY = ["@im-access/security"]
 
@@ -110,19 +109,7 @@ def test_make_preview_localcloud_says_the_guardrails_changed_and_names_the_file(
     (checkout / ".venv").symlink_to(ROOT / ".venv")
     with (checkout / "im_access" / "contract.py").open("a") as changed:
         changed.write("\n# switched off\n")
-    env = {
-        **os.environ,
-        "LOCALCLOUD_STATE": str(tmp_path / "localcloud" / "state.db"),
-        "LOCALCLOUD_PORT": str(free_port()),
-    }
-    result = subprocess.run(
-        ["make", "preview-localcloud", "STACK=dev", f"PROJECT={checkout}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    result = make_preview_localcloud(checkout, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = (checkout / "reports" / "dev-preview.md").read_text()
     assert "This change edits the guardrails" in summary

@@ -13,7 +13,7 @@ import yaml
 
 from im_access.stack_files import StackFileError, stack_files
 from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call
-from tests.test_local_route import free_port
+from tests.pull_request import make_preview_localcloud, program_checkout
 
 SEED = ROOT / "localcloud" / "seeds" / "local.json"
 KNOWN = ("dev", "local", "prod", "staging")
@@ -42,6 +42,18 @@ def test_every_file_that_is_not_one_known_stacks_is_listed_at_once(tmp_path: Pat
     assert "Pulumi.local.yml is not a stack file; allowed: Pulumi.<stack>.yaml" in str(raised.value)
 
 
+def audit_env(cloud: LocalCloudProcess) -> dict[str, str]:
+    """What the audit command needs to read localcloud's account, and nothing else."""
+    proxy = f"http://{cloud.address}"
+    return {
+        "PATH": "/usr/bin:/bin",
+        "TENCENTCLOUD_SECRET_ID": SECRET_ID,
+        "TENCENTCLOUD_SECRET_KEY": SECRET_KEY,
+        "HTTP_PROXY": proxy,
+        "http_proxy": proxy,
+    }
+
+
 def test_a_decoy_stack_file_cannot_hide_a_console_grant_from_the_audit(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.local.yaml").write_text(yaml.safe_dump(LOCAL))
     (tmp_path / "Pulumi.local.zz.yaml").write_text(yaml.safe_dump(DECOY))
@@ -50,13 +62,7 @@ def test_a_decoy_stack_file_cannot_hide_a_console_grant_from_the_audit(tmp_path:
         presets = call(cam, "ListPolicies", Rp=200)["List"]
         read_only = next(p["PolicyId"] for p in presets if p["PolicyName"] == "QcloudIMReadOnlyAccess")
         call(cam, "AttachUserPolicy", PolicyId=read_only, AttachUin=call(cam, "GetUser", Name="qa-lead")["Uin"])
-        proxy = f"http://{cloud.address}"
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "TENCENTCLOUD_SECRET_ID": SECRET_ID,
-            "TENCENTCLOUD_SECRET_KEY": SECRET_KEY,
-            "HTTP_PROXY": proxy,
-        }
+        env = audit_env(cloud)
         command = [sys.executable, "-m", "commands.audit", "--stack", "local", "--project", str(tmp_path)]
         decoyed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
         (tmp_path / "Pulumi.local.zz.yaml").unlink()
@@ -70,23 +76,8 @@ def test_a_decoy_stack_file_cannot_hide_a_console_grant_from_the_audit(tmp_path:
 
 
 def test_make_preview_localcloud_refuses_a_project_with_a_decoy_stack_file(tmp_path: Path) -> None:
-    project = tmp_path / "pr"
-    shutil.copytree(ROOT / "components", project / "components", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("Pulumi.yaml", "__main__.py", "Pulumi.dev.yaml"):
-        shutil.copy(ROOT / name, project / name)
+    project = program_checkout(tmp_path / "pr", "Pulumi.dev.yaml")
     shutil.copy(ROOT / "Pulumi.dev.yaml", project / "Pulumi.dev.old.yaml")
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "LOCALCLOUD_STATE": str(tmp_path / "localcloud" / "state.db"),
-        "LOCALCLOUD_PORT": str(free_port()),
-    }
-    result = subprocess.run(
-        ["make", "preview-localcloud", "STACK=dev", f"PROJECT={project}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = make_preview_localcloud(project, tmp_path, timeout=300)
     assert result.returncode != 0
     assert "stack: Pulumi.dev.old.yaml is the file of stack 'dev.old', which has no policy config" in result.stderr
