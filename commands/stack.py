@@ -91,15 +91,19 @@ def localcloud_config_file(stack: str, work_dir: Path, reports: Path) -> str:
     return str(path)
 
 
-def check_stack_files(stack: str, work_dir: Path, guardrails: Path, env: Mapping[str, str]) -> None:
+def check_stack_files(stack: str, work_dir: Path, guardrails: Path) -> None:
     """One file per known stack, and no stack file that steers the provider's endpoint: checked on the
     files themselves before the engine starts, as a pull request's program might not check them."""
     try:
         files = stack_files(work_dir, known_stacks(guardrails))
-        config = read_stack_file(files[stack]) if stack in files else {}
+        if stack not in files:
+            raise StackFileError([f"there is no Pulumi.{stack}.yaml; stacks: {', '.join(files) or 'none'}"])
+        config = read_stack_file(files[stack])
     except (StackFileError, ConfigurationError) as error:
         raise RuntimeError(str(error)) from None
-    problems = stack_config_problems(stack, config, env)
+    # Judged as the file says, whatever route this run takes: only the local stack's file may ask for
+    # plain HTTP (a run through localcloud adds it to a copy, never to the file).
+    problems = stack_config_problems(stack, config, {})
     if problems:
         raise RuntimeError(f"Pulumi.{stack}.yaml: " + "; ".join(problems))
 
@@ -130,7 +134,7 @@ def run(
         if echo is not None:
             echo(line)
 
-    check_stack_files(stack_name, work_dir, guardrails, run_env)
+    check_stack_files(stack_name, work_dir, guardrails)
     options: dict[str, object] = {
         "on_event": events.append,
         "on_output": on_output,

@@ -77,7 +77,8 @@ def provider_problems(
 
 
 def stack_config_problems(stack: str, values: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
-    """The provider keys of a flat stack config (`tencentcloud:domain`, ...) that may not be used."""
+    """The provider keys of a flat stack config (`tencentcloud:domain`, ...) that may not be used.
+    With an empty `env`, the stack file is judged alone: only the local stack's may ask for HTTP."""
     prefix = f"{PROVIDER}:"
     settings = {key[len(prefix) :]: value for key, value in values.items() if str(key).startswith(prefix)}
     return provider_problems(stack, settings, env, where=prefix)

@@ -144,13 +144,23 @@ def test_the_audit_refuses_a_steering_stack_file_and_sends_nothing(
     assert _Recorder.hosts == []
 
 
-def test_make_preview_localcloud_refuses_a_stack_file_that_names_a_domain(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("keys", "problem"),
+    [
+        ({"tencentcloud:domain": "attacker.example"}, "tencentcloud:domain: it would steer"),
+        # Even through localcloud: only the local stack's file may ask for plain HTTP.
+        ({"tencentcloud:protocol": "HTTP"}, "tencentcloud:protocol: plain HTTP is only for localcloud"),
+    ],
+)
+def test_make_preview_localcloud_refuses_a_stack_file_that_steers_the_provider(
+    tmp_path: Path, keys: dict[str, str], problem: str
+) -> None:
     import yaml
 
     project = program_checkout(tmp_path / "pr")
-    steered = {"config": {**stack_file_config("dev"), "tencentcloud:domain": "attacker.example"}}
+    steered = {"config": {**stack_file_config("dev"), **keys}}
     (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump(steered))
     result = make_preview_localcloud(project, tmp_path, timeout=300)
     assert result.returncode != 0
-    assert "stack: Pulumi.dev.yaml: tencentcloud:domain:" in result.stderr, result.stdout + result.stderr
+    assert f"stack: Pulumi.dev.yaml: {problem}" in result.stderr, result.stdout + result.stderr
     assert "Previewing" not in result.stdout  # refused before the engine ran
