@@ -10,7 +10,10 @@ checkout this command belongs to, never from `--project`: a pull request's progr
 with the reviewed guardrails of the base branch. The engine's typed events (policy events
 included) are collected through the Automation API and summarised as the Markdown a pull request
 shows, written to reports/<stack>-<command>.md and printed, and as SARIF and JUnit XML
-(reports/<stack>-<command>.sarif, .junit.xml).
+(reports/<stack>-<command>.sarif, .junit.xml); the events' summary is kept as
+reports/<stack>-<command>.events.json, from which commands/preview_report.py rebuilds them in CI.
+Before the engine starts, the project's stack files are checked as files: one per known stack,
+none steering the provider's endpoint (exit 2 otherwise).
 """
 
 from __future__ import annotations
