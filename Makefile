@@ -1,6 +1,6 @@
 # The same targets run on a laptop and in CI. Every engine run uses the project's own Pulumi
 # (.engine/, installed by `make setup`), never the user's ~/.pulumi.
-.PHONY: setup test lint bench preview preview-localcloud up destroy local-up audit
+.PHONY: setup test lint bench preview preview-localcloud preview-report up destroy local-up audit
 PYTHON := .venv/bin/python
 
 setup:
@@ -29,6 +29,11 @@ preview up destroy:
 # Preview one stack against localcloud instead of the cloud: for runs without cloud secrets.
 preview-localcloud:
 	bash scripts/with_localcloud.sh $(PYTHON) -m commands.stack preview $(STACK) --project $(PROJECT) --against-localcloud
+
+# Rebuild a pull request's preview reports and comment from its event logs, never running its code:
+# make preview-report EVENTS=DIR PROJECT=DIR OUT=DIR [AGAINST_LOCALCLOUD=1] (see SECURITY.md).
+preview-report:
+	$(PYTHON) -m commands.preview_report --events "$(EVENTS)" --project "$(PROJECT)" --out "$(OUT)" $(if $(AGAINST_LOCALCLOUD),--against-localcloud)
 
 # The main job with no cloud account: localcloud plus pulumi up --stack local (see README).
 local-up:

@@ -18,12 +18,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from commands import escape
 from commands.cam_account import AccountReadError, PacedReader, client_for, read_holdings
 from commands.engine import ROOT
 from commands.stack import GUARDRAILS
 from im_access.audit import Declared, Finding, audit, declared_access
 from im_access.break_glass import load_exceptions
 from im_access.config import ConfigurationError, parse_stack_config, read_namespace, read_stack_file
+from im_access.provider_config import stack_config_problems
+from im_access.stack_files import StackFileError, known_stacks
+from im_access.stack_files import stack_files as checked_stack_files
 
 FORMATS = ("table", "markdown", "json")
 FULL_ACCESS_POLICY = "im-full-access-approved-stacks-only"
@@ -33,14 +37,18 @@ class AuditError(RuntimeError):
     """The audit could not run; the message says why."""
 
 
-def stack_files(project: Path) -> dict[str, Path]:
-    return {path.name.split(".")[1]: path for path in sorted(project.glob("Pulumi.*.yaml"))}
+def stack_files(project: Path, guardrails: Path = GUARDRAILS) -> dict[str, Path]:
+    """One file per stack the guardrails know; any other `Pulumi.*` file stops the audit."""
+    try:
+        return checked_stack_files(project, known_stacks(guardrails))
+    except StackFileError as error:
+        raise AuditError(str(error)) from None
 
 
-def declared_in_account(project: Path, owner_uin: str) -> dict[str, list[Declared]]:
+def declared_in_account(project: Path, owner_uin: str, guardrails: Path = GUARDRAILS) -> dict[str, list[Declared]]:
     """What every stack of the project that manages the same account declares."""
     declared: dict[str, list[Declared]] = {}
-    for name, path in stack_files(project).items():
+    for name, path in stack_files(project, guardrails).items():
         try:
             config = parse_stack_config(name, read_namespace(read_stack_file(path)), allow_past_expiry=True)
         except ConfigurationError as error:
@@ -61,18 +69,26 @@ def is_approved(stack: str, guardrails: Path) -> bool:
 
 
 def run_audit(stack: str, project: Path, today: dt.date, guardrails: Path = GUARDRAILS) -> list[Finding]:
-    files = stack_files(project)
+    files = stack_files(project, guardrails)
     if stack not in files:
         raise AuditError(f"there is no Pulumi.{stack}.yaml in {project}; stacks: {', '.join(files) or 'none'}")
-    raw = read_stack_file(files[stack])
+    try:
+        raw = read_stack_file(files[stack])
+    except ConfigurationError as error:
+        raise AuditError(str(error)) from None
+    endpoint = stack_config_problems(stack, raw, {})  # the file alone: only the local stack's may say HTTP
+    if endpoint:
+        raise AuditError(f"Pulumi.{stack}.yaml: " + "; ".join(endpoint))
     owner_uin = str(raw.get("im-access:ownerUin", ""))
-    declared = declared_in_account(project, owner_uin)
+    declared = declared_in_account(project, owner_uin, guardrails)
     approved = is_approved(stack, guardrails)
     try:
         holdings = read_holdings(PacedReader(client_for(raw)))
     except AccountReadError as error:
         raise AuditError(str(error)) from None
     exceptions = load_exceptions(guardrails)
+    for malformed in exceptions.errors_for(stack):  # it allows nothing; say so, and audit without it
+        print(f"audit: {malformed.describe()}", file=sys.stderr)
     return audit(stack, holdings, declared, approved=approved, today=today, exceptions=exceptions)
 
 
@@ -85,8 +101,11 @@ def render(stack: str, findings: Sequence[Finding], output_format: str) -> str:
     rows = [(f.kind, f.principal, f.policy, "" if f.policy_id is None else str(f.policy_id), f.fix) for f in findings]
     header = ("kind", "principal", "policy", "policy id", "what to do")
     if output_format == "markdown":
-        lines = [f"### {heading}", "", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
-        lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows]
+        # Principals and policy names come from the account: escaped, so none can forge the issue body.
+        title = f"IM access audit of stack {escape.markdown(stack, code=True)}: {len(findings)} finding"
+        lines = [f"### {title}" + ("s" if len(findings) != 1 else ""), ""]
+        lines += ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+        lines += ["| " + " | ".join(escape.markdown(cell) for cell in row) + " |" for row in rows]
         return "\n".join(lines) + "\n"
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
     lines = [heading, ""]

@@ -28,6 +28,7 @@ from im_access.contract import group_principal, role_principal, user_principal
 # Requests per second CAM allows per action; most CAM actions document 20.
 READ_LIMITS: Mapping[str, int] = {"ListPolicies": 20, "GetPolicy": 20, "ListEntitiesForPolicy": 20}
 DEFAULT_LIMIT = 20
+CAM_ENDPOINT = "cam.tencentcloudapi.com"
 PAGE_SIZE = 200  # the largest Rp CAM accepts
 MAX_ATTEMPTS = 6
 PRESET_TYPE = 2
@@ -39,15 +40,15 @@ class AccountReadError(RuntimeError):
 
 
 def client_for(stack_config: Mapping[str, Any]) -> cam_client.CamClient:
-    """A CAM client as the provider of this stack would reach CAM: same domain, protocol and credentials."""
+    """A CAM client as the provider of this stack would reach CAM: CAM's own host (a stack file never
+    names another, see im_access/provider_config.py), the stack's protocol and the credentials."""
     secret_id, secret_key = os.environ.get("TENCENTCLOUD_SECRET_ID"), os.environ.get("TENCENTCLOUD_SECRET_KEY")
     if not secret_id or not secret_key:
         raise AccountReadError(
             "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (the read-only preview identity)"
         )
-    domain = str(stack_config.get("tencentcloud:domain") or "tencentcloudapi.com")
     protocol = "http" if str(stack_config.get("tencentcloud:protocol", "")).upper() == "HTTP" else "https"
-    profile = ClientProfile(httpProfile=HttpProfile(endpoint=f"cam.{domain}", protocol=protocol, keepAlive=True))
+    profile = ClientProfile(httpProfile=HttpProfile(endpoint=CAM_ENDPOINT, protocol=protocol, keepAlive=True))
     return cam_client.CamClient(credential.Credential(secret_id, secret_key), "", profile)
 
 

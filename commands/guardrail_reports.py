@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from junitparser import Failure, JUnitXml, TestCase, TestSuite
 
+from commands import escape
 from commands.preview_summary import Summary
 from im_access.config import (
     ConfigurationError,
@@ -98,7 +99,7 @@ def sarif(summary: Summary, rules: Sequence[Rule], project: Path) -> dict[str, A
         result: dict[str, Any] = {
             "ruleId": policy,
             "level": SARIF_LEVELS.get(level, "note"),
-            "message": {"text": message},
+            "message": {"text": escape.sarif(message)},
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line}}}],
             "properties": {"stack": summary.stack, "enforcementLevel": level, "resource": urn},
         }
@@ -111,7 +112,7 @@ def sarif(summary: Summary, rules: Sequence[Rule], project: Path) -> dict[str, A
             {
                 "id": rule.name,
                 "name": rule.name,
-                "shortDescription": {"text": rule.description},
+                "shortDescription": {"text": escape.sarif(rule.description)},
                 "defaultConfiguration": {"level": SARIF_LEVELS.get(rule.level, "note")},
                 "properties": {"enforcementLevel": rule.level},
             }
@@ -129,14 +130,21 @@ def sarif(summary: Summary, rules: Sequence[Rule], project: Path) -> dict[str, A
 
 def junit(summary: Summary, rules: Sequence[Rule]) -> JUnitXml:
     """One test case per policy: failed when it reported a mandatory violation on this stack."""
-    suite = TestSuite(f"im-access guardrails: {summary.stack}")
+    suite = TestSuite(escape.junit(f"im-access guardrails: {summary.stack}"))
     for rule in rules:
-        case = TestCase(rule.name, classname=f"guardrails.{summary.stack}")
+        case = TestCase(escape.junit(rule.name), classname=escape.junit(f"guardrails.{summary.stack}"))
         found = [(level, urn, message) for level, policy, urn, message in summary.violations if policy == rule.name]
-        blocking = [f"{urn or 'stack'}: {message}" for level, urn, message in found if level == "mandatory"]
+        # URNs and messages carry names from code and config: one line each, nothing XML cannot hold.
+        blocking = [
+            escape.junit(f"{urn or 'stack'}: {message}") for level, urn, message in found if level == "mandatory"
+        ]
         if blocking:
             case.result = [Failure("; ".join(blocking), "mandatory policy violation")]
-        notes = [f"{level}: {urn or 'stack'}: {message}" for level, urn, message in found if level != "mandatory"]
+        notes = [
+            escape.junit(f"{level}: {urn or 'stack'}: {message}")
+            for level, urn, message in found
+            if level != "mandatory"
+        ]
         if notes:
             case.system_out = "\n".join(notes)
         suite.add_testcase(case)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from pulumi.automation import EngineEvent
 
+from commands import escape
 from im_access.break_glass import BreakGlass
 
 
@@ -56,9 +57,17 @@ AGAINST_LOCALCLOUD = (
 
 
 GUARDRAILS_CHANGED = (
-    "> This change edits the guardrails (`policy_pack/`: the policy pack or its config). It was previewed"
-    " with the guardrails of the base branch; its own take effect only once reviewed and merged."
+    "> This change edits the guardrails: files the policy pack, the preview command or the engine install"
+    " execute or read (commands/guarded_files.py). It was previewed with the base branch's; its own take"
+    " effect only once reviewed and merged."
 )
+SHOWN_FILES = 20
+
+
+def _changed_files_note(changed_files: Sequence[str]) -> list[str]:
+    shown = ", ".join(escape.markdown(name, code=True) for name in changed_files[:SHOWN_FILES])
+    more = f" and {len(changed_files) - SHOWN_FILES} more" if len(changed_files) > SHOWN_FILES else ""
+    return [GUARDRAILS_CHANGED, f"> Changed: {shown}{more}.", ""]
 
 
 def markdown(
@@ -67,25 +76,33 @@ def markdown(
     *,
     against_localcloud: bool = False,
     guardrails_changed: bool = False,
+    changed_files: Sequence[str] = (),
     exceptions: Sequence[BreakGlass] = (),
 ) -> str:
+    """The summary as Markdown; every name, URN and message in it goes through `escape.markdown`."""
     verdict = "blocked by a mandatory policy" if summary.blocked else ("failed" if exit_code else "passes")
     operations = Counter(op for op, _ in summary.changes)
-    counts = ", ".join(f"{count} to {op}" for op, count in sorted(operations.items())) or "no changes"
-    lines = [f"### Stack `{summary.stack}`: {verdict}", ""]
-    lines += [GUARDRAILS_CHANGED, ""] if guardrails_changed else []
+    counts = ", ".join(f"{count} to {escape.markdown(op)}" for op, count in sorted(operations.items()))
+    lines = [f"### Stack {escape.markdown(summary.stack, code=True)}: {verdict}", ""]
+    if changed_files:
+        lines += _changed_files_note(changed_files)
+    elif guardrails_changed:
+        lines += [GUARDRAILS_CHANGED, ""]
     lines += [AGAINST_LOCALCLOUD, ""] if against_localcloud else []
     if exceptions:
         lines += ["Break-glass exceptions in force on this stack:"]
-        lines += [f"- {exception.describe()}" for exception in exceptions] + [""]
-    lines += [f"Changes: {counts}."]
+        lines += [f"- {escape.markdown(exception.describe())}" for exception in exceptions] + [""]
+    lines += [f"Changes: {counts or 'no changes'}."]
     if summary.changes:
         lines += ["", "| operation | resource |", "|---|---|"]
-        lines += [f"| {op} | `{_short(urn)}` |" for op, urn in summary.changes]
+        lines += [
+            f"| {escape.markdown(op)} | {escape.markdown(_short(urn), code=True)} |" for op, urn in summary.changes
+        ]
     if summary.violations:
         lines += ["", "| level | policy | resource | message |", "|---|---|---|---|"]
         lines += [
-            f"| {level} | `{policy}` | `{_short(urn)}` | {message.replace('|', '/')} |"
+            f"| {escape.markdown(level)} | {escape.markdown(policy, code=True)} |"
+            f" {escape.markdown(_short(urn), code=True)} | {escape.markdown(message)} |"
             for level, policy, urn, message in summary.violations
         ]
     return "\n".join(lines) + "\n"

@@ -10,13 +10,15 @@ checkout this command belongs to, never from `--project`: a pull request's progr
 with the reviewed guardrails of the base branch. The engine's typed events (policy events
 included) are collected through the Automation API and summarised as the Markdown a pull request
 shows, written to reports/<stack>-<command>.md and printed, and as SARIF and JUnit XML
-(reports/<stack>-<command>.sarif, .junit.xml).
+(reports/<stack>-<command>.sarif, .junit.xml); the events' summary is kept as
+reports/<stack>-<command>.events.json, from which commands/preview_report.py rebuilds them in CI.
+Before the engine starts, the project's stack files are checked as files: one per known stack,
+none steering the provider's endpoint (exit 2 otherwise).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -27,9 +29,15 @@ import yaml
 from pulumi import automation as auto
 
 from commands.engine import ROOT, EngineMissingError, open_stack
+from commands.guarded_files import changed_guarded_files
 from commands.guardrail_reports import write_reports
+from commands.preview_report import write_events
 from commands.preview_summary import Summary, markdown, summarise
+from im_access import safe_yaml
 from im_access.break_glass import BreakGlass, load_exceptions, today
+from im_access.config import ConfigurationError, read_stack_file
+from im_access.provider_config import stack_config_problems
+from im_access.stack_files import StackFileError, known_stacks, stack_files
 
 COMMANDS = ("preview", "up", "destroy")
 GUARDRAILS = ROOT / "policy_pack"  # the pack and its per-stack config, from this checkout
@@ -49,9 +57,13 @@ class StackRun:
     command: str
     exit_code: int
     summary: Summary
-    guardrails_changed: bool = False
+    changed_files: list[str] = field(default_factory=list)  # guarded files the project changes
     exceptions: list[BreakGlass] = field(default_factory=list)  # break-glass exceptions in force
     output: list[str] = field(default_factory=list)
+
+    @property
+    def guardrails_changed(self) -> bool:
+        return bool(self.changed_files)
 
     @property
     def text(self) -> str:
@@ -66,29 +78,37 @@ def guardrail_args(stack: str, guardrails: Path) -> dict[str, list[str]]:
     return {"policy_packs": [str(guardrails)], "policy_pack_configs": [str(config)]}
 
 
-def folder_digest(folder: Path) -> str:
-    """A digest of a folder's files (names and contents), bytecode caches left out."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def guardrails_differ(project: Path, guardrails: Path) -> bool:
-    """Whether the project's own guardrails differ from the ones the run uses."""
-    own = project / "policy_pack"
-    return not own.is_dir() or folder_digest(own) != folder_digest(guardrails)
+def guardrails_differ(project: Path, guardrails: Path) -> list[str]:
+    """The files the guardrails, the previews or the engine install execute (commands/guarded_files.py)
+    that the project changes from the checkout the run uses (the one holding `guardrails`)."""
+    return changed_guarded_files(project, guardrails.parent)
 
 
 def localcloud_config_file(stack: str, work_dir: Path, reports: Path) -> str:
     """A copy of the stack's config that speaks plain HTTP, so the provider's requests reach localcloud
     through HTTP_PROXY. The stack file itself is never written."""
-    config = yaml.safe_load((work_dir / f"Pulumi.{stack}.yaml").read_text()) or {}
+    config = safe_yaml.load((work_dir / f"Pulumi.{stack}.yaml").read_text(), f"Pulumi.{stack}.yaml") or {}
     config.setdefault("config", {})["tencentcloud:protocol"] = "HTTP"
     path = reports / f"Pulumi.{stack}.localcloud.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return str(path)
+
+
+def check_stack_files(stack: str, work_dir: Path, guardrails: Path) -> None:
+    """One file per known stack, and no stack file that steers the provider's endpoint: checked on the
+    files themselves before the engine starts, as a pull request's program might not check them."""
+    try:
+        files = stack_files(work_dir, known_stacks(guardrails))
+        if stack not in files:
+            raise StackFileError([f"there is no Pulumi.{stack}.yaml; stacks: {', '.join(files) or 'none'}"])
+        config = read_stack_file(files[stack])
+    except (StackFileError, ConfigurationError) as error:
+        raise RuntimeError(str(error)) from None
+    # Judged as the file says, whatever route this run takes: only the local stack's file may ask for
+    # plain HTTP (a run through localcloud adds it to a copy, never to the file).
+    problems = stack_config_problems(stack, config, {})
+    if problems:
+        raise RuntimeError(f"Pulumi.{stack}.yaml: " + "; ".join(problems))
 
 
 def run(
@@ -117,6 +137,7 @@ def run(
         if echo is not None:
             echo(line)
 
+    check_stack_files(stack_name, work_dir, guardrails)
     options: dict[str, object] = {
         "on_event": events.append,
         "on_output": on_output,
@@ -151,6 +172,7 @@ def run(
         return StackRun(stack_name, command, exit_code, summary, output=output)
     exceptions = load_exceptions(guardrails).for_stack(stack_name, today(run_env))
     write_reports(summary, guardrails, work_dir, reports, command)
+    write_events(summary, exit_code, reports, command)
     return StackRun(
         stack_name, command, exit_code, summary, guardrails_differ(work_dir, guardrails), exceptions, output
     )
@@ -173,14 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             parallel=args.parallel,
             echo=print,
         )
-    except (EngineMissingError, FileNotFoundError, RuntimeError) as error:
+    except (EngineMissingError, FileNotFoundError, RuntimeError, safe_yaml.UnsafeYamlError, yaml.YAMLError) as error:
         print(f"stack: {error}", file=sys.stderr)
         return 2
     report = markdown(
         result.summary,
         result.exit_code,
         against_localcloud=args.against_localcloud,
-        guardrails_changed=result.guardrails_changed,
+        changed_files=result.changed_files,
         exceptions=result.exceptions,
     )
     (args.project / "reports" / f"{args.stack}-{args.command}.md").write_text(report)

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from im_access import safe_yaml
 from im_access.access import FULL_PRESET, FULL_PRESET_ID, normalise_policy_id, normalise_policy_name
 
 MAX_DAYS = 7
@@ -76,31 +77,46 @@ class Malformed:
         return f"break-glass exception #{self.index} is malformed and allows nothing: {'; '.join(self.problems)}"
 
 
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+TEXT_FIELDS = ("stack", "principal", "approver", "reason")
+
+
 def _date(entry: Mapping[str, Any], key: str, problems: list[str]) -> dt.date | None:
+    """A date written YYYY-MM-DD; a time of day (YAML reads `2026-11-25 10:00` as a datetime) is refused,
+    as exceptions run from day to day."""
     value = entry.get(key)
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        problems.append(f"{key} must be a date YYYY-MM-DD (got {str(value)[:40]!r})")
-        return None
+    if isinstance(value, str) and ISO_DATE.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    if value not in (None, ""):
+        problems.append(f"{key} must be a date YYYY-MM-DD, without a time (got {safe_yaml.shown(str(value))})")
+    return None
 
 
 def _parse(index: int, entry: Any, known_stacks: Iterable[str]) -> BreakGlass | Malformed:
     if not isinstance(entry, Mapping):
         return Malformed(index, None, ("an exception is a mapping of " + ", ".join(FIELDS),))
     problems = [f"{key} is required" for key in FIELDS if entry.get(key) in (None, "")]
-    problems += [f"unknown key {key!r}" for key in entry if key not in FIELDS]
-    stack = str(entry.get("stack") or "")
+    problems += [f"unknown key {safe_yaml.shown(key)}" for key in entry if key not in FIELDS]
+    problems += [
+        f"{key} must be text (got {safe_yaml.shown(entry[key])})"
+        for key in TEXT_FIELDS
+        if entry.get(key) not in (None, "") and not isinstance(entry[key], str)
+    ]
+    text = {key: entry[key] if isinstance(entry.get(key), str) else "" for key in TEXT_FIELDS}
+    stack = text["stack"]
     known = stack in set(known_stacks)
     if stack and not known:
-        problems.append(f"stack {stack!r} is unknown: it has no policy config")
+        problems.append(f"stack {safe_yaml.shown(stack)} is unknown: it has no policy config")
     if entry.get("access") not in (None, "", "full"):
         problems.append("access must be 'full', the only access an exception can allow")
-    principal = str(entry.get("principal") or "")
+    principal = text["principal"]
     if principal and not PRINCIPAL.match(principal):
-        problems.append(f"principal must be user:<name> or group:<id> (got {principal[:80]!r})")
+        problems.append(f"principal must be user:<name> or group:<id> (got {safe_yaml.shown(principal, 80)})")
     added, expires = _date(entry, "added", problems), _date(entry, "expires", problems)
     if added and expires:
         if expires < added:
@@ -112,7 +128,7 @@ def _parse(index: int, entry: Any, known_stacks: Iterable[str]) -> BreakGlass | 
     if problems or added is None or expires is None:
         # An exception for an unknown stack is reported on every stack.
         return Malformed(index, stack if known else None, tuple(problems))
-    return BreakGlass(index, stack, principal, str(entry["approver"]), str(entry["reason"]), added, expires)
+    return BreakGlass(index, stack, principal, text["approver"], text["reason"], added, expires)
 
 
 @dataclass(frozen=True)
@@ -154,7 +170,9 @@ def load_exceptions(guardrails: Path) -> Exceptions:
     known_stacks = [path.stem for path in (guardrails / "config").glob("*.json")]
     path = guardrails / "break_glass.yaml"
     try:
-        document = yaml.safe_load(path.read_text()) if path.exists() else {}
+        document = safe_yaml.load(path.read_text(), path.name) if path.exists() else {}
+    except safe_yaml.UnsafeYamlError as error:
+        return Exceptions((), (Malformed(0, None, (f"{error}; allowed: plain YAML within those limits",)),))
     except yaml.YAMLError as error:
         return Exceptions((), (Malformed(0, None, (f"{path.name} is not valid YAML: {error}",)),))
     return parse_exceptions(document, known_stacks)

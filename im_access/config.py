@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,8 +32,10 @@ from pydantic import (
     field_validator,
 )
 
+from im_access import safe_yaml
 from im_access.access import ACCESS_LEVELS, IM_ACTION_PREFIX, AccessLevel
 from im_access.contract import group_principal, principal_slug, user_principal
+from im_access.provider_config import stack_config_problems
 
 NAMESPACE = "im-access"
 # Where operators log in; a template pointing elsewhere could send their credentials to another site.
@@ -241,7 +244,10 @@ def _shortened(text: str) -> str:
 
 
 def _shown(value: Any) -> str:
-    return _shortened(repr(value))
+    if isinstance(value, str | int | float | bool | None):
+        return _shortened(repr(value))
+    # Bounded before it is built: a self-repeating (aliased) value would never finish printing.
+    return safe_yaml.shown(value, SHOWN_CHARS)
 
 
 def _entries(raw: Mapping[str, Any], list_key: str) -> list[tuple[str, Mapping[str, Any]]]:
@@ -299,7 +305,9 @@ def _duplicates(raw: Mapping[str, Any]) -> list[str]:
             group = item.get("group") if list_key == "grants" else None
             if user is None and group is None:
                 continue
-            principal = user_principal(str(user)) if user is not None else f"group:{group}"
+            if not isinstance(user, str | None) or not isinstance(group, int | str | None):
+                continue  # a wrong type is reported by validation
+            principal = user_principal(user) if user is not None else f"group:{group}"
             # CAM user names are case-insensitive: `Alice` and `alice` are one user.
             key = principal.casefold()
             if key in seen:
@@ -388,9 +396,16 @@ def read_namespace(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def read_stack_file(path: Path) -> dict[str, Any]:
-    """The `config:` block of a stack file (Pulumi.<stack>.yaml)."""
-    document = yaml.safe_load(path.read_text()) or {}
-    return dict(document.get("config") or {})
+    """The `config:` block of a stack file (Pulumi.<stack>.yaml), read within safe_yaml's limits."""
+    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    try:
+        document = safe_yaml.load(path.read_text(), path.name) or {}
+    except (yaml.YAMLError, safe_yaml.UnsafeYamlError) as error:
+        raise ConfigurationError(stack, [f"{path.name} cannot be read: {safe_yaml.shown(str(error), 300)}"]) from None
+    config = document.get("config") if isinstance(document, Mapping) else None
+    if not isinstance(config, Mapping | None):
+        raise ConfigurationError(stack, [f"{path.name}: `config` must be a mapping of keys to values"])
+    return dict(config or {})
 
 
 def load_stack_config() -> StackConfig:
@@ -399,4 +414,13 @@ def load_stack_config() -> StackConfig:
 
     # Config set in-process (tests, automation) wins over what the engine passes in PULUMI_CONFIG.
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return parse_stack_config(pulumi.get_stack(), read_namespace(values))
+    stack = pulumi.get_stack()
+    # The provider is configured on the first resource: refuse a steered endpoint before that.
+    endpoint = stack_config_problems(stack, values, os.environ)
+    try:
+        config = parse_stack_config(stack, read_namespace(values))
+    except ConfigurationError as error:
+        raise ConfigurationError(stack, [*endpoint, *error.problems]) from None
+    if endpoint:
+        raise ConfigurationError(stack, endpoint)
+    return config

@@ -42,6 +42,7 @@ class AnalyzerResource:
     parent: str = ""
     property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
     urn: str = ""
+    provider: AnalyzerResource | None = None  # the provider resource, as the engine sends it along
 
     def __post_init__(self) -> None:
         if not self.urn:
@@ -112,6 +113,13 @@ class PolicyPackProcess:
             name=resource.name,
             options=analyzer_pb2.AnalyzerResourceOptions(parent=resource.parent),
         )
+        if resource.provider is not None:
+            provider = resource.provider
+            request.provider.CopyFrom(
+                analyzer_pb2.AnalyzerProviderResource(
+                    type=provider.type, properties=_struct(provider.properties), urn=provider.urn, name=provider.name
+                )
+            )
         return self._diagnostics(self.stub.Analyze(request))
 
     def analyze_stack(self, resources: Sequence[AnalyzerResource]) -> list[Diagnostic]:

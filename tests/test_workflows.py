@@ -121,11 +121,35 @@ def test_the_audit_runs_daily_for_every_cloud_stack_with_the_read_only_identity(
     assert all(step in text for step in ("gh issue create", "gh issue edit", "gh issue close"))
 
 
-def test_previews_upload_the_guardrails_findings_as_sarif_and_junit() -> None:
-    preview = preview_jobs()["preview"]
-    uploads = {step.get("uses", "").split("@")[0]: step for step in preview["steps"]}
-    sarif = uploads["github/codeql-action/upload-sarif"]["with"]
-    assert sarif["sarif_file"] == "pr/reports/${{ matrix.stack }}-preview.sarif"
-    assert preview["permissions"]["security-events"] == "write"
-    text = yaml.safe_dump(preview_jobs())
-    assert text.count("-preview.junit.xml") == 2  # both preview jobs keep the JUnit report
+def test_reports_are_rebuilt_and_published_by_a_job_that_runs_no_pull_request_code() -> None:
+    jobs = yaml.safe_load((WORKFLOWS / "pull-request.yml").read_text())["jobs"]
+    report = jobs["report"]
+    assert set(report["needs"]) == {"preview", "preview-localcloud"}
+    runs = [step["run"] for step in report["steps"] if "run" in step]
+    # The pull request is checked out as data: no environment linked for it, nothing of it run.
+    assert not any(".venv" in run or "make -C pr" in run or "preview STACK" in run for run in runs)
+    assert any(run.strip().splitlines()[-1].startswith("make -C base preview-report ") for run in runs)
+    assert 'EVENTS="$PWD/untrusted"' in yaml.safe_dump(report["steps"])
+    uploads = {step.get("uses", "").split("@")[0]: step for step in report["steps"]}
+    assert uploads["github/codeql-action/upload-sarif"]["with"]["sarif_file"] == "reports"
+    assert report["permissions"] == {"contents": "read", "security-events": "write", "pull-requests": "write"}
+    posting = next(step for step in report["steps"] if "gh pr comment" in step.get("run", ""))
+    assert "reports/comment.md" in posting["run"]
+
+
+def test_jobs_that_run_pull_request_code_hold_no_write_permission_and_hand_over_only_an_event_log() -> None:
+    jobs = yaml.safe_load((WORKFLOWS / "pull-request.yml").read_text())["jobs"]
+    for name in ("test", "preview", "preview-localcloud"):
+        job = jobs[name]
+        permissions = job.get("permissions", {"contents": "read"})
+        assert set(permissions.values()) <= {"read"}, name
+        steps = job["steps"]
+        program = max(i for i, step in enumerate(steps) if "make " in step.get("run", ""))
+        # After the pull request's code, only the hand-over of the event log, which nobody trusts.
+        for step in steps[program + 1 :]:
+            assert step.get("uses", "").startswith("actions/upload-artifact@"), (name, step)
+            assert step["with"]["path"] == "pr/reports/${{ matrix.stack }}-preview.events.json", name
+    # Nothing else publishes: code scanning and the comment come from the report job only.
+    for name, job in jobs.items():
+        if name != "report":
+            assert "upload-sarif" not in yaml.safe_dump(job) and "gh pr comment" not in yaml.safe_dump(job), name

@@ -4,6 +4,7 @@ from im_guardrails.console_password import console_password_generated_and_reset
 from im_guardrails.exceptions import break_glass_exceptions_valid
 from im_guardrails.expiry import im_access_not_expired
 from im_guardrails.full_access import im_full_access_approved_stacks_only, im_full_access_break_glass
+from im_guardrails.provider_endpoint import provider_endpoint_fixed
 from im_guardrails.stack_routes import im_full_access_across_the_stack
 
 ALL_POLICIES = [
@@ -13,6 +14,7 @@ ALL_POLICIES = [
     break_glass_exceptions_valid,
     im_access_not_expired,
     console_password_generated_and_reset,
+    provider_endpoint_fixed,
 ]
 
 __all__ = [
@@ -23,4 +25,5 @@ __all__ = [
     "im_full_access_across_the_stack",
     "im_full_access_approved_stacks_only",
     "im_full_access_break_glass",
+    "provider_endpoint_fixed",
 ]

@@ -1,0 +1,84 @@
+"""Where the Tencent Cloud provider and the audit send their requests: never steered by a stack file.
+
+`tencentcloud:domain` (or `cosDomain`, a profile, a role to assume, ...) would send the audit's
+signed requests, and the deploy's responses that carry passwords and keys, to another host;
+`tencentcloud:protocol: HTTP` would send them in plain text. Provider settings are therefore an
+allow-list: a stack may set its region, and only localcloud's route may speak HTTP (the local
+stack, or a run whose HTTP_PROXY is localcloud on this machine). The config check, the policy
+pack, the stack command and the audit all judge by this module.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+PROVIDER = "tencentcloud"
+PROVIDER_RESOURCE = f"pulumi:providers:{PROVIDER}"
+LOCAL_STACK = "local"  # the stack that runs against localcloud
+# What a stack file may set in the provider's namespace.
+STACK_FILE_KEYS = frozenset({"region"})
+# What else a provider resource may carry: none of it says where requests go.
+PROVIDER_INPUT_KEYS = STACK_FILE_KEYS | {
+    "version",
+    "allowedAccountIds",
+    "forbiddenAccountIds",
+    "secretId",
+    "secretKey",
+    "securityToken",
+}
+PROTOCOL = "protocol"
+SAFE_PROTOCOL, LOCALCLOUD_PROTOCOL = "HTTPS", "HTTP"
+
+
+def localcloud_route(env: Mapping[str, str]) -> bool:
+    """Whether requests go to localcloud: HTTP_PROXY is a loopback address."""
+    proxy = env.get("HTTP_PROXY") or env.get("http_proxy") or ""
+    host = urlsplit(proxy if "://" in proxy else f"http://{proxy}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def provider_problems(
+    stack: str,
+    settings: Mapping[str, Any],
+    env: Mapping[str, str],
+    *,
+    where: str,
+    allowed: frozenset[str] = STACK_FILE_KEYS,
+) -> list[str]:
+    """Why the provider settings (keys without the `tencentcloud:` prefix) of `stack` may not be used;
+    `where` names them in each problem (`tencentcloud:`, or a provider resource)."""
+    http_allowed = stack == LOCAL_STACK or localcloud_route(env)
+    problems: list[str] = []
+    for key in sorted(settings, key=str):
+        value = settings[key]
+        if key in allowed or value is None:
+            continue
+        if key == PROTOCOL and str(value).upper() == SAFE_PROTOCOL:
+            continue
+        if key == PROTOCOL and str(value).upper() == LOCALCLOUD_PROTOCOL and http_allowed:
+            continue
+        if key == PROTOCOL and str(value).upper() == LOCALCLOUD_PROTOCOL:
+            reason = "plain HTTP is only for localcloud (the local stack, or a run through localcloud)"
+        else:
+            reason = "it would steer where the provider's requests (signed, carrying passwords and keys) go"
+        problems.append(
+            f"{where}{key}: {reason}; allowed: {', '.join(sorted(allowed))}"
+            + (f", {PROTOCOL}: {SAFE_PROTOCOL}" if key == PROTOCOL else "")
+        )
+    return problems
+
+
+def stack_config_problems(stack: str, values: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
+    """The provider keys of a flat stack config (`tencentcloud:domain`, ...) that may not be used.
+    With an empty `env`, the stack file is judged alone: only the local stack's may ask for HTTP."""
+    prefix = f"{PROVIDER}:"
+    settings = {key[len(prefix) :]: value for key, value in values.items() if str(key).startswith(prefix)}
+    return provider_problems(stack, settings, env, where=prefix)

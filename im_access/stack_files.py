@@ -1,0 +1,58 @@
+"""One stack, one file: the stack files of a project, each named exactly as the engine names it.
+
+The engine reads the stack `dev` from `Pulumi.dev.yaml` and the stack `dev.zz` from
+`Pulumi.dev.zz.yaml`. A stack file for a stack the guardrails do not know, two files whose names
+differ only in letter case, or any other `Pulumi.*` file would let a decoy declare access that
+the audit then takes as declared; each is an error, and all of them are listed at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+# The engine's rule for a stack name (`pulumi stack init` refuses anything else).
+STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+PREFIX, SUFFIX = "Pulumi.", ".yaml"
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
+
+
+class StackFileError(ValueError):
+    """Every stack file of the project that is not exactly one known stack's file."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def known_stacks(guardrails: Path) -> list[str]:
+    """The stacks the guardrails have a policy config for."""
+    return sorted(path.stem for path in (guardrails / "config").glob("*.json"))
+
+
+def stack_files(project: Path, known: Iterable[str]) -> dict[str, Path]:
+    """Each stack of the project and its file; StackFileError listing every file that is not one."""
+    allowed = set(known)
+    found: dict[str, Path] = {}
+    seen: dict[str, str] = {}
+    problems: list[str] = []
+    for path in sorted(project.glob("Pulumi.*")):
+        if path.name in PROJECT_FILES:
+            continue
+        name = path.name.removeprefix(PREFIX).removesuffix(SUFFIX)
+        if not path.name.endswith(SUFFIX) or not STACK_NAME.match(name):
+            problems.append(f"{path.name} is not a stack file; allowed: Pulumi.<stack>.yaml, one per stack")
+        elif name not in allowed:
+            problems.append(
+                f"{path.name} is the file of stack {name!r}, which has no policy config;"
+                f" allowed stacks: {', '.join(sorted(allowed)) or 'none'}"
+            )
+        elif name.casefold() in seen:
+            problems.append(f"{path.name} and Pulumi.{seen[name.casefold()]}.yaml name one stack; keep one file")
+        else:
+            seen[name.casefold()] = name
+            found[name] = path
+    if problems:
+        raise StackFileError(problems)
+    return found

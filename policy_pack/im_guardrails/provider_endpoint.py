@@ -1,0 +1,64 @@
+"""The Tencent Cloud provider talks to Tencent Cloud over HTTPS: no stack file and no code steers it.
+
+A provider whose `domain`, `protocol` or other endpoint-like setting is set would send requests
+signed with the deploy identity, and responses carrying passwords and keys, to another host or
+in plain text. Judged on the provider resource itself and on the provider of every resource, so
+an explicit provider in code is caught as well as `tencentcloud:domain` in a stack file. The
+allow-list is im_access/provider_config.py, shared with the config check and the audit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+from im_access.provider_config import PROVIDER_INPUT_KEYS, PROVIDER_RESOURCE, provider_problems
+
+UNKNOWN = "(unknown until the update)"
+
+
+def _problems(name: str, props: Mapping[str, Any]) -> list[str]:
+    settings: dict[str, Any] = {}
+    for key in props:
+        try:
+            settings[key] = props[key]
+        except UnknownValueError:
+            settings[key] = UNKNOWN  # a computed endpoint is judged as one that is set
+    return provider_problems(
+        pulumi.get_stack(), settings, os.environ, where=f"provider {name!r}: ", allowed=PROVIDER_INPUT_KEYS
+    )
+
+
+def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type == PROVIDER_RESOURCE:
+        problems = _problems(args.name, args.props)
+    elif args.provider is not None and args.provider.resource_type == PROVIDER_RESOURCE:
+        problems = _problems(args.provider.name, args.provider.props)
+    else:
+        return
+    for problem in problems:
+        report_violation(f"Remove the setting from the Tencent Cloud provider: {problem}.", None)
+
+
+provider_endpoint_fixed = ResourceValidationPolicy(
+    name="im-provider-endpoint-fixed",
+    description=(
+        "Checks that the Tencent Cloud provider sets no domain, protocol or other endpoint-like key, so requests "
+        "and the passwords and keys in their responses go to Tencent Cloud over HTTPS (plain HTTP only to localcloud)."
+    ),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_validate,
+    # Where requests go is not a per-stack setting: the allow-list is reviewed code.
+    config_schema=PolicyConfigSchema(properties={}),
+)
