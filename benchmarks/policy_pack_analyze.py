@@ -10,7 +10,7 @@ import json
 import time
 from pathlib import Path
 
-from tests.analyzer_client import POLICY_PACK, AnalyzerResource, PolicyPackProcess, policy_config
+from tests.analyzer_client import POLICY_PACK, AnalyzerResource, PolicyPackProcess
 
 RESOURCES = 3000
 NOOP_PACK = Path(__file__).resolve().parent / "noop_pack"
@@ -85,9 +85,8 @@ def measure(pack_dir: Path, resources: list[AnalyzerResource], config: dict) -> 
 
 def main() -> None:
     resources = stack_of_resources()
-    config = policy_config("dev")
     noop = measure(NOOP_PACK, resources, {})
-    guardrails = measure(POLICY_PACK, resources, config)
+    guardrails = measure(POLICY_PACK, resources, {})
     print(f"{len(resources)} resources, ms per resource")
     print(f"  {'':12} {'Analyze':>9} {'AnalyzeStack':>13}")
     print(f"  {'no-op pack':12} {noop[0]:9.3f} {noop[1]:13.4f}")

@@ -56,7 +56,7 @@ AGAINST_LOCALCLOUD = (
 
 
 GUARDRAILS_CHANGED = (
-    "> This change edits the guardrails (`policy_pack/`: the policy pack or its config). It was previewed"
+    "> This change edits the guardrails (`policy_pack/`: the policy pack or its approvals). It was previewed"
     " with the guardrails of the base branch; its own take effect only once reviewed and merged."
 )
 
@@ -68,6 +68,7 @@ def markdown(
     against_localcloud: bool = False,
     guardrails_changed: bool = False,
     exceptions: Sequence[BreakGlass] = (),
+    approved: bool = False,
 ) -> str:
     verdict = "blocked by a mandatory policy" if summary.blocked else ("failed" if exit_code else "passes")
     operations = Counter(op for op, _ in summary.changes)
@@ -75,6 +76,8 @@ def markdown(
     lines = [f"### Stack `{summary.stack}`: {verdict}", ""]
     lines += [GUARDRAILS_CHANGED, ""] if guardrails_changed else []
     lines += [AGAINST_LOCALCLOUD, ""] if against_localcloud else []
+    approval = "approved" if approved else "not approved"
+    lines += [f"IM full access is {approval} on this stack (policy_pack/approvals.yaml).", ""]
     if exceptions:
         lines += ["Break-glass exceptions in force on this stack:"]
         lines += [f"- {exception.describe()}" for exception in exceptions] + [""]

@@ -23,11 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 POLICY_PACK = ROOT / "policy_pack"
 
 
-def policy_config(stack: str) -> dict[str, Any]:
-    """The checked-in policy config of a stack, `policy_pack/config/<stack>.json`."""
-    return dict(json.loads((POLICY_PACK / "config" / f"{stack}.json").read_text()))
-
-
 def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
     struct.update(dict(values))

@@ -9,7 +9,7 @@ import pytest
 from google.protobuf import json_format
 
 from im_access.contract import IM_ACCESS_GRANT, IM_OPERATOR
-from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory, policy_config
+from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory
 from tests.policy_args import UNKNOWN
 from tests.test_guardrail_spellings import FULL as FULL_SPELLINGS
 from tests.test_guardrail_spellings import NOT_FULL as NOT_FULL_SPELLINGS
@@ -36,14 +36,14 @@ SCOPED_DOCUMENT = json.dumps(
 @pytest.fixture(scope="module")
 def dev_pack() -> Iterator[PolicyPackProcess]:
     with PolicyPackProcess("dev") as pack:
-        pack.configure(policy_config("dev"))
+        pack.configure({})
         yield pack
 
 
 @pytest.fixture(scope="module")
 def prod_pack() -> Iterator[PolicyPackProcess]:
     with PolicyPackProcess("prod", dry_run=False) as pack:
-        pack.configure(policy_config("prod"))
+        pack.configure({})
         yield pack
 
 
@@ -191,7 +191,7 @@ def test_an_unknown_id_of_a_scoped_custom_policy_of_the_stack_gives_no_note(dev_
 
 def test_the_same_attachment_is_blocked_at_up_once_the_id_is_known() -> None:
     with PolicyPackProcess("dev", dry_run=False) as pack:
-        pack.configure(policy_config("dev"))
+        pack.configure({})
         attachment = AnalyzerResource(
             "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
             "pending",

@@ -6,7 +6,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory, policy_config
+from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory
 from tests.harness import ProgramRun, run_program, stack_file_config
 
 FULL_ACCESS = "im-full-access-approved-stacks-only"
@@ -34,7 +34,7 @@ def analyzer_resources(run: ProgramRun) -> list[AnalyzerResource]:
 def check(stack: str, config: dict[str, Any]) -> list[Any]:
     run = run_program(stack, config)
     with PolicyPackProcess(stack, dry_run=False) as pack:
-        pack.configure(policy_config(stack))
+        pack.configure({})
         return mandatory(pack.analyze_all(analyzer_resources(run)))
 
 

@@ -97,11 +97,12 @@ def base_checkout(tmp_path: Path) -> Iterator[Path]:
 def test_a_pull_request_that_approves_itself_is_still_previewed_with_the_base_guardrails(
     project: EngineProject, base_checkout: Path
 ) -> None:
-    # The pull request approves dev for full access in its own policy config, and adds full access.
-    pr_config = project.workdir / "policy_pack" / "config" / "dev.json"
+    # The pull request approves dev for full access in its own approvals, and adds full access.
+    pr_config = project.workdir / "policy_pack" / "approvals.yaml"
     original = pr_config.read_text()
-    approving = {policy: {**settings, "approvedStacks": ["dev"]} for policy, settings in json.loads(original).items()}
-    pr_config.write_text(json.dumps(approving))
+    approving = yaml.safe_load(original)
+    approving["stacks"]["dev"]["fullAccessApproved"] = True
+    pr_config.write_text(yaml.safe_dump(approving))
     project.config("dev")["im-access:operators"].append(FULL_ACCESS_OPERATOR)
     try:
         own = project.run("preview", "dev", guardrails=project.workdir / "policy_pack")

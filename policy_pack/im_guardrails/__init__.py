@@ -1,7 +1,9 @@
 """The im-access guardrail policies, one module per concern."""
 
+from im_guardrails.approvals import approvals_valid
 from im_guardrails.console_password import console_password_generated_and_reset
 from im_guardrails.exceptions import break_glass_exceptions_valid
+from im_guardrails.custom_actions import custom_actions_in_catalogue
 from im_guardrails.expiry import im_access_not_expired
 from im_guardrails.full_access import im_full_access_approved_stacks_only, im_full_access_break_glass
 from im_guardrails.stack_routes import im_full_access_across_the_stack
@@ -11,14 +13,18 @@ ALL_POLICIES = [
     im_full_access_across_the_stack,
     im_full_access_break_glass,
     break_glass_exceptions_valid,
+    approvals_valid,
+    custom_actions_in_catalogue,
     im_access_not_expired,
     console_password_generated_and_reset,
 ]
 
 __all__ = [
     "ALL_POLICIES",
+    "approvals_valid",
     "break_glass_exceptions_valid",
     "console_password_generated_and_reset",
+    "custom_actions_in_catalogue",
     "im_access_not_expired",
     "im_full_access_across_the_stack",
     "im_full_access_approved_stacks_only",

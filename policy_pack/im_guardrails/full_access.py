@@ -42,18 +42,11 @@ from im_guardrails.resources import (
     component_principal,
     policy_documents,
 )
-from im_guardrails.settings import setting, stack_is_approved
-
-APPROVED_STACKS = {
-    "type": "array",
-    "items": {"type": "string"},
-    "default": [],
-    "description": "Stacks where IM full access is allowed, by name (prod) or as org/project/stack.",
-}
+from im_guardrails.approvals import stack_is_approved
+from im_guardrails.settings import setting
 
 FULL_ACCESS_SCHEMA = PolicyConfigSchema(
     properties={
-        "approvedStacks": APPROVED_STACKS,
         "fullAccessPolicyIds": {
             "type": "array",
             "items": {"type": ["integer", "string"]},
@@ -69,7 +62,10 @@ FULL_ACCESS_SCHEMA = PolicyConfigSchema(
     }
 )
 
-FIX = "approve the stack in the policy config (approvedStacks), or use access 'readonly' or 'custom' instead"
+FIX = (
+    "approve the stack in policy_pack/approvals.yaml (fullAccessApproved), or use access 'readonly' or 'custom'"
+    " instead"
+)
 
 
 def _message(principal: str, source: str) -> str:
@@ -129,7 +125,7 @@ def full_access_grant(args: ResourceValidationArgs) -> tuple[str | None, str, st
 
 
 def _validate_full_access(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if stack_is_approved(setting(args, FULL_ACCESS_SCHEMA, "approvedStacks")):
+    if stack_is_approved():
         return
     grant = full_access_grant(args)
     if grant is not None:

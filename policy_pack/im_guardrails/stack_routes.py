@@ -4,7 +4,7 @@ policy costs a full deserialization of the stack in the analyzer.
 - An attachment of a custom policy of this stack that allows every IM action.
 - A user added to a group that holds full IM access (`cam.GroupMembership`): the group's
   attachments in this stack are followed; a group outside the stack counts when the reviewed
-  policy config lists it in `fullAccessPrincipals`. Mandatory.
+  approvals (policy_pack/approvals.yaml) list it in `fullAccessPrincipals`. Mandatory.
 - API keys (`cam.AccessKey`): keys of the deploy identity itself (no `targetUin`) are everything,
   so full IM access. Keys for a user of this stack are that user's business. Keys for a principal
   outside the stack count when the config lists it as holding full access (list the root
@@ -39,7 +39,8 @@ from im_access.access import (
 from im_access.contract import IM_ACCESS_GRANT, Props, group_principal
 from im_guardrails.full_access import FIX, all_of_im_verdict, report_linked_custom_policies
 from im_guardrails.resources import CAM_USER, CUSTOM_POLICIES
-from im_guardrails.settings import setting, stack_is_approved
+from im_guardrails.approvals import stack_approvals, stack_is_approved
+from im_guardrails.version_switches import report_version_switches
 
 GROUP_MEMBERSHIP = "tencentcloud:Cam/groupMembership:GroupMembership"
 GROUP_ATTACHMENT = "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment"
@@ -47,22 +48,8 @@ ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
 ORG_MEMBER_POLICY = "tencentcloud:Organization/orgMemberPolicyAttachment:OrgMemberPolicyAttachment"
 
 
-SCHEMA = PolicyConfigSchema(
-    properties={
-        "approvedStacks": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": [],
-            "description": "Stacks where IM full access is allowed, by name (prod) or as org/project/stack.",
-        },
-        "fullAccessPrincipals": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": [],
-            "description": "Principals outside the stack known to hold IM full access: group:<id>, uin:<uin>.",
-        },
-    }
-)
+# Approvals and the principals known to hold full access live in policy_pack/approvals.yaml.
+SCHEMA = PolicyConfigSchema(properties={})
 
 
 def _deps(resource: PolicyResource, key: str) -> list[PolicyResource]:
@@ -98,10 +85,11 @@ def _full_groups(resources: Sequence[PolicyResource]) -> dict[str, str]:
 
 
 def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    if stack_is_approved(setting(args, SCHEMA, "approvedStacks")):
+    if stack_is_approved():
         return
     report_linked_custom_policies(args.resources, report_violation)
-    listed = {str(p).strip().casefold() for p in setting(args, SCHEMA, "fullAccessPrincipals")}
+    report_version_switches(args.resources, stack_approvals().reviewed_custom_policies, report_violation)
+    listed = {p.casefold() for p in stack_approvals().full_access_principals}
     stack = pulumi.get_stack()
     full_groups = _full_groups(args.resources)
     for resource in args.resources:
