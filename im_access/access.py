@@ -189,9 +189,7 @@ def inspect_policy_document(document: str | Mapping[str, Any]) -> DocumentVerdic
             if action_covers_all_of_im(action):
                 return DocumentVerdict(True, f"statement[{index}] allows action {action!r}, which covers all of IM")
     if covers_catalogue(action for statement in statements for action in _allowed_actions(statement)):
-        return DocumentVerdict(
-            True, "its allowed actions together cover every action of IM's catalogue of CAM actions"
-        )
+        return DocumentVerdict(True, "its allowed actions together cover every action of IM's catalogue of CAM actions")
     return DocumentVerdict(False, "no allow statement covers every IM action")
 
 

@@ -6,7 +6,6 @@ through the same environment variables the engine sets (PULUMI_STACK, PULUMI_PRO
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys

@@ -79,5 +79,5 @@ def test_one_function_decides_and_nothing_else_reads_the_file() -> None:
     for name, text in sources.items():
         assert "approvedStacks" not in text, name
         if name != "im_access/approvals.py":
-            assert "fullAccessApproved\"" not in text and "approvals.yaml\")" not in text, name
+            assert 'fullAccessApproved"' not in text and 'approvals.yaml")' not in text, name
     assert yaml.safe_load((GUARDRAILS / APPROVALS_FILE).read_text())["stacks"]["prod"]["fullAccessApproved"] is True

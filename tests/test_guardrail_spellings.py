@@ -42,6 +42,7 @@ def by_initials(initials: str) -> str:
     ]
     return json.dumps({"version": "2.0", "statement": statements})
 
+
 # Each resource grants IM full access: (type, properties).
 FULL: dict[str, tuple[str, dict[str, Any]]] = {
     "id with leading zero": (USER_ATTACHMENT, {"userName": "u", "policyId": "0524252"}),

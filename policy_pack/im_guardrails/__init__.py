@@ -2,8 +2,8 @@
 
 from im_guardrails.approvals import approvals_valid
 from im_guardrails.console_password import console_password_generated_and_reset
-from im_guardrails.exceptions import break_glass_exceptions_valid
 from im_guardrails.custom_actions import custom_actions_in_catalogue
+from im_guardrails.exceptions import break_glass_exceptions_valid
 from im_guardrails.expiry import im_access_not_expired
 from im_guardrails.full_access import im_full_access_approved_stacks_only, im_full_access_break_glass
 from im_guardrails.stack_routes import im_full_access_across_the_stack

@@ -32,6 +32,7 @@ from im_access.access import (
 )
 from im_access.break_glass import today
 from im_access.contract import IM_COMPONENTS, Props
+from im_guardrails.approvals import stack_is_approved
 from im_guardrails.exceptions import EXCEPTIONS
 from im_guardrails.resources import (
     ATTACHMENTS,
@@ -42,7 +43,6 @@ from im_guardrails.resources import (
     component_principal,
     policy_documents,
 )
-from im_guardrails.approvals import stack_is_approved
 from im_guardrails.settings import setting
 
 FULL_ACCESS_SCHEMA = PolicyConfigSchema(
@@ -63,8 +63,7 @@ FULL_ACCESS_SCHEMA = PolicyConfigSchema(
 )
 
 FIX = (
-    "approve the stack in policy_pack/approvals.yaml (fullAccessApproved), or use access 'readonly' or 'custom'"
-    " instead"
+    "approve the stack in policy_pack/approvals.yaml (fullAccessApproved), or use access 'readonly' or 'custom' instead"
 )
 
 
@@ -175,8 +174,9 @@ im_full_access_approved_stacks_only = ResourceValidationPolicy(
     description=(
         "Checks that IM full access (an im-access component with access 'full'; an attachment of a full-access "
         "preset to a user, group, role or Identity Center role configuration, by id or name however spelled; or a "
-        "policy document, CAM or Identity Center, that allows every IM action or cannot be read one way only) "
-        "exists only on approved stacks."
+        "policy document, CAM or Identity Center, that allows every IM action, in one pattern or in patterns that "
+        "together cover IM's catalogue of actions, or cannot be read one way only) exists only on stacks approved "
+        "in policy_pack/approvals.yaml."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_validate_full_access,

@@ -18,4 +18,3 @@ def setting(args: _HasConfig, schema: PolicyConfigSchema, key: str) -> Any:
     if key in config:
         return config[key]
     return schema.properties[key].get("default")
-

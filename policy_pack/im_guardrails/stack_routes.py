@@ -37,9 +37,9 @@ from im_access.access import (
     normalise_policy_name,
 )
 from im_access.contract import IM_ACCESS_GRANT, Props, group_principal
+from im_guardrails.approvals import stack_approvals, stack_is_approved
 from im_guardrails.full_access import FIX, all_of_im_verdict, report_linked_custom_policies
 from im_guardrails.resources import CAM_USER, CUSTOM_POLICIES
-from im_guardrails.approvals import stack_approvals, stack_is_approved
 from im_guardrails.version_switches import report_version_switches
 
 GROUP_MEMBERSHIP = "tencentcloud:Cam/groupMembership:GroupMembership"
@@ -143,7 +143,8 @@ im_full_access_across_the_stack = StackValidationPolicy(
         "Checks across the stack that IM full access is not reached through another resource: attachments of a "
         "custom policy of the stack that allows every IM action, users added to a group that holds it (in the "
         "stack, or listed in fullAccessPrincipals), API keys of the deploy identity or of a principal listed as "
-        "holding it, and organization member policies of a full-access preset."
+        "holding it, organization member policies of a full-access preset, and switches of a custom policy's "
+        "default version to a version the stack does not create (unless listed in reviewedCustomPolicies)."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_validate,

@@ -49,11 +49,11 @@ def report_version_switches(
         policy_id = None if policies else normalise_policy_id(_known(switch.props, "policyId"))
         if policy_id is not None and policy_id in reviewed:
             continue  # reviewed elsewhere: assumed not to be full access, as the approvals say
-        policy = f"custom policy {policies[0].name!r} of this stack" if policies else f"custom policy {policy_id}"
+        named = f"custom policy {policies[0].name!r} of this stack" if policies else f"custom policy {policy_id}"
         version_id = normalise_policy_id(_known(switch.props, "versionId"))
-        version = "an unknown version" if version_id is None else f"version {version_id}"
+        target = "an unknown version" if version_id is None else f"version {version_id}"
         report_violation(
-            f"Remove the switch {switch.name!r} of {policy} to {version} on stack {stack!r}: this stack does not"
+            f"Remove the switch {switch.name!r} of {named} to {target} on stack {stack!r}: this stack does not"
             " create that version, so it cannot be shown safe and is assumed to be IM full access. Create the"
             " version here (cam.PolicyVersion) so its document is judged, list the policy in"
             f" policy_pack/approvals.yaml reviewedCustomPolicies once reviewed, or {FIX}.",
