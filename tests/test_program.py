@@ -79,7 +79,7 @@ def test_custom_policy_is_scoped_to_the_listed_apps_and_actions() -> None:
         "statement": [
             {
                 "effect": "allow",
-                "action": ["name/im:DescribeAppStatList", "name/im:DescribeAppInfo"],
+                "action": ["name/im:DescribeAppStatList", "name/im:DescribeSdkAppInfo"],
                 "resource": [f"qcs::im::uin/{OWNER}:sdkappid/1400000001"],
             }
         ],

@@ -69,6 +69,28 @@ def test_dev_with_a_full_access_operator_is_blocked_by_the_mandatory_guardrail(p
     assert [name for name, case in cases.items() if not case.is_passed] == ["im-full-access-approved-stacks-only"]
 
 
+def test_a_typo_in_a_custom_action_shows_the_closest_catalogue_names_in_the_preview(project: EngineProject) -> None:
+    bot = next(op for op in project.config("dev")["im-access:operators"] if op["access"] == "custom")
+    original = list(bot["actions"])
+    bot["actions"] = ["name/im:DescribeAppStatLst"]
+    try:
+        result = project.run("preview", "dev")
+    finally:
+        bot["actions"] = original
+
+    assert result.exit_code == 0, "a warning, not a block: the catalogue is partial"
+    (warning,) = result.summary.violations
+    level, policy, _, message = warning
+    assert (level, policy) == ("advisory", "im-custom-actions-in-catalogue")
+    assert "'name/im:DescribeAppStatLst' matches no action" in message
+    assert "did you mean name/im:DescribeAppStatList" in message
+    assert "did you mean name/im:DescribeAppStatList" in result.text  # the engine's own preview output
+    comment = markdown(result.summary, result.exit_code, against_localcloud=True)
+    assert comment.startswith("### Stack `dev`: passes")
+    assert "IM full access is not approved on this stack (policy_pack/approvals.yaml)." in comment
+    assert "| advisory | `im-custom-actions-in-catalogue` |" in comment and "DescribeAppStatList?" in comment
+
+
 @pytest.mark.parametrize("stack_name", ["dev", "staging", "prod"])
 def test_the_checked_in_stacks_preview_green_with_no_policy_notes(project: EngineProject, stack_name: str) -> None:
     result = project.run("preview", stack_name)
