@@ -37,7 +37,10 @@ def stack_of_resources() -> list[AnalyzerResource]:
         component = AnalyzerResource(
             "im-access:index:ImOperator",
             f"op-{i}",
-            {"access": "custom" if custom else "readonly", "userName": f"op-{i}"},
+            # A custom level's actions go through the catalogue check too.
+            {"access": "custom", "userName": f"op-{i}", "actions": ["name/im:DescribeAppStatList"]}
+            if custom
+            else {"access": "readonly", "userName": f"op-{i}"},
         )
         user = AnalyzerResource(
             "tencentcloud:Cam/user:User",

@@ -3,11 +3,14 @@ checks all ask it, and it lists exactly the project's stacks, named one way."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
+from commands.audit import AuditError, run_audit
 from im_access.approvals import APPROVALS_FILE, load_approvals, parse_approvals
 from im_access.break_glass import parse_exceptions
 from tests.harness import ROOT
@@ -81,3 +84,9 @@ def test_one_function_decides_and_nothing_else_reads_the_file() -> None:
         if name != "im_access/approvals.py":
             assert 'fullAccessApproved"' not in text and 'approvals.yaml")' not in text, name
     assert yaml.safe_load((GUARDRAILS / APPROVALS_FILE).read_text())["stacks"]["prod"]["fullAccessApproved"] is True
+
+
+def test_the_audit_cannot_run_on_approvals_with_a_problem(tmp_path: Path) -> None:
+    (tmp_path / APPROVALS_FILE).write_text("stacks:\n  prod:\n    fullAccessAproved: true\n")
+    with pytest.raises(AuditError, match=r"stacks\.prod\.fullAccessAproved: unknown key"):
+        run_audit(["prod"], ROOT, dt.date(2026, 12, 1), guardrails=tmp_path)

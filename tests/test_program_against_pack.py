@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from google.protobuf import json_format
 
 from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory
@@ -65,14 +66,15 @@ def test_full_access_operator_is_blocked_on_dev() -> None:
     assert len(found) == 2
 
 
-def test_custom_operator_allowing_all_of_im_is_blocked_on_dev() -> None:
+@pytest.mark.parametrize("actions", [["name/im:*"], [f"name/im:{initial}*" for initial in "ACDEORSU"]])
+def test_custom_operator_allowing_all_of_im_is_blocked_on_dev(actions: list[str]) -> None:
     wide = {
         "name": "wide-bot",
         "access": "custom",
         "console": False,
         "apiKey": True,
         "sdkAppIds": [1400000001],
-        "actions": ["name/im:*"],
+        "actions": actions,
     }
     found = check("dev", with_operator("dev", wide))
 
