@@ -103,6 +103,9 @@ def load_approvals(guardrails: Path) -> Approvals:
         text = path.read_bytes()
         if len(text) > MAX_BYTES:
             return Approvals({}, (f"{path.name} is larger than {MAX_BYTES} bytes",))
+        # Aliases are refused before anything is expanded: a few bytes of them can expand without end.
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader)):
+            return Approvals({}, (f"{path.name} uses a YAML alias (*name); write every value out",))
         document = yaml.safe_load(text)
     except (OSError, yaml.YAMLError, RecursionError) as error:
         return Approvals({}, (f"{path.name} cannot be read: {str(error)[:200]}",))

@@ -55,6 +55,16 @@ def test_an_unreadable_file_approves_nothing(tmp_path: Path) -> None:
     assert load_approvals(tmp_path / "missing").problems
 
 
+def test_yaml_aliases_are_refused_before_they_are_expanded(tmp_path: Path) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(20)
+    )
+    (tmp_path / APPROVALS_FILE).write_text(bomb + "stacks: {prod: {fullAccessApproved: true}}\n")
+    (problem,) = load_approvals(tmp_path).problems
+    assert "uses a YAML alias" in problem
+
+
 def test_break_glass_knows_the_stacks_of_the_approvals_and_refuses_an_approved_one() -> None:
     approvals = load_approvals(GUARDRAILS)
     exceptions = parse_exceptions(

@@ -7,7 +7,7 @@ policy costs a full deserialization of the stack in the analyzer.
   approvals (policy_pack/approvals.yaml) list it in `fullAccessPrincipals`. Mandatory.
 - API keys (`cam.AccessKey`): keys of the deploy identity itself (no `targetUin`) are everything,
   so full IM access. Keys for a user of this stack are that user's business. Keys for a principal
-  outside the stack count when the config lists it as holding full access (list the root
+  outside the stack count when the approvals list it as holding full access (list the root
   account's uin there too).
 - Organization member policies (`organization.OrgMemberPolicyAttachment`) by a full-access
   preset's name.
