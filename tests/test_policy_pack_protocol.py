@@ -100,7 +100,7 @@ def test_pack_describes_its_policies_and_their_levels(dev_pack: PolicyPackProces
     assert info.name == "im-access-guardrails"
     policies = {p.name: p for p in info.policies}
     mandatory_policies = {FULL_ACCESS, LINKED, "im-access-not-expired", "im-console-password-generated-and-reset"}
-    mandatory_policies |= {"im-break-glass-exceptions-valid", "im-approvals-valid"}
+    mandatory_policies |= {"im-break-glass-exceptions-valid"}
     assert mandatory_policies == {name for name, p in policies.items() if p.enforcementLevel == 1}
     advisory = {name for name, p in policies.items() if p.enforcementLevel == 0}
     assert advisory == {"im-full-access-break-glass", "im-custom-actions-in-catalogue"}
@@ -223,7 +223,7 @@ def test_approvals_with_a_problem_approve_nothing_and_fail_the_stack(tmp_path: P
         operator = AnalyzerResource(IM_OPERATOR, "oncall", {"access": "full", "userName": "oncall"})
         assert [d.policy for d in mandatory(pack.analyze(operator))] == [FULL_ACCESS]
         (error,) = pack.analyze(AnalyzerResource("pulumi:pulumi:Stack", "im-access-prod", {}))
-    assert error.policy == "im-approvals-valid" and error.enforcement == "mandatory"
+    assert error.policy == FULL_ACCESS and error.enforcement == "mandatory"
     assert "stacks.prod.fullAccessApproved: required, true or false" in error.message
 
 

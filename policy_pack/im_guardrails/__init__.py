@@ -1,6 +1,5 @@
 """The im-access guardrail policies, one module per concern."""
 
-from im_guardrails.approvals import approvals_valid
 from im_guardrails.console_password import console_password_generated_and_reset
 from im_guardrails.custom_actions import custom_actions_in_catalogue
 from im_guardrails.exceptions import break_glass_exceptions_valid
@@ -13,7 +12,6 @@ ALL_POLICIES = [
     im_full_access_across_the_stack,
     im_full_access_break_glass,
     break_glass_exceptions_valid,
-    approvals_valid,
     custom_actions_in_catalogue,
     im_access_not_expired,
     console_password_generated_and_reset,
@@ -21,7 +19,6 @@ ALL_POLICIES = [
 
 __all__ = [
     "ALL_POLICIES",
-    "approvals_valid",
     "break_glass_exceptions_valid",
     "console_password_generated_and_reset",
     "custom_actions_in_catalogue",

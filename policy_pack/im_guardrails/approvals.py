@@ -1,18 +1,12 @@
-"""The reviewed approvals (policy_pack/approvals.yaml), read once from this pack's own folder, and an
-error of its own when the file has problems: then nothing is approved."""
+"""The reviewed approvals (policy_pack/approvals.yaml), read once from this pack's own folder. While
+the file has a problem nothing is approved, and im-full-access-approved-stacks-only says why."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pulumi
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyConfigSchema,
-    ReportViolation,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-)
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from im_access.approvals import APPROVALS_FILE, Approvals, StackApprovals, load_approvals
 
@@ -35,21 +29,10 @@ def stack_approvals() -> StackApprovals:
     return approvals().of(pulumi.get_stack())
 
 
-def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    # Judged once per run, on the stack's own resource.
+def report_approval_problems(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """Each problem of the approvals file, once per run, on the stack's own resource (a policy of its
+    own would cost the analyzer one more pass over every resource's properties)."""
     if args.resource_type != STACK_RESOURCE:
         return
     for problem in approvals().problems:
         report_violation(f"Fix {WHERE}, which approves nothing while it has a problem: {problem}.", None)
-
-
-approvals_valid = ResourceValidationPolicy(
-    name="im-approvals-valid",
-    description=(
-        f"Checks that {WHERE} (which stacks may hold IM full access, and the principals and policies known "
-        "outside them) is well formed; while it is not, nothing is approved."
-    ),
-    enforcement_level=EnforcementLevel.MANDATORY,
-    validate=_validate,
-    config_schema=PolicyConfigSchema(properties={}),
-)

@@ -32,7 +32,7 @@ from im_access.access import (
 )
 from im_access.break_glass import today
 from im_access.contract import IM_COMPONENTS, Props
-from im_guardrails.approvals import stack_is_approved
+from im_guardrails.approvals import report_approval_problems, stack_is_approved
 from im_guardrails.exceptions import EXCEPTIONS
 from im_guardrails.resources import (
     ATTACHMENTS,
@@ -124,6 +124,7 @@ def full_access_grant(args: ResourceValidationArgs) -> tuple[str | None, str, st
 
 
 def _validate_full_access(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    report_approval_problems(args, report_violation)
     if stack_is_approved():
         return
     grant = full_access_grant(args)
@@ -176,7 +177,7 @@ im_full_access_approved_stacks_only = ResourceValidationPolicy(
         "preset to a user, group, role or Identity Center role configuration, by id or name however spelled; or a "
         "policy document, CAM or Identity Center, that allows every IM action, in one pattern or in patterns that "
         "together cover IM's catalogue of actions, or cannot be read one way only) exists only on stacks approved "
-        "in policy_pack/approvals.yaml."
+        "in policy_pack/approvals.yaml, and that file is well formed (while it is not, nothing is approved)."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_validate_full_access,
