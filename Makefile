@@ -39,4 +39,4 @@ local-up:
 # exit code 1 (drift) into 2: scripts and CI run `.venv/bin/python -m commands.audit` directly.
 FORMAT ?= table
 audit:
-	$(if $(filter local,$(STACK)),bash scripts/with_localcloud.sh) $(PYTHON) -m commands.audit $(if $(STACK),--stack $(STACK)) --format $(FORMAT)
+	@$(if $(filter local,$(STACK)),bash scripts/with_localcloud.sh) $(PYTHON) -m commands.audit $(if $(STACK),--stack $(STACK)) --format $(FORMAT)
