@@ -1,12 +1,15 @@
-"""Audit one stack against the live CAM account: who holds IM access, and what the code does not say.
+"""Audit stacks against the live CAM account: who holds IM access, and what the code does not say.
 
-    python -m commands.audit --stack dev                   a table on a terminal
-    python -m commands.audit --stack dev --format markdown for an issue or a pull request
-    python -m commands.audit --stack dev --format json     {"stack": ..., "findings": [...]}
+    python -m commands.audit                               every cloud stack, a table
+    python -m commands.audit --stack dev                   one stack (repeat --stack for more)
+    python -m commands.audit --format markdown             for an issue or a pull request
+    python -m commands.audit --format json                 {"stacks": [...], "findings": [...]}
 
-Reads the account with the credentials of a preview (read-only actions only). Exit 0 when nothing
-drifted, 1 when anything did, 2 when the audit could not run; then nothing is printed on stdout,
-so a partial report is never taken for a complete one.
+Reads each account once, with the credentials of a preview (read-only actions only). A holding no
+stack declares is reported once per account, not once per stack. Exit 0 when nothing drifted, 1
+when anything did, 2 when the audit could not run, whatever the reason; then nothing is printed on
+stdout, so a partial report is never taken for a complete one. Run it directly, not through make,
+which turns every failing exit code into 2.
 """
 
 from __future__ import annotations
@@ -18,19 +21,32 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from commands import escape
-from commands.cam_account import AccountReadError, PacedReader, client_for, read_holdings
-from commands.engine import ROOT
-from commands.stack import GUARDRAILS
-from im_access.audit import Declared, Finding, audit, declared_access
-from im_access.break_glass import load_exceptions
-from im_access.config import ConfigurationError, parse_stack_config, read_namespace, read_stack_file
-from im_access.provider_config import stack_config_problems
-from im_access.stack_files import StackFileError, known_stacks
-from im_access.stack_files import stack_files as checked_stack_files
+try:
+    from commands import escape
+    from commands.cam_account import (
+        AccountReadError,
+        PacedReader,
+        client_for,
+        endpoint_for,
+        read_group_members,
+        read_holdings,
+    )
+    from commands.engine import ROOT
+    from commands.stack import GUARDRAILS, LOCAL_STACK
+    from im_access.approvals import APPROVALS_FILE, load_approvals
+    from im_access.audit import Declared, Finding, audit_stack, declared_access, unmanaged
+    from im_access.break_glass import load_exceptions
+    from im_access.config import ConfigurationError, parse_stack_config, read_namespace, read_stack_file
+    from im_access.provider_config import stack_config_problems
+    from im_access.stack_files import StackFileError, known_stacks
+    from im_access.stack_files import stack_files as checked_stack_files
+except Exception as import_error:  # the exit code is a contract: an audit that cannot load could not run
+    if __name__ != "__main__":
+        raise
+    print(f"audit: could not run: {type(import_error).__name__}: {str(import_error)[:500]}", file=sys.stderr)
+    sys.exit(2)
 
 FORMATS = ("table", "markdown", "json")
-FULL_ACCESS_POLICY = "im-full-access-approved-stacks-only"
 
 
 class AuditError(RuntimeError):
@@ -43,6 +59,11 @@ def stack_files(project: Path, guardrails: Path = GUARDRAILS) -> dict[str, Path]
         return checked_stack_files(project, known_stacks(guardrails))
     except StackFileError as error:
         raise AuditError(str(error)) from None
+
+
+def cloud_stacks(project: Path, guardrails: Path = GUARDRAILS) -> list[str]:
+    """The stacks audited by default: every stack but the one that runs against localcloud."""
+    return [stack for stack in stack_files(project, guardrails) if stack != LOCAL_STACK]
 
 
 def declared_in_account(project: Path, owner_uin: str, guardrails: Path = GUARDRAILS) -> dict[str, list[Declared]]:
@@ -58,53 +79,78 @@ def declared_in_account(project: Path, owner_uin: str, guardrails: Path = GUARDR
     return declared
 
 
-def is_approved(stack: str, guardrails: Path) -> bool:
-    """Whether the stack's reviewed policy config approves it for IM full access."""
-    path = guardrails / "config" / f"{stack}.json"
-    try:
-        approved = json.loads(path.read_text()).get(FULL_ACCESS_POLICY, {}).get("approvedStacks", [])
-    except (OSError, ValueError) as error:
-        raise AuditError(f"{path} cannot be read: {error}") from None
-    return any(str(entry) == stack or str(entry).endswith(f"/{stack}") for entry in approved)
-
-
-def run_audit(stack: str, project: Path, today: dt.date, guardrails: Path = GUARDRAILS) -> list[Finding]:
+def run_audit(stacks: Sequence[str], project: Path, today: dt.date, guardrails: Path = GUARDRAILS) -> list[Finding]:
+    """The findings for `stacks`: each account they manage read once, its unmanaged holdings once."""
+    approvals = load_approvals(guardrails)
+    if approvals.problems:
+        raise AuditError(f"{guardrails / APPROVALS_FILE}: {'; '.join(approvals.problems)}")
     files = stack_files(project, guardrails)
-    if stack not in files:
-        raise AuditError(f"there is no Pulumi.{stack}.yaml in {project}; stacks: {', '.join(files) or 'none'}")
+    missing = [stack for stack in stacks if stack not in files]
+    if missing or not stacks:
+        raise AuditError(
+            f"no Pulumi.{(missing or ['<stack>'])[0]}.yaml in {project}; stacks: {', '.join(files) or 'none'}"
+        )
+    exceptions = load_exceptions(guardrails)
+    for malformed in dict.fromkeys(m for stack in stacks for m in exceptions.errors_for(stack)):  # allows nothing
+        print(f"audit: {malformed.describe()}", file=sys.stderr)
+    accounts: dict[tuple[str, str, str], list[str]] = {}
     try:
-        raw = read_stack_file(files[stack])
+        raw = {stack: read_stack_file(files[stack]) for stack in dict.fromkeys(stacks)}
     except ConfigurationError as error:
         raise AuditError(str(error)) from None
-    endpoint = stack_config_problems(stack, raw, {})  # the file alone: only the local stack's may say HTTP
-    if endpoint:
-        raise AuditError(f"Pulumi.{stack}.yaml: " + "; ".join(endpoint))
-    owner_uin = str(raw.get("im-access:ownerUin", ""))
-    declared = declared_in_account(project, owner_uin, guardrails)
-    approved = is_approved(stack, guardrails)
-    try:
-        holdings = read_holdings(PacedReader(client_for(raw)))
-    except AccountReadError as error:
-        raise AuditError(str(error)) from None
-    exceptions = load_exceptions(guardrails)
-    for malformed in exceptions.errors_for(stack):  # it allows nothing; say so, and audit without it
-        print(f"audit: {malformed.describe()}", file=sys.stderr)
-    return audit(stack, holdings, declared, approved=approved, today=today, exceptions=exceptions)
+    for stack, config in raw.items():
+        # The file alone: only the local stack's may ask for plain HTTP, and none names another host.
+        if problems := stack_config_problems(stack, config, {}):
+            raise AuditError(f"Pulumi.{stack}.yaml: " + "; ".join(problems))
+        accounts.setdefault((str(config.get("im-access:ownerUin", "")), *endpoint_for(config)), []).append(stack)
+    findings: list[Finding] = []
+    for (owner_uin, *_), account_stacks in accounts.items():
+        declared = declared_in_account(project, owner_uin, guardrails)
+        try:
+            reader = PacedReader(client_for(raw[account_stacks[0]]))
+            holdings = read_holdings(reader)
+            members = read_group_members(reader, holdings)
+        except AccountReadError as error:
+            raise AuditError(str(error)) from None
+        findings += unmanaged(holdings, declared)
+        for stack in account_stacks:
+            findings += audit_stack(
+                stack,
+                holdings,
+                declared,
+                approved=approvals.is_approved(stack),
+                today=today,
+                exceptions=exceptions,
+                members=members,
+            )
+    return findings
 
 
-def render(stack: str, findings: Sequence[Finding], output_format: str) -> str:
+def render(stacks: Sequence[str], findings: Sequence[Finding], output_format: str) -> str:
     if output_format == "json":
-        return json.dumps({"stack": stack, "findings": [finding.as_json() for finding in findings]}) + "\n"
+        return json.dumps({"stacks": list(stacks), "findings": [finding.as_json() for finding in findings]}) + "\n"
+    # Stack, principal and policy names come from files and the account: escaped, so none can forge
+    # the issue body.
+    markdown = output_format == "markdown"
+    named = ", ".join(escape.markdown(stack, code=True) if markdown else f"`{stack}`" for stack in stacks)
+    subject = f"stack {named}" if len(stacks) == 1 else f"stacks {named}"
     if not findings:
-        return f"IM access audit of stack `{stack}`: no drift; the account holds what the code declares.\n"
-    heading = f"IM access audit of stack `{stack}`: {len(findings)} finding" + ("s" if len(findings) != 1 else "")
-    rows = [(f.kind, f.principal, f.policy, "" if f.policy_id is None else str(f.policy_id), f.fix) for f in findings]
-    header = ("kind", "principal", "policy", "policy id", "what to do")
+        return f"IM access audit of {subject}: no drift; the account holds what the code declares.\n"
+    heading = f"IM access audit of {subject}: {len(findings)} finding" + ("s" if len(findings) != 1 else "")
+    rows = [
+        (
+            f.kind,
+            f.stack or "(account)",
+            f.principal,
+            f.policy,
+            "" if f.policy_id is None else str(f.policy_id),
+            f.fix,
+        )
+        for f in findings
+    ]
+    header = ("kind", "stack", "principal", "policy", "policy id", "what to do")
     if output_format == "markdown":
-        # Principals and policy names come from the account: escaped, so none can forge the issue body.
-        title = f"IM access audit of stack {escape.markdown(stack, code=True)}: {len(findings)} finding"
-        lines = [f"### {title}" + ("s" if len(findings) != 1 else ""), ""]
-        lines += ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+        lines = [f"### {heading}", "", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
         lines += ["| " + " | ".join(escape.markdown(cell) for cell in row) + " |" for row in rows]
         return "\n".join(lines) + "\n"
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
@@ -116,17 +162,22 @@ def render(stack: str, findings: Sequence[Finding], output_format: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m commands.audit", description=__doc__.split("\n")[0])
-    parser.add_argument("--stack", required=True)
+    parser.add_argument("--stack", action="append", help="a stack to audit (repeatable); default: every cloud stack")
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument("--project", type=Path, default=ROOT, help="the checkout whose stacks declare the access")
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today(), help="YYYY-MM-DD")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # a usage error exits 2 too
+    stacks = args.stack or cloud_stacks(args.project)
     try:
-        findings = run_audit(args.stack, args.project, args.today)
+        findings = run_audit(stacks, args.project, args.today)
+        report = render(stacks, findings, args.format)
     except AuditError as error:
-        print(f"audit: could not audit stack {args.stack!r}: {error}", file=sys.stderr)
+        print(f"audit: could not audit {', '.join(stacks) or 'any stack'}: {error}", file=sys.stderr)
         return 2
-    sys.stdout.write(render(args.stack, findings, args.format))
+    except Exception as error:
+        print(f"audit: could not run: {type(error).__name__}: {str(error)[:500]}", file=sys.stderr)
+        return 2
+    sys.stdout.write(report)
     return 1 if findings else 0
 
 

@@ -1,7 +1,8 @@
 """Reads who holds IM access in a live CAM account, with the official Tencent Cloud SDK client.
 
 Read-only, and per policy rather than per user: one ListPolicies scan, GetPolicy for each custom
-policy (to judge its document), then ListEntitiesForPolicy for each IM-relevant policy. The cost
+policy (to judge its document), then ListEntitiesForPolicy for each IM-relevant policy, and
+ListUsersForGroup for each group that holds full IM access. The cost
 grows with the number of policies, not of users. Requests are paced under CAM's per-action rate
 limits and `RequestLimitExceeded` is retried with backoff; any other failure stops the read, so a
 partial account is never reported as complete.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from tencentcloud.cam.v20190116 import cam_client
@@ -26,7 +27,12 @@ from im_access.audit import Holding
 from im_access.contract import group_principal, role_principal, user_principal
 
 # Requests per second CAM allows per action; most CAM actions document 20.
-READ_LIMITS: Mapping[str, int] = {"ListPolicies": 20, "GetPolicy": 20, "ListEntitiesForPolicy": 20}
+READ_LIMITS: Mapping[str, int] = {
+    "ListPolicies": 20,
+    "GetPolicy": 20,
+    "ListEntitiesForPolicy": 20,
+    "ListUsersForGroup": 20,
+}
 DEFAULT_LIMIT = 20
 CAM_ENDPOINT = "cam.tencentcloudapi.com"
 PAGE_SIZE = 200  # the largest Rp CAM accepts
@@ -39,16 +45,22 @@ class AccountReadError(RuntimeError):
     """The account could not be read completely."""
 
 
+def endpoint_for(stack_config: Mapping[str, Any]) -> tuple[str, str]:
+    """Where the provider of a stack reaches CAM: CAM's own host (a stack file never names another,
+    see im_access/provider_config.py) and the stack's protocol."""
+    protocol = "http" if str(stack_config.get("tencentcloud:protocol", "")).upper() == "HTTP" else "https"
+    return CAM_ENDPOINT, protocol
+
+
 def client_for(stack_config: Mapping[str, Any]) -> cam_client.CamClient:
-    """A CAM client as the provider of this stack would reach CAM: CAM's own host (a stack file never
-    names another, see im_access/provider_config.py), the stack's protocol and the credentials."""
+    """A CAM client as the provider of this stack would reach CAM, with the caller's credentials."""
     secret_id, secret_key = os.environ.get("TENCENTCLOUD_SECRET_ID"), os.environ.get("TENCENTCLOUD_SECRET_KEY")
     if not secret_id or not secret_key:
         raise AccountReadError(
             "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (the read-only preview identity)"
         )
-    protocol = "http" if str(stack_config.get("tencentcloud:protocol", "")).upper() == "HTTP" else "https"
-    profile = ClientProfile(httpProfile=HttpProfile(endpoint=CAM_ENDPOINT, protocol=protocol, keepAlive=True))
+    endpoint, protocol = endpoint_for(stack_config)
+    profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, protocol=protocol, keepAlive=True))
     return cam_client.CamClient(credential.Credential(secret_id, secret_key), "", profile)
 
 
@@ -136,3 +148,15 @@ def read_holdings(reader: PacedReader) -> list[Holding]:
             principal, uin = _holder(entity)
             holdings.append(Holding(principal, name, policy_id, full, preset, uin))
     return holdings
+
+
+def read_group_members(reader: PacedReader, holdings: Iterable[Holding]) -> dict[str, list[str]]:
+    """The users (`user:<name>`) of each group that holds full IM access."""
+    groups = sorted({h.principal for h in holdings if h.full_access and h.principal.startswith("group:")})
+    return {
+        group: [
+            user_principal(user["Name"])
+            for user in reader.pages("ListUsersForGroup", "UserInfo", GroupId=int(group.partition(":")[2]))
+        ]
+        for group in groups
+    }

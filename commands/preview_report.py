@@ -28,6 +28,7 @@ from commands.engine import ROOT
 from commands.guarded_files import changed_guarded_files
 from commands.guardrail_reports import pack_rules, write_reports
 from commands.preview_summary import Summary, markdown
+from im_access.approvals import load_approvals
 from im_access.break_glass import load_exceptions, today
 from im_access.provider_config import LOCAL_STACK
 from im_access.stack_files import known_stacks
@@ -145,6 +146,7 @@ def rebuild(events: Path, project: Path, out: Path, *, against_localcloud: bool,
     policies = {rule.name for rule in pack_rules(guardrails)}
     changed = changed_guarded_files(project, guardrails.parent)
     exceptions = load_exceptions(guardrails)
+    approvals = load_approvals(guardrails)
     sections, status = [], 0
     for stack in (name for name in known_stacks(guardrails) if name != LOCAL_STACK):
         try:
@@ -160,6 +162,7 @@ def rebuild(events: Path, project: Path, out: Path, *, against_localcloud: bool,
             against_localcloud=against_localcloud,
             changed_files=changed,
             exceptions=exceptions.for_stack(stack, today()),
+            approved=approvals.is_approved(stack),
         )
         (out / f"{stack}-{COMMAND}.md").write_text(report)
         sections.append(report)

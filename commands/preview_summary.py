@@ -78,6 +78,7 @@ def markdown(
     guardrails_changed: bool = False,
     changed_files: Sequence[str] = (),
     exceptions: Sequence[BreakGlass] = (),
+    approved: bool = False,
 ) -> str:
     """The summary as Markdown; every name, URN and message in it goes through `escape.markdown`."""
     verdict = "blocked by a mandatory policy" if summary.blocked else ("failed" if exit_code else "passes")
@@ -89,6 +90,8 @@ def markdown(
     elif guardrails_changed:
         lines += [GUARDRAILS_CHANGED, ""]
     lines += [AGAINST_LOCALCLOUD, ""] if against_localcloud else []
+    approval = "approved" if approved else "not approved"
+    lines += [f"IM full access is {approval} on this stack (policy_pack/approvals.yaml).", ""]
     if exceptions:
         lines += ["Break-glass exceptions in force on this stack:"]
         lines += [f"- {escape.markdown(exception.describe())}" for exception in exceptions] + [""]

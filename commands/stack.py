@@ -5,8 +5,8 @@
     python -m commands.stack preview dev --against-localcloud   (under scripts/with_localcloud.sh)
     python -m commands.stack preview dev --project ../pull-request   (another checkout's program)
 
-Every preview and up runs the policy pack with the stack's policy config, both taken from the
-checkout this command belongs to, never from `--project`: a pull request's program is previewed
+Every preview and up runs the policy pack with its approvals (policy_pack/approvals.yaml), both taken
+from the checkout this command belongs to, never from `--project`: a pull request's program is previewed
 with the reviewed guardrails of the base branch. The engine's typed events (policy events
 included) are collected through the Automation API and summarised as the Markdown a pull request
 shows, written to reports/<stack>-<command>.md and printed, and as SARIF and JUnit XML
@@ -34,13 +34,14 @@ from commands.guardrail_reports import write_reports
 from commands.preview_report import write_events
 from commands.preview_summary import Summary, markdown, summarise
 from im_access import safe_yaml
+from im_access.approvals import APPROVALS_FILE, load_approvals
 from im_access.break_glass import BreakGlass, load_exceptions, today
 from im_access.config import ConfigurationError, read_stack_file
 from im_access.provider_config import stack_config_problems
 from im_access.stack_files import StackFileError, known_stacks, stack_files
 
 COMMANDS = ("preview", "up", "destroy")
-GUARDRAILS = ROOT / "policy_pack"  # the pack and its per-stack config, from this checkout
+GUARDRAILS = ROOT / "policy_pack"  # the pack and its approvals, from this checkout
 LOCAL_STACK = "local"  # the stack that always runs against localcloud
 # Resource operations run at once. The provider waits about 10 s after each CAM create, so a
 # wide stack is bound by waiting, not by CPU: for 100 operators under CAM's rate limits,
@@ -59,6 +60,7 @@ class StackRun:
     summary: Summary
     changed_files: list[str] = field(default_factory=list)  # guarded files the project changes
     exceptions: list[BreakGlass] = field(default_factory=list)  # break-glass exceptions in force
+    approved: bool = False  # approved for IM full access in policy_pack/approvals.yaml
     output: list[str] = field(default_factory=list)
 
     @property
@@ -71,11 +73,11 @@ class StackRun:
 
 
 def guardrail_args(stack: str, guardrails: Path) -> dict[str, list[str]]:
-    """The policy pack and this stack's policy config, from the folder that holds them."""
-    config = guardrails / "config" / f"{stack}.json"
-    if not config.is_file():
-        raise FileNotFoundError(f"{config} is missing; every stack needs its policy config")
-    return {"policy_packs": [str(guardrails)], "policy_pack_configs": [str(config)]}
+    """The policy pack, from the folder that holds it and its approvals, which must list the stack."""
+    approvals = load_approvals(guardrails)
+    if not approvals.problems and stack not in approvals.stacks:
+        raise FileNotFoundError(f"{guardrails / APPROVALS_FILE} does not list stack {stack!r}; every stack is listed")
+    return {"policy_packs": [str(guardrails)]}
 
 
 def guardrails_differ(project: Path, guardrails: Path) -> list[str]:
@@ -171,10 +173,11 @@ def run(
     if command == "destroy":
         return StackRun(stack_name, command, exit_code, summary, output=output)
     exceptions = load_exceptions(guardrails).for_stack(stack_name, today(run_env))
+    approved = load_approvals(guardrails).is_approved(stack_name)
     write_reports(summary, guardrails, work_dir, reports, command)
     write_events(summary, exit_code, reports, command)
     return StackRun(
-        stack_name, command, exit_code, summary, guardrails_differ(work_dir, guardrails), exceptions, output
+        stack_name, command, exit_code, summary, guardrails_differ(work_dir, guardrails), exceptions, approved, output
     )
 
 
@@ -204,6 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         against_localcloud=args.against_localcloud,
         changed_files=result.changed_files,
         exceptions=result.exceptions,
+        approved=result.approved,
     )
     (args.project / "reports" / f"{args.stack}-{args.command}.md").write_text(report)
     sys.stdout.write("\n" + report)

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
+from im_access.catalogue import IM_ACTION_FORMS, covers_catalogue
+from im_access.catalogue import IM_ACTION_PREFIX as IM_ACTION_PREFIX  # the form config and components write
+
 AccessLevel = Literal["readonly", "full", "custom"]
 ACCESS_LEVELS: tuple[AccessLevel, ...] = ("readonly", "full", "custom")
 
@@ -33,9 +36,6 @@ DEFAULT_FULL_ACCESS_POLICY_NAMES: tuple[str, ...] = (
 )
 DEFAULT_FULL_ACCESS_POLICY_IDS: tuple[int, ...] = (FULL_PRESET_ID, 1, 2)
 
-IM_ACTION_PREFIX = "name/im:"
-# Prefixes under which an IM API can be named in a policy document; "avc" is IM's legacy service name.
-_IM_ACTION_FORMS = ("name/im:", "im:", "name/avc:", "avc:")
 # Suffixes probed to decide whether a wildcard pattern covers *every* action of a service.
 _PROBE_APIS = ("", "x", "RemoveUser", "DescribeAppStatList", "Z9_:/*")
 
@@ -87,7 +87,7 @@ def action_covers_all_of_im(action: str) -> bool:
     Matching is case-insensitive, as CAM treats service and action names.
     """
     pattern = action.strip().lower()
-    return any(all(fnmatchcase(form + api.lower(), pattern) for api in _PROBE_APIS) for form in _IM_ACTION_FORMS)
+    return any(all(fnmatchcase(form + api.lower(), pattern) for api in _PROBE_APIS) for form in IM_ACTION_FORMS)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -143,7 +143,10 @@ def _check_elements(where: str, mapping: Mapping[Any, Any], allowed: frozenset[s
 def read_policy_document(document: str | Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The statements of a policy document, read strictly; AmbiguousDocumentError (or ValueError for
     text that is not JSON) when it cannot be read one way only."""
-    parsed: Any = json.loads(document, object_pairs_hook=_unique_keys) if isinstance(document, str) else document
+    try:
+        parsed: Any = json.loads(document, object_pairs_hook=_unique_keys) if isinstance(document, str) else document
+    except RecursionError:  # nested deeper than the parser goes: no policy CAM reads looks like that
+        raise AmbiguousDocumentError("the policy document is nested too deeply to be read") from None
     if not isinstance(parsed, Mapping):
         raise AmbiguousDocumentError("the policy document is not a JSON object")
     _check_elements("the document", parsed, DOCUMENT_ELEMENTS)
@@ -186,15 +189,17 @@ def inspect_policy_document(document: str | Mapping[str, Any]) -> DocumentVerdic
         for action in _allowed_actions(statement):
             if action_covers_all_of_im(action):
                 return DocumentVerdict(True, f"statement[{index}] allows action {action!r}, which covers all of IM")
+    if covers_catalogue(action for statement in statements for action in _allowed_actions(statement)):
+        return DocumentVerdict(True, "its allowed actions together cover every action of IM's catalogue of CAM actions")
     return DocumentVerdict(False, "no allow statement covers every IM action")
 
 
 def action_covers_some_im(action: str) -> bool:
     """True when one action pattern matches at least one IM API (`name/im:Describe*`, `*`, `name/*`)."""
     pattern = action.strip().lower()
-    if pattern.startswith(_IM_ACTION_FORMS):
+    if pattern.startswith(IM_ACTION_FORMS):
         return True
-    return any(fnmatchcase(form + api.lower(), pattern) for form in _IM_ACTION_FORMS for api in _PROBE_APIS)
+    return any(fnmatchcase(form + api.lower(), pattern) for form in IM_ACTION_FORMS for api in _PROBE_APIS)
 
 
 def document_grants_some_im(document: str | Mapping[str, Any]) -> bool:
@@ -221,5 +226,7 @@ def preset_im_level(name: str, policy_id: int) -> Literal["full", "readonly"] | 
 
 
 def custom_actions_grant_all_of_im(actions: Iterable[str]) -> bool:
-    """True when a `custom` level's action list amounts to full IM access."""
-    return any(action_covers_all_of_im(action) for action in actions)
+    """True when a `custom` level's action list amounts to full IM access: one pattern covers all of
+    IM, or the patterns together cover every catalogue action."""
+    actions = list(actions)
+    return any(action_covers_all_of_im(action) for action in actions) or covers_catalogue(actions)

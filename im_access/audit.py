@@ -1,8 +1,9 @@
 """Who really holds IM access, compared with what the stacks declare.
 
 The account side is a list of `Holding`s (a principal holding one IM-relevant policy), read by
-commands/cam_account.py; the code side is what each stack's configuration declares. `audit`
-compares them for one stack and returns its findings, each with what to do about it.
+commands/cam_account.py; the code side is what each stack's configuration declares. An account's
+`unmanaged` holdings (no stack declares them) are found once per account; `audit_stack` finds what
+concerns one stack (missing, expired, full access off an approved stack, also held through a group).
 """
 
 from __future__ import annotations
@@ -58,9 +59,16 @@ class Finding:
     policy: str
     policy_id: int | None
     fix: str
+    stack: str | None = None  # None for a finding about the account (unmanaged), not one stack
 
     def as_json(self) -> dict[str, object]:
-        return {"kind": self.kind, "principal": self.principal, "policy": self.policy, "policyId": self.policy_id}
+        return {
+            "kind": self.kind,
+            "stack": self.stack,
+            "principal": self.principal,
+            "policy": self.policy,
+            "policyId": self.policy_id,
+        }
 
 
 def declared_access(stack: str, config: StackConfig) -> list[Declared]:
@@ -97,6 +105,80 @@ def _adopt(holding: Holding) -> str:
     return f"adopt: add to im-access:grants `- {{{kind}: {name}, access: {level}}}`"
 
 
+def unmanaged(holdings: Iterable[Holding], declared_by_stack: Mapping[str, Sequence[Declared]]) -> list[Finding]:
+    """Every holding of the account that no stack of the account declares, once."""
+    declared_anywhere = {entry.key for entries in declared_by_stack.values() for entry in entries}
+    return [
+        Finding(
+            "unmanaged",
+            holding.principal,
+            holding.policy,
+            holding.policy_id,
+            f"no stack declares it; {_adopt(holding)}; or {_revoke(holding)}",
+        )
+        for holding in holdings
+        if holding.key not in declared_anywhere
+    ]
+
+
+def _through_groups(
+    holdings: Sequence[Holding], members: Mapping[str, Sequence[str]], principals: set[str]
+) -> list[tuple[str, Holding]]:
+    """(user, the group's holding) for each of `principals` in a group holding full access."""
+    found = []
+    for holding in holdings:
+        if holding.full_access and holding.principal.startswith("group:"):
+            found += [(user, holding) for user in members.get(holding.principal, ()) if user.casefold() in principals]
+    return found
+
+
+def audit_stack(
+    stack: str,
+    holdings: Iterable[Holding],
+    declared_by_stack: Mapping[str, Sequence[Declared]],
+    *,
+    approved: bool,
+    today: dt.date,
+    exceptions: Exceptions | None = None,
+    members: Mapping[str, Sequence[str]] | None = None,
+) -> list[Finding]:
+    """What concerns one stack: its missing and expired access, and full access its principals hold,
+    directly or through a group (`members`: group principal to user principals), on a stack that is
+    not approved for it, unless a break-glass exception in force allows it."""
+    holdings = list(holdings)
+    live = {holding.key: holding for holding in holdings}
+    own = list(declared_by_stack.get(stack, ()))
+    own_principals = {entry.principal.casefold() for entry in own}
+    findings: list[Finding] = []
+    for entry in own:
+        attached = live.get(entry.key)
+        if attached is None:
+            fix = f"run `make up STACK={stack}` to attach it again, or remove the entry from Pulumi.{stack}.yaml"
+            findings.append(Finding("missing", entry.principal, entry.policy, None, fix, stack))
+        elif entry.expires is not None and entry.expires < today:
+            fix = f"expired {entry.expires.isoformat()}: remove the entry from Pulumi.{stack}.yaml and run `make up`"
+            findings.append(Finding("expired", entry.principal, entry.policy, attached.policy_id, fix, stack))
+    if approved:
+        return findings
+    exceptions = exceptions or Exceptions((), ())
+    held = [(h.principal, h, "") for h in holdings if h.full_access and h.principal.casefold() in own_principals]
+    held += [
+        (user, h, f"held through {h.principal}, of which it is a member: remove it from the group, or ")
+        for user, h in _through_groups(holdings, members or {}, own_principals)
+    ]
+    for principal, holding, route in held:
+        exception = exceptions.in_force(stack, principal, today)
+        if exception is not None and holding.preset and allows_policy(holding.policy):
+            continue
+        lapsed = exceptions.lapsed(stack, principal, today)
+        under = f"held under {lapsed.describe()}, which has lapsed; " if lapsed else ""
+        if exception is not None:
+            under = f"not allowed by {exception.describe()}: an exception {ALLOWS}, not {holding.policy}; "
+        fix = f"{route}{under}stack {stack!r} is not approved for IM full access; {_revoke(holding)}"
+        findings.append(Finding("full-access-off-approved", principal, holding.policy, holding.policy_id, fix, stack))
+    return findings
+
+
 def audit(
     stack: str,
     holdings: Iterable[Holding],
@@ -105,42 +187,11 @@ def audit(
     approved: bool,
     today: dt.date,
     exceptions: Exceptions | None = None,
+    members: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Finding]:
-    """The findings for one stack: its missing, expired and off-approval full access (unless a
-    break-glass exception in force allows it: the IM full-access preset only), and every holding that
-    no stack declares."""
+    """The findings of an audit of one stack: its account's unmanaged holdings, then its own."""
     holdings = list(holdings)
-    live = {holding.key: holding for holding in holdings}
-    declared_anywhere = {entry.key for entries in declared_by_stack.values() for entry in entries}
-    own = list(declared_by_stack.get(stack, ()))
-    own_principals = {entry.principal.casefold() for entry in own}
-    findings: list[Finding] = []
-    for holding in holdings:
-        if holding.key not in declared_anywhere:
-            fix = f"no stack declares it; {_adopt(holding)}; or {_revoke(holding)}"
-            findings.append(Finding("unmanaged", holding.principal, holding.policy, holding.policy_id, fix))
-    for entry in own:
-        attached = live.get(entry.key)
-        if attached is None:
-            fix = f"run `make up STACK={stack}` to attach it again, or remove the entry from Pulumi.{stack}.yaml"
-            findings.append(Finding("missing", entry.principal, entry.policy, None, fix))
-        elif entry.expires is not None and entry.expires < today:
-            fix = f"expired {entry.expires.isoformat()}: remove the entry from Pulumi.{stack}.yaml and run `make up`"
-            findings.append(Finding("expired", entry.principal, entry.policy, attached.policy_id, fix))
-    exceptions = exceptions or Exceptions((), ())
-    if not approved:
-        for holding in holdings:
-            if not holding.full_access or holding.principal.casefold() not in own_principals:
-                continue
-            exception = exceptions.in_force(stack, holding.principal, today)
-            if exception is not None and holding.preset and allows_policy(holding.policy):
-                continue
-            lapsed = exceptions.lapsed(stack, holding.principal, today)
-            held = f"held under {lapsed.describe()}, which has lapsed; " if lapsed else ""
-            if exception is not None:
-                held = f"not allowed by {exception.describe()}: an exception {ALLOWS}, not {holding.policy}; "
-            fix = f"{held}stack {stack!r} is not approved for IM full access; {_revoke(holding)}"
-            findings.append(
-                Finding("full-access-off-approved", holding.principal, holding.policy, holding.policy_id, fix)
-            )
-    return findings
+    own = audit_stack(
+        stack, holdings, declared_by_stack, approved=approved, today=today, exceptions=exceptions, members=members
+    )
+    return unmanaged(holdings, declared_by_stack) + own

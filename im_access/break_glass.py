@@ -1,7 +1,7 @@
 """Break-glass exceptions: IM full access (the preset QcloudAVCFullAccess, nothing broader) for one
 principal on one stack that is not approved for it, reviewed, with an approver and a reason, for at most MAX_DAYS days.
 
-They live in one reviewed file, `policy_pack/break_glass.yaml`, beside the policy config. The
+They live in one reviewed file, `policy_pack/break_glass.yaml`, beside the approvals. The
 guardrails, the audit and the preview summary all read them through this module. A malformed
 exception allows nothing: it is reported as an error of its own.
 """
@@ -20,6 +20,7 @@ import yaml
 
 from im_access import safe_yaml
 from im_access.access import FULL_PRESET, FULL_PRESET_ID, normalise_policy_id, normalise_policy_name
+from im_access.approvals import Approvals, load_approvals
 
 MAX_DAYS = 7
 FIELDS = ("stack", "principal", "access", "approver", "reason", "added", "expires")
@@ -97,7 +98,7 @@ def _date(entry: Mapping[str, Any], key: str, problems: list[str]) -> dt.date | 
     return None
 
 
-def _parse(index: int, entry: Any, known_stacks: Iterable[str]) -> BreakGlass | Malformed:
+def _parse(index: int, entry: Any, known_stacks: Iterable[str], approvals: Approvals) -> BreakGlass | Malformed:
     if not isinstance(entry, Mapping):
         return Malformed(index, None, ("an exception is a mapping of " + ", ".join(FIELDS),))
     problems = [f"{key} is required" for key in FIELDS if entry.get(key) in (None, "")]
@@ -111,7 +112,9 @@ def _parse(index: int, entry: Any, known_stacks: Iterable[str]) -> BreakGlass | 
     stack = text["stack"]
     known = stack in set(known_stacks)
     if stack and not known:
-        problems.append(f"stack {safe_yaml.shown(stack)} is unknown: it has no policy config")
+        problems.append(f"stack {safe_yaml.shown(stack)} is unknown: policy_pack/approvals.yaml does not list it")
+    if known and approvals.is_approved(stack):
+        problems.append(f"stack {stack!r} is approved for IM full access already; an exception is not needed")
     if entry.get("access") not in (None, "", "full"):
         problems.append("access must be 'full', the only access an exception can allow")
     principal = text["principal"]
@@ -153,21 +156,23 @@ class Exceptions:
         return [m for m in self.malformed if m.stack in (stack, None)]
 
 
-def parse_exceptions(document: Any, known_stacks: Iterable[str]) -> Exceptions:
+def parse_exceptions(document: Any, known_stacks: Iterable[str], approvals: Approvals | None = None) -> Exceptions:
     entries = document.get("exceptions") if isinstance(document, Mapping) else None
     entries = [] if entries is None else entries
     if not isinstance(entries, list):
         return Exceptions((), (Malformed(0, None, ("`exceptions` must be a list",)),))
     known = list(known_stacks)
-    parsed = [_parse(index, entry, known) for index, entry in enumerate(entries, start=1)]
+    approvals = approvals or Approvals()
+    parsed = [_parse(index, entry, known, approvals) for index, entry in enumerate(entries, start=1)]
     return Exceptions(
         tuple(p for p in parsed if isinstance(p, BreakGlass)), tuple(p for p in parsed if isinstance(p, Malformed))
     )
 
 
 def load_exceptions(guardrails: Path) -> Exceptions:
-    """The exceptions of `<guardrails>/break_glass.yaml`, judged against the stacks that have a policy config."""
-    known_stacks = [path.stem for path in (guardrails / "config").glob("*.json")]
+    """The exceptions of `<guardrails>/break_glass.yaml`, judged against the stacks the approvals list."""
+    approvals = load_approvals(guardrails)
+    known_stacks = list(approvals.stacks)
     path = guardrails / "break_glass.yaml"
     try:
         document = safe_yaml.load(path.read_text(), path.name) if path.exists() else {}
@@ -175,4 +180,4 @@ def load_exceptions(guardrails: Path) -> Exceptions:
         return Exceptions((), (Malformed(0, None, (f"{error}; allowed: plain YAML within those limits",)),))
     except yaml.YAMLError as error:
         return Exceptions((), (Malformed(0, None, (f"{path.name} is not valid YAML: {error}",)),))
-    return parse_exceptions(document, known_stacks)
+    return parse_exceptions(document, known_stacks, approvals)

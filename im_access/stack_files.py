@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from im_access.approvals import load_approvals
+
 # The engine's rule for a stack name (`pulumi stack init` refuses anything else).
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 PREFIX, SUFFIX = "Pulumi.", ".yaml"
@@ -27,8 +29,8 @@ class StackFileError(ValueError):
 
 
 def known_stacks(guardrails: Path) -> list[str]:
-    """The stacks the guardrails have a policy config for."""
-    return sorted(path.stem for path in (guardrails / "config").glob("*.json"))
+    """The stacks the reviewed approvals (`<guardrails>/approvals.yaml`) list."""
+    return sorted(load_approvals(guardrails).stacks)
 
 
 def stack_files(project: Path, known: Iterable[str]) -> dict[str, Path]:
@@ -45,7 +47,7 @@ def stack_files(project: Path, known: Iterable[str]) -> dict[str, Path]:
             problems.append(f"{path.name} is not a stack file; allowed: Pulumi.<stack>.yaml, one per stack")
         elif name not in allowed:
             problems.append(
-                f"{path.name} is the file of stack {name!r}, which has no policy config;"
+                f"{path.name} is the file of stack {name!r}, which policy_pack/approvals.yaml does not list;"
                 f" allowed stacks: {', '.join(sorted(allowed)) or 'none'}"
             )
         elif name.casefold() in seen:

@@ -6,8 +6,8 @@ through the same environment variables the engine sets (PULUMI_STACK, PULUMI_PRO
 
 from __future__ import annotations
 
-import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -23,9 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 POLICY_PACK = ROOT / "policy_pack"
 
 
-def policy_config(stack: str) -> dict[str, Any]:
-    """The checked-in policy config of a stack, `policy_pack/config/<stack>.json`."""
-    return dict(json.loads((POLICY_PACK / "config" / f"{stack}.json").read_text()))
+def pack_copy(folder: Path, files: Mapping[str, str]) -> Path:
+    """A copy of the policy pack in `folder`, with each of `files` (name: text) written over its own."""
+    shutil.copytree(POLICY_PACK, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
 
 
 def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:

@@ -58,6 +58,21 @@ def on_stack(stack: str, project: str = "im-access", organization: str = "acme")
         pulumi.runtime.settings.configure(previous)
 
 
+@contextmanager
+def approvals(stacks: Mapping[str, Mapping[str, Any]]) -> Iterator[None]:
+    """The pack's approvals as if policy_pack/approvals.yaml held `stacks` (parsed by the real reader)."""
+    from im_guardrails import approvals as pack_approvals
+
+    from im_access.approvals import parse_approvals
+
+    previous = pack_approvals.APPROVALS
+    pack_approvals.APPROVALS = parse_approvals({"stacks": stacks})
+    try:
+        yield
+    finally:
+        pack_approvals.APPROVALS = previous
+
+
 @dataclass
 class Resource:
     type: str

@@ -31,7 +31,8 @@ def findings(project: EngineProject, *args: str) -> tuple[int, set[tuple[str, st
     result = audit(project, "--format", "json", *args)
     assert result.returncode in (0, 1), result.stderr
     document = json.loads(result.stdout)  # exactly one JSON document
-    assert document["stack"] == "local" and set(document) == {"stack", "findings"}
+    assert document["stacks"] == ["local"] and set(document) == {"stacks", "findings"}
+    assert all(f["stack"] == (None if f["kind"] == "unmanaged" else "local") for f in document["findings"])
     found = {(f["kind"], f["principal"], f["policy"], f["policyId"]) for f in document["findings"]}
     assert len(found) == len(document["findings"])
     return result.returncode, found
@@ -96,7 +97,7 @@ def test_console_made_changes_are_each_reported_with_their_kind(project: EngineP
     assert "adopt: add to im-access:grants `- {user: console-carol, access: readonly}`" in table
     markdown = audit(project, "--format", "markdown").stdout
     assert markdown.startswith("### IM access audit of stack `local`: 5 findings")
-    assert "| missing | user:im-local-alice | QcloudIMReadOnlyAccess |" in markdown
+    assert "| missing | local | user:im-local-alice | QcloudIMReadOnlyAccess |" in markdown
 
 
 def test_access_kept_past_its_expiry_is_reported(project: EngineProject) -> None:

@@ -14,7 +14,7 @@ import yaml
 
 from im_access.break_glass import MAX_DAYS, parse_exceptions
 from im_access.contract import IM_OPERATOR
-from tests.analyzer_client import POLICY_PACK, AnalyzerResource, PolicyPackProcess, mandatory, policy_config
+from tests.analyzer_client import POLICY_PACK, AnalyzerResource, PolicyPackProcess, mandatory
 
 STACKS = ("dev", "staging", "prod")
 VALID = {
@@ -90,7 +90,7 @@ def pack_with(tmp_path: Path) -> Iterator[Any]:
         shutil.copytree(POLICY_PACK, pack_dir, ignore=shutil.ignore_patterns("__pycache__"))
         (pack_dir / "break_glass.yaml").write_text(yaml.safe_dump({"exceptions": exceptions}))
         pack = PolicyPackProcess(stack, pack_dir=pack_dir, extra_env={"IM_ACCESS_TODAY": today})
-        pack.configure(policy_config(stack))
+        pack.configure({})
         started.append(pack)
         return pack
 

@@ -18,7 +18,7 @@ import pytest
 
 from im_access import safe_yaml
 from im_access.config import ConfigurationError, read_stack_file
-from tests.analyzer_client import POLICY_PACK, AnalyzerResource, PolicyPackProcess, mandatory, policy_config
+from tests.analyzer_client import POLICY_PACK, AnalyzerResource, PolicyPackProcess, mandatory
 from tests.localcloud_process import LocalCloudProcess
 from tests.pull_request import make_preview_localcloud, program_checkout
 from tests.test_stack_files import audit_env
@@ -73,7 +73,7 @@ def pack_with(tmp_path: Path) -> Iterator[Any]:
         with deadline(30):
             pack = PolicyPackProcess("staging", pack_dir=pack_dir, extra_env={"IM_ACCESS_TODAY": "2026-11-26"})
         started.append(pack)
-        pack.configure(policy_config("staging"))
+        pack.configure({})
         return pack
 
     yield start

@@ -42,7 +42,7 @@ def test_make_local_up_creates_the_local_stack_a_second_run_changes_nothing_and_
 
     audit = make(state, "-s", "audit", "STACK=local", "FORMAT=json")
     assert audit.returncode == 0, audit.stdout + audit.stderr
-    assert json.loads(audit.stdout) == {"stack": "local", "findings": []}
+    assert json.loads(audit.stdout) == {"stacks": ["local"], "findings": []}
 
     with LocalCloudProcess(state) as cloud:
         users = {user["Name"] for user in call(cloud.cam(), "ListUsers")["Data"]}

@@ -19,7 +19,7 @@ from im_guardrails import (
 from pulumi_policy.proxy import UnknownValueError
 
 from im_access.contract import IM_ACCESS_GRANT, IM_OPERATOR
-from tests.policy_args import UNKNOWN, Resource, on_stack, stack_violations, violations
+from tests.policy_args import UNKNOWN, Resource, approvals, on_stack, stack_violations, violations
 
 OPERATOR = IM_OPERATOR
 GRANT = IM_ACCESS_GRANT
@@ -32,7 +32,6 @@ POLICY_BY_NAME = "tencentcloud:Cam/policyByName:PolicyByName"
 POLICY_VERSION = "tencentcloud:Cam/policyVersion:PolicyVersion"
 USER = "tencentcloud:Cam/user:User"
 
-APPROVED = {"approvedStacks": ["prod"]}
 full_access = im_full_access_approved_stacks_only
 
 
@@ -56,35 +55,36 @@ def dev_stack() -> Any:
 # Route 1: the components.
 @pytest.mark.parametrize("resource_type", [OPERATOR, GRANT])
 def test_full_component_is_blocked_on_an_unapproved_stack(resource_type: str) -> None:
-    (message,) = violations(full_access, resource_type, {"access": "full", "userName": "oncall"}, config=APPROVED)
+    (message,) = violations(full_access, resource_type, {"access": "full", "userName": "oncall"})
     assert "user 'oncall'" in message
     assert "'dev'" in message
-    assert "approvedStacks" in message and "'readonly' or 'custom'" in message
+    assert "policy_pack/approvals.yaml" in message and "'readonly' or 'custom'" in message
 
 
 @pytest.mark.parametrize("access", ["readonly", "custom"])
 def test_readonly_and_custom_components_pass(access: str) -> None:
-    assert violations(full_access, OPERATOR, {"access": access, "userName": "x"}, config=APPROVED) == []
+    assert violations(full_access, OPERATOR, {"access": access, "userName": "x"}) == []
 
 
 def test_full_component_is_allowed_on_an_approved_stack() -> None:
     with on_stack("prod"):
-        assert violations(full_access, OPERATOR, {"access": "full", "userName": "oncall"}, config=APPROVED) == []
-
-
-def test_no_stack_is_approved_by_default() -> None:
-    with on_stack("prod"):
-        assert violations(full_access, OPERATOR, {"access": "full", "userName": "oncall"}) != []
+        assert violations(full_access, OPERATOR, {"access": "full", "userName": "oncall"}) == []
 
 
 @pytest.mark.parametrize(
-    ("entry", "approved"),
-    [("acme/im-access/prod", True), ("other/im-access/prod", False), ("acme/other/prod", False), ("prod", True)],
+    "stacks",
+    [
+        {},  # a stack the approvals do not list
+        {"prod": {"fullAccessApproved": False}},
+        {"prod": {"fullAccessApproved": "yes"}},  # a problem in the file approves nothing
+        {"prod": {"fullAccessApproved": True}, "acme/im-access/prod": {"fullAccessApproved": True}},
+    ],
 )
-def test_approved_stacks_accept_fully_qualified_names(entry: str, approved: bool) -> None:
-    with on_stack("prod", organization="acme"):
-        found = violations(full_access, OPERATOR, {"access": "full"}, config={"approvedStacks": [entry]})
-    assert (found == []) is approved
+def test_only_a_well_formed_approval_naming_the_stack_approves_it(stacks: dict[str, Any]) -> None:
+    with on_stack("prod", organization="acme"), approvals(stacks):
+        assert violations(full_access, OPERATOR, {"access": "full", "userName": "oncall"}) != []
+    with on_stack("prod", organization="acme"), approvals({"prod": {"fullAccessApproved": True}}):
+        assert violations(full_access, OPERATOR, {"access": "full", "userName": "oncall"}) == []
 
 
 def test_group_grant_names_the_group() -> None:
@@ -131,7 +131,7 @@ def test_full_access_ids_and_names_are_configurable() -> None:
 
 def test_attachments_pass_on_an_approved_stack() -> None:
     with on_stack("prod"):
-        assert violations(full_access, USER_ATTACHMENT, {"userName": "u", "policyId": "524252"}, config=APPROVED) == []
+        assert violations(full_access, USER_ATTACHMENT, {"userName": "u", "policyId": "524252"}) == []
 
 
 # Route 3: custom policies whose document allows every IM action.
@@ -194,7 +194,7 @@ def test_unreadable_document_cannot_be_shown_safe() -> None:
 
 def test_custom_policy_passes_on_an_approved_stack() -> None:
     with on_stack("prod"):
-        assert violations(full_access, POLICY, {"document": document(allow("*"))}, config=APPROVED) == []
+        assert violations(full_access, POLICY, {"document": document(allow("*"))}) == []
 
 
 # Unknown values in preview: a check that cannot run must raise (the engine's note), never pass silently.
@@ -247,7 +247,7 @@ def test_attachment_of_a_scoped_custom_policy_passes() -> None:
 def test_linked_attachment_passes_on_an_approved_stack() -> None:
     with on_stack("prod"):
         resources = _linked_stack(document(allow("*")))
-        assert stack_violations(im_full_access_across_the_stack, resources, config=APPROVED) == []
+        assert stack_violations(im_full_access_across_the_stack, resources) == []
 
 
 # im-access-not-expired

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from google.protobuf import json_format
 
 from im_access.contract import IM_ACCESS_GRANT, IM_OPERATOR
-from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory, policy_config
+from tests.analyzer_client import POLICY_PACK, AnalyzerResource, PolicyPackProcess, mandatory
 from tests.policy_args import UNKNOWN
 from tests.test_guardrail_spellings import FULL as FULL_SPELLINGS
 from tests.test_guardrail_spellings import NOT_FULL as NOT_FULL_SPELLINGS
@@ -36,14 +38,14 @@ SCOPED_DOCUMENT = json.dumps(
 @pytest.fixture(scope="module")
 def dev_pack() -> Iterator[PolicyPackProcess]:
     with PolicyPackProcess("dev") as pack:
-        pack.configure(policy_config("dev"))
+        pack.configure({})
         yield pack
 
 
 @pytest.fixture(scope="module")
 def prod_pack() -> Iterator[PolicyPackProcess]:
     with PolicyPackProcess("prod", dry_run=False) as pack:
-        pack.configure(policy_config("prod"))
+        pack.configure({})
         yield pack
 
 
@@ -101,11 +103,12 @@ def test_pack_describes_its_policies_and_their_levels(dev_pack: PolicyPackProces
     mandatory_policies |= {"im-break-glass-exceptions-valid", "im-provider-endpoint-fixed"}
     assert mandatory_policies == {name for name, p in policies.items() if p.enforcementLevel == 1}
     advisory = {name for name, p in policies.items() if p.enforcementLevel == 0}
-    assert advisory == {"im-full-access-break-glass"}
+    assert advisory == {"im-full-access-break-glass", "im-custom-actions-in-catalogue"}
     # One stack policy: each one costs the analyzer a full pass over the stack.
     assert [p.name for p in info.policies if p.name in (LINKED,)] == [LINKED]
-    schema = json_format.MessageToDict(policies[FULL_ACCESS].configSchema)
-    assert schema["properties"]["approvedStacks"]["default"] == []
+    # Approvals live in policy_pack/approvals.yaml only: no policy config can approve a stack.
+    for policy in info.policies:
+        assert "approvedStacks" not in json_format.MessageToDict(policy.configSchema).get("properties", {})
 
 
 def test_every_route_is_blocked_on_a_non_approved_stack(dev_pack: PolicyPackProcess) -> None:
@@ -191,7 +194,7 @@ def test_an_unknown_id_of_a_scoped_custom_policy_of_the_stack_gives_no_note(dev_
 
 def test_the_same_attachment_is_blocked_at_up_once_the_id_is_known() -> None:
     with PolicyPackProcess("dev", dry_run=False) as pack:
-        pack.configure(policy_config("dev"))
+        pack.configure({})
         attachment = AnalyzerResource(
             "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
             "pending",
@@ -211,11 +214,37 @@ def test_link_to_a_wide_policy_is_found_in_preview_while_the_id_is_unknown(dev_p
     assert [d.policy for d in mandatory(dev_pack.analyze_stack([wide, attachment]))] == [LINKED]
 
 
-def test_no_stack_is_approved_without_policy_config() -> None:
-    with PolicyPackProcess("prod") as pack:
+def test_approvals_with_a_problem_approve_nothing_and_fail_the_stack(tmp_path: Path) -> None:
+    pack_dir = tmp_path / "pack"
+    shutil.copytree(POLICY_PACK, pack_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    (pack_dir / "approvals.yaml").write_text("stacks:\n  prod:\n    fullAccessApproved: yes please\n")
+    with PolicyPackProcess("prod", pack_dir=pack_dir) as pack:
         pack.configure({})
         operator = AnalyzerResource(IM_OPERATOR, "oncall", {"access": "full", "userName": "oncall"})
         assert [d.policy for d in mandatory(pack.analyze(operator))] == [FULL_ACCESS]
+        (error,) = pack.analyze(AnalyzerResource("pulumi:pulumi:Stack", "im-access-prod", {}))
+    assert error.policy == FULL_ACCESS and error.enforcement == "mandatory"
+    assert "stacks.prod.fullAccessApproved: required, true or false" in error.message
+
+
+def test_a_typo_in_a_custom_action_is_a_warning_with_the_closest_names(dev_pack: PolicyPackProcess) -> None:
+    bot = AnalyzerResource(
+        IM_OPERATOR, "bot", {"access": "custom", "userName": "bot", "actions": ["name/im:DescribeAppStatLst"]}
+    )
+    (warning,) = dev_pack.analyze(bot)
+    assert warning.policy == "im-custom-actions-in-catalogue" and warning.enforcement == "advisory"
+    assert "did you mean name/im:DescribeAppStatList" in warning.message
+
+
+def test_a_switch_to_a_version_the_stack_does_not_create_is_blocked_unless_approved(
+    dev_pack: PolicyPackProcess, prod_pack: PolicyPackProcess
+) -> None:
+    switch = AnalyzerResource(
+        "tencentcloud:Cam/setPolicyVersionConfig:SetPolicyVersionConfig", "switch", {"policyId": 200001, "versionId": 2}
+    )
+    (blocked,) = mandatory(dev_pack.analyze_stack([switch]))
+    assert blocked.policy == LINKED and "assumed to be IM full access" in blocked.message
+    assert prod_pack.analyze_stack([switch]) == []
 
 
 def test_expired_access_is_blocked(dev_pack: PolicyPackProcess) -> None:

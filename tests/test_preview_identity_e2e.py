@@ -57,7 +57,17 @@ def test_the_audit_runs_with_the_preview_identity(project: EngineProject) -> Non
     env = {"PATH": "/usr/bin:/bin", **project.env()}
     result = subprocess.run([*command, "--format", "json"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"stack": "local", "findings": []}
+    assert json.loads(result.stdout) == {"stacks": ["local"], "findings": []}
+
+    # A group with IM full access that a stack's user joins: the audit reads its members too.
+    root = project.cloud.cam(secret_key=SECRET_KEY, secret_id=SECRET_ID)
+    group = call(root, "CreateGroup", GroupName="console-admins")["GroupId"]
+    call(root, "AddUserToGroup", Info=[{"Uin": call(root, "GetUser", Name="qa-lead")["Uin"], "GroupId": group}])
+    call(root, "AttachGroupPolicy", PolicyId=524252, AttachGroupId=group)
+    result = subprocess.run([*command, "--format", "json"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    found = {(f["kind"], f["principal"]) for f in json.loads(result.stdout)["findings"]}
+    assert found == {("unmanaged", f"group:{group}"), ("full-access-off-approved", "user:qa-lead")}
 
 
 def test_an_up_with_the_preview_identity_changes_nothing(project: EngineProject) -> None:

@@ -79,7 +79,7 @@ def test_custom_policy_is_scoped_to_the_listed_apps_and_actions() -> None:
         "statement": [
             {
                 "effect": "allow",
-                "action": ["name/im:DescribeAppStatList", "name/im:DescribeAppInfo"],
+                "action": ["name/im:DescribeAppStatList", "name/im:DescribeSdkAppInfo"],
                 "resource": [f"qcs::im::uin/{OWNER}:sdkappid/1400000001"],
             }
         ],
@@ -101,7 +101,12 @@ def test_components_tell_the_engine_their_access_level() -> None:
     assert levels == {"im-oncall": "full", "im-prod-auditor": "readonly", "grant-user-support-lead": "readonly"}
 
 
-def test_custom_policy_that_allows_all_of_im_counts_as_full() -> None:
+# One pattern for all of IM, or patterns that together cover every action of IM's catalogue.
+ALL_OF_IM = [["name/im:*"], [f"name/im:{initial}*" for initial in "ACDEORSU"]]
+
+
+@pytest.mark.parametrize("actions", ALL_OF_IM)
+def test_custom_policy_that_allows_all_of_im_counts_as_full(actions: list[str]) -> None:
     run = run_program(
         "dev",
         base_config(
@@ -112,7 +117,7 @@ def test_custom_policy_that_allows_all_of_im_counts_as_full() -> None:
                     "apiKey": True,
                     "console": False,
                     "sdkAppIds": [1400000001],
-                    "actions": ["name/im:*"],
+                    "actions": actions,
                 },
             ]
         ),

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from im_access.config import ConfigurationError
-from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory, policy_config
+from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory
 from tests.harness import ROOT, run_program, stack_file_config
 from tests.localcloud_process import SECRET_ID, SECRET_KEY
 from tests.pull_request import make_preview_localcloud, program_checkout
@@ -64,7 +64,7 @@ def provider(stack_props: dict[str, Any]) -> AnalyzerResource:
 def dev_pack() -> Iterator[PolicyPackProcess]:
     env = {"HTTP_PROXY": "", "http_proxy": ""}
     with PolicyPackProcess("dev", extra_env=env) as pack:
-        pack.configure(policy_config("dev"))
+        pack.configure({})
         yield pack
 
 
@@ -90,11 +90,11 @@ def test_the_pack_passes_the_provider_as_the_stacks_configure_it(dev_pack: Polic
 
 def test_the_pack_lets_localcloud_speak_http_and_nothing_else() -> None:
     with PolicyPackProcess("local", extra_env={"HTTP_PROXY": ""}) as pack:
-        pack.configure(policy_config("local"))
+        pack.configure({})
         assert pack.analyze(provider({"protocol": "HTTP"})) == []
         assert [d.policy for d in mandatory(pack.analyze(provider({"domain": "a.example"})))] == [POLICY]
     with PolicyPackProcess("dev", extra_env={"HTTP_PROXY": "http://127.0.0.1:18080"}) as pack:
-        pack.configure(policy_config("dev"))
+        pack.configure({})
         assert pack.analyze(provider({"protocol": "HTTP"})) == []
 
 

@@ -38,7 +38,8 @@ def test_every_file_that_is_not_one_known_stacks_is_listed_at_once(tmp_path: Pat
     for decoy, problem in zip(sorted(decoys), problems, strict=True):
         assert problem.startswith(decoy), problems
     message = str(raised.value)
-    assert "stack 'local.zz', which has no policy config; allowed stacks: dev, local, prod, staging" in message
+    unlisted = "stack 'local.zz', which policy_pack/approvals.yaml does not list"
+    assert f"{unlisted}; allowed stacks: dev, local, prod, staging" in message
     assert "Pulumi.local.yml is not a stack file; allowed: Pulumi.<stack>.yaml" in str(raised.value)
 
 
@@ -70,7 +71,8 @@ def test_a_decoy_stack_file_cannot_hide_a_console_grant_from_the_audit(tmp_path:
 
     assert decoyed.returncode == 2, decoyed.stdout + decoyed.stderr
     assert decoyed.stdout == ""
-    assert "Pulumi.local.zz.yaml is the file of stack 'local.zz', which has no policy config" in decoyed.stderr
+    unlisted = "which policy_pack/approvals.yaml does not list"
+    assert f"Pulumi.local.zz.yaml is the file of stack 'local.zz', {unlisted}" in decoyed.stderr
     assert honest.returncode == 1, honest.stdout + honest.stderr
     assert "unmanaged" in honest.stdout and "user:qa-lead" in honest.stdout
 
@@ -80,4 +82,5 @@ def test_make_preview_localcloud_refuses_a_project_with_a_decoy_stack_file(tmp_p
     shutil.copy(ROOT / "Pulumi.dev.yaml", project / "Pulumi.dev.old.yaml")
     result = make_preview_localcloud(project, tmp_path, timeout=300)
     assert result.returncode != 0
-    assert "stack: Pulumi.dev.old.yaml is the file of stack 'dev.old', which has no policy config" in result.stderr
+    unlisted = "which policy_pack/approvals.yaml does not list"
+    assert f"stack: Pulumi.dev.old.yaml is the file of stack 'dev.old', {unlisted}" in result.stderr

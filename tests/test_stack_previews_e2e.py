@@ -69,6 +69,29 @@ def test_dev_with_a_full_access_operator_is_blocked_by_the_mandatory_guardrail(p
     assert [name for name, case in cases.items() if not case.is_passed] == ["im-full-access-approved-stacks-only"]
 
 
+def test_a_typo_in_a_custom_action_shows_the_closest_catalogue_names_in_the_preview(project: EngineProject) -> None:
+    bot = next(op for op in project.config("dev")["im-access:operators"] if op["access"] == "custom")
+    original = list(bot["actions"])
+    bot["actions"] = ["name/im:DescribeAppStatLst"]
+    try:
+        result = project.run("preview", "dev")
+    finally:
+        bot["actions"] = original
+
+    assert result.exit_code == 0, "a warning, not a block: the catalogue is partial"
+    (warning,) = result.summary.violations
+    level, policy, _, message = warning
+    assert (level, policy) == ("advisory", "im-custom-actions-in-catalogue")
+    assert "'name/im:DescribeAppStatLst' matches no action" in message
+    assert "did you mean name/im:DescribeAppStatList" in message
+    assert "did you mean name/im:DescribeAppStatList" in result.text  # the engine's own preview output
+    comment = markdown(result.summary, result.exit_code, against_localcloud=True, approved=result.approved)
+    assert comment.startswith("### Stack `dev`: passes")
+    assert "IM full access is not approved on this stack (policy_pack/approvals.yaml)." in comment
+    assert "| advisory | `im-custom-actions-in-catalogue` |" in comment
+    assert "did you mean name/im:DescribeAppStatList, " in comment
+
+
 @pytest.mark.parametrize("stack_name", ["dev", "staging", "prod"])
 def test_the_checked_in_stacks_preview_green_with_no_policy_notes(project: EngineProject, stack_name: str) -> None:
     result = project.run("preview", stack_name)
@@ -79,6 +102,7 @@ def test_the_checked_in_stacks_preview_green_with_no_policy_notes(project: Engin
     operators = project.config(stack_name)["im-access:operators"]
     created = {urn.rsplit("::", 1)[-1] for op, urn in result.summary.changes if op == "create"}
     assert {f"{operator['name']}-user" for operator in operators} <= created
+    assert result.approved is (stack_name == "prod"), "the summary says what policy_pack/approvals.yaml approves"
     comment = markdown(result.summary, result.exit_code)
     print(comment)
     assert comment.startswith(f"### Stack `{stack_name}`: passes")
@@ -97,11 +121,12 @@ def base_checkout(tmp_path: Path) -> Iterator[Path]:
 def test_a_pull_request_that_approves_itself_is_still_previewed_with_the_base_guardrails(
     project: EngineProject, base_checkout: Path
 ) -> None:
-    # The pull request approves dev for full access in its own policy config, and adds full access.
-    pr_config = project.workdir / "policy_pack" / "config" / "dev.json"
+    # The pull request approves dev for full access in its own approvals, and adds full access.
+    pr_config = project.workdir / "policy_pack" / "approvals.yaml"
     original = pr_config.read_text()
-    approving = {policy: {**settings, "approvedStacks": ["dev"]} for policy, settings in json.loads(original).items()}
-    pr_config.write_text(json.dumps(approving))
+    approving = yaml.safe_load(original)
+    approving["stacks"]["dev"]["fullAccessApproved"] = True
+    pr_config.write_text(yaml.safe_dump(approving))
     project.config("dev")["im-access:operators"].append(FULL_ACCESS_OPERATOR)
     try:
         own = project.run("preview", "dev", guardrails=project.workdir / "policy_pack")

@@ -10,7 +10,7 @@ from im_guardrails import im_full_access_across_the_stack
 from pulumi_policy.proxy import UnknownValueError
 
 from im_access.contract import IM_ACCESS_GRANT
-from tests.policy_args import UNKNOWN, Resource, on_stack, stack_violations
+from tests.policy_args import UNKNOWN, Resource, approvals, on_stack, stack_violations
 
 GROUP = "tencentcloud:Cam/group:Group"
 GROUP_ATTACHMENT = "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment"
@@ -19,17 +19,17 @@ ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
 USER = "tencentcloud:Cam/user:User"
 SET_VERSION = "tencentcloud:Cam/setPolicyVersionConfig:SetPolicyVersionConfig"
 ORG_MEMBER_POLICY = "tencentcloud:Organization/orgMemberPolicyAttachment:OrgMemberPolicyAttachment"
-APPROVED = {"approvedStacks": ["prod"]}
-LISTED = {"approvedStacks": ["prod"], "fullAccessPrincipals": ["group:90002", "uin:100020000077"]}
+APPROVED: dict[str, Any] = {"prod": {"fullAccessApproved": True}, "dev": {"fullAccessApproved": False}}
+LISTED = {**APPROVED, "dev": {"fullAccessApproved": False, "fullAccessPrincipals": ["group:90002", "uin:100020000077"]}}
 
 
 def membership(group_id: Any = "90001", **deps: list[str]) -> Resource:
     return Resource(MEMBERSHIP, {"groupId": group_id, "userNames": ["mallory"]}, "join", deps or None)
 
 
-def blocked(resources: list[Resource], config: dict[str, Any] = APPROVED, stack: str = "dev") -> list[str]:
-    with on_stack(stack):
-        return [message for message, _ in stack_violations(im_full_access_across_the_stack, resources, config=config)]
+def blocked(resources: list[Resource], stacks: dict[str, Any] = APPROVED, stack: str = "dev") -> list[str]:
+    with on_stack(stack), approvals(stacks):
+        return [message for message, _ in stack_violations(im_full_access_across_the_stack, resources)]
 
 
 # Each case: the resources of a stack that reach IM full access through another principal.
@@ -63,7 +63,11 @@ ROUTES: dict[str, tuple[list[Resource], dict[str, Any]]] = {
     ),
     "organization member policy of an identity listed as holding full access, whatever its label": (
         [Resource(ORG_MEMBER_POLICY, {"policyName": "ReadOnlyAccess", "identityId": "07", "memberUins": [2]}, "org")],
-        {**LISTED, "fullAccessPrincipals": ["OrgIdentity:7"]},
+        {**APPROVED, "dev": {"fullAccessApproved": False, "fullAccessPrincipals": ["orgIdentity:7"]}},
+    ),
+    "switch of a custom policy's default version the stack does not create": (
+        [Resource(SET_VERSION, {"policyId": 200000001, "versionId": 3}, "switch")],
+        APPROVED,
     ),
 }
 
@@ -93,10 +97,51 @@ def test_a_key_for_a_stack_user_is_judged_at_up_when_its_uin_is_unknown() -> Non
         blocked([user, own_key])
 
 
-def test_what_the_stack_cannot_see_is_assumed_not_to_be_full_access() -> None:
+def test_an_unlisted_principal_outside_the_stack_is_assumed_not_to_hold_full_access() -> None:
     outside_key = Resource(ACCESS_KEY, {"targetUin": 100020000099}, "their-key")
-    switch = Resource(SET_VERSION, {"policyId": 200000001, "versionId": 3}, "switch")
-    assert blocked([outside_key, switch], LISTED) == []
+    assert blocked([outside_key], LISTED) == []
+
+
+POLICY_VERSION = "tencentcloud:Cam/policyVersion:PolicyVersion"
+SCOPED_DOC = '{"version":"2.0","statement":[{"effect":"allow","action":"name/im:Describe*","resource":"*"}]}'
+
+
+def version(document: str) -> Resource:
+    return Resource(POLICY_VERSION, {"policyId": 200000001, "policyDocument": document}, "v2")
+
+
+def switch_to(target: Resource | None, policy_id: Any = 200000001) -> Resource:
+    deps = {"versionId": [target.urn]} if target else None
+    return Resource(SET_VERSION, {"policyId": policy_id, "versionId": UNKNOWN if target else 3}, "switch", deps)
+
+
+def test_a_version_switch_the_stack_cannot_show_safe_is_assumed_full_access_and_says_so() -> None:
+    (message,) = blocked([switch_to(None)])
+    assert "custom policy 200000001 to version 3" in message
+    assert "cannot be shown safe and is assumed to be IM full access" in message
+    assert "reviewedCustomPolicies" in message
+
+
+def test_a_switch_of_a_policy_reviewed_elsewhere_passes() -> None:
+    reviewed = {**APPROVED, "dev": {"fullAccessApproved": False, "reviewedCustomPolicies": [200000001]}}
+    assert blocked([switch_to(None)], reviewed) == []
+    assert len(blocked([switch_to(None, policy_id=200000002)], reviewed)) == 1
+
+
+def test_a_switch_to_a_version_of_the_stack_is_judged_by_its_document_in_preview() -> None:
+    scoped = version(SCOPED_DOC)
+    assert blocked([scoped, switch_to(scoped)]) == []
+    wide = version(SCOPED_DOC.replace("name/im:Describe*", "name/im:*"))
+    (message,) = blocked([wide, switch_to(wide)])
+    assert "to version 'v2'" in message and "allows IM full access" in message
+    assert blocked([wide, switch_to(wide)], stack="prod") == []
+
+
+def test_a_switch_of_a_policy_of_the_stack_to_another_version_is_not_shown_safe() -> None:
+    policy = Resource("tencentcloud:Cam/policy:Policy", {"name": "scoped", "document": SCOPED_DOC}, "scoped")
+    switch = Resource(SET_VERSION, {"policyId": UNKNOWN, "versionId": 2}, "switch", {"policyId": [policy.urn]})
+    (message,) = blocked([policy, switch])
+    assert "custom policy 'scoped' of this stack to version 2" in message
 
 
 def test_a_group_given_a_scoped_custom_policy_of_the_stack_is_judged_without_reading_its_unknown_id() -> None:

@@ -12,6 +12,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tests.engine_project import PROJECT_FILES, SEED, EngineProject, require_engine
 from tests.localcloud_process import ROOT, LocalCloudProcess, call
 
@@ -132,10 +134,10 @@ def test_a_value_unknown_in_preview_is_noted_there_and_blocked_at_up(tmp_path: P
             program.write(KEY_THROUGH_A_NEW_USER)
         qa_uin = call(cloud.cam(), "GetUser", Name="qa-lead")["Uin"]
         guardrails = project.workdir / "policy_pack"
-        config_file = guardrails / "config" / "local.json"
-        config = json.loads(config_file.read_text())
-        config[ROUTES]["fullAccessPrincipals"] = [f"uin:{qa_uin}"]
-        config_file.write_text(json.dumps(config))
+        approvals_file = guardrails / "approvals.yaml"
+        approvals = yaml.safe_load(approvals_file.read_text())
+        approvals["stacks"]["local"]["fullAccessPrincipals"] = [f"uin:{qa_uin}"]
+        approvals_file.write_text(yaml.safe_dump(approvals))
 
         preview = project.run("preview", "local", guardrails=guardrails)
         up = project.run("up", "local", guardrails=guardrails)

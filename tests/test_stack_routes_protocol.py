@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.analyzer_client import AnalyzerResource, Diagnostic, PolicyPackProcess, mandatory, policy_config
+from tests.analyzer_client import POLICY_PACK, AnalyzerResource, Diagnostic, PolicyPackProcess, mandatory, pack_copy
 from tests.policy_args import UNKNOWN
 
 ROUTES = "im-full-access-across-the-stack"
@@ -29,30 +31,33 @@ def _document(action: str) -> str:
     return json.dumps({"version": "2.0", "statement": [{"effect": "allow", "action": action, "resource": "*"}]})
 
 
-def _config(stack: str) -> dict[str, dict[str, object]]:
-    config = policy_config(stack)
-    config[ROUTES] = {**config[ROUTES], "fullAccessPrincipals": LISTED}
-    return config
+@pytest.fixture(scope="module")
+def listed_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pack with approvals that list LISTED as holding full access outside dev and prod."""
+    approvals = yaml.safe_load((POLICY_PACK / "approvals.yaml").read_text())
+    for stack in ("dev", "prod"):
+        approvals["stacks"][stack]["fullAccessPrincipals"] = list(LISTED)  # a copy each: the file has no aliases
+    return pack_copy(tmp_path_factory.mktemp("pack") / "policy_pack", {"approvals.yaml": yaml.safe_dump(approvals)})
 
 
 @pytest.fixture(scope="module")
-def dev_pack() -> Iterator[PolicyPackProcess]:
-    with PolicyPackProcess("dev") as pack:
-        pack.configure(_config("dev"))
+def dev_pack(listed_pack: Path) -> Iterator[PolicyPackProcess]:
+    with PolicyPackProcess("dev", pack_dir=listed_pack) as pack:
+        pack.configure({})
         yield pack
 
 
 @pytest.fixture(scope="module")
-def dev_pack_at_up() -> Iterator[PolicyPackProcess]:
-    with PolicyPackProcess("dev", dry_run=False) as pack:
-        pack.configure(_config("dev"))
+def dev_pack_at_up(listed_pack: Path) -> Iterator[PolicyPackProcess]:
+    with PolicyPackProcess("dev", dry_run=False, pack_dir=listed_pack) as pack:
+        pack.configure({})
         yield pack
 
 
 @pytest.fixture(scope="module")
-def prod_pack() -> Iterator[PolicyPackProcess]:
-    with PolicyPackProcess("prod") as pack:
-        pack.configure(_config("prod"))
+def prod_pack(listed_pack: Path) -> Iterator[PolicyPackProcess]:
+    with PolicyPackProcess("prod", pack_dir=listed_pack) as pack:
+        pack.configure({})
         yield pack
 
 

@@ -1,6 +1,7 @@
 """The im-access guardrail policies, one module per concern."""
 
 from im_guardrails.console_password import console_password_generated_and_reset
+from im_guardrails.custom_actions import custom_actions_in_catalogue
 from im_guardrails.exceptions import break_glass_exceptions_valid
 from im_guardrails.expiry import im_access_not_expired
 from im_guardrails.full_access import im_full_access_approved_stacks_only, im_full_access_break_glass
@@ -12,6 +13,7 @@ ALL_POLICIES = [
     im_full_access_across_the_stack,
     im_full_access_break_glass,
     break_glass_exceptions_valid,
+    custom_actions_in_catalogue,
     im_access_not_expired,
     console_password_generated_and_reset,
     provider_endpoint_fixed,
@@ -21,6 +23,7 @@ __all__ = [
     "ALL_POLICIES",
     "break_glass_exceptions_valid",
     "console_password_generated_and_reset",
+    "custom_actions_in_catalogue",
     "im_access_not_expired",
     "im_full_access_across_the_stack",
     "im_full_access_approved_stacks_only",

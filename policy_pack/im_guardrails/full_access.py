@@ -31,6 +31,7 @@ from im_access.access import (
 )
 from im_access.break_glass import ALLOWS, allows_policy, today
 from im_access.contract import IM_COMPONENTS, Props
+from im_guardrails.approvals import report_approval_problems, stack_is_approved
 from im_guardrails.exceptions import EXCEPTIONS
 from im_guardrails.resources import (
     ATTACHMENTS,
@@ -40,18 +41,10 @@ from im_guardrails.resources import (
     component_principal,
     policy_documents,
 )
-from im_guardrails.settings import setting, stack_is_approved
-
-APPROVED_STACKS = {
-    "type": "array",
-    "items": {"type": "string"},
-    "default": [],
-    "description": "Stacks where IM full access is allowed, by name (prod) or as org/project/stack.",
-}
+from im_guardrails.settings import setting
 
 FULL_ACCESS_SCHEMA = PolicyConfigSchema(
     properties={
-        "approvedStacks": APPROVED_STACKS,
         "fullAccessPolicyIds": {
             "type": "array",
             "items": {"type": ["integer", "string"]},
@@ -67,7 +60,9 @@ FULL_ACCESS_SCHEMA = PolicyConfigSchema(
     }
 )
 
-FIX = "approve the stack in the policy config (approvedStacks), or use access 'readonly' or 'custom' instead"
+FIX = (
+    "approve the stack in policy_pack/approvals.yaml (fullAccessApproved), or use access 'readonly' or 'custom' instead"
+)
 
 
 def _message(principal: str, source: str) -> str:
@@ -136,7 +131,8 @@ def _im_full_access_alone(args: ResourceValidationArgs) -> bool:
 
 
 def _validate_full_access(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if stack_is_approved(setting(args, FULL_ACCESS_SCHEMA, "approvedStacks")):
+    report_approval_problems(args, report_violation)
+    if stack_is_approved():
         return
     grant = full_access_grant(args)
     if grant is not None:
@@ -189,8 +185,9 @@ im_full_access_approved_stacks_only = ResourceValidationPolicy(
     description=(
         "Checks that IM full access (an im-access component with access 'full'; an attachment of a full-access "
         "preset to a user, group, role or Identity Center role configuration, by id or name however spelled; or a "
-        "policy document, CAM or Identity Center, that allows every IM action or cannot be read one way only) "
-        "exists only on approved stacks."
+        "policy document, CAM or Identity Center, that allows every IM action, in one pattern or in patterns that "
+        "together cover IM's catalogue of actions, or cannot be read one way only) exists only on stacks approved "
+        "in policy_pack/approvals.yaml, and that file is well formed (while it is not, nothing is approved)."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_validate_full_access,

@@ -4,7 +4,7 @@ policy costs a full deserialization of the stack in the analyzer.
 - An attachment of a custom policy of this stack that allows every IM action.
 - A user added to a group that holds full IM access (`cam.GroupMembership`): the group's
   attachments in this stack are followed; a group outside the stack counts when the reviewed
-  policy config lists it in `fullAccessPrincipals`.
+  approvals (policy_pack/approvals.yaml) list it in `fullAccessPrincipals`.
 - API keys (`cam.AccessKey`): keys of the deploy identity itself (no `targetUin`) are everything,
   so full IM access. Keys for a principal listed as holding full access (list the root account's
   uin there too) count.
@@ -13,6 +13,8 @@ policy costs a full deserialization of the stack in the analyzer.
   is in this stack or listed; the member policy's own `policyName` is only a label. The same for
   member access identities (`OrgMemberAuthIdentityAttachment` `identityIds`). An identity of this
   stack that grants full access is reported too, like a custom policy that does.
+- Switches of a custom policy's default version (`cam.SetPolicyVersionConfig`), see
+  version_switches.py.
 
 Principals are judged by the value they resolve to, wherever it is computed from: a group id or
 `targetUin` that depends on another resource is no reason to pass. A value unknown in preview is
@@ -44,9 +46,10 @@ from im_access.access import (
     normalise_policy_name,
 )
 from im_access.contract import IM_ACCESS_GRANT, Props
+from im_guardrails.approvals import stack_approvals, stack_is_approved
 from im_guardrails.full_access import FIX, all_of_im_verdict
 from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES, attachment_principal
-from im_guardrails.settings import setting, stack_is_approved
+from im_guardrails.version_switches import report_version_switches
 
 GROUP = "tencentcloud:Cam/group:Group"
 GROUP_MEMBERSHIP = "tencentcloud:Cam/groupMembership:GroupMembership"
@@ -62,24 +65,8 @@ IDENTITY_ROUTES: Mapping[str, tuple[str, str, str]] = {
 }
 
 
-SCHEMA = PolicyConfigSchema(
-    properties={
-        "approvedStacks": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": [],
-            "description": "Stacks where IM full access is allowed, by name (prod) or as org/project/stack.",
-        },
-        "fullAccessPrincipals": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": [],
-            "description": (
-                "Principals outside the stack known to hold IM full access: group:<id>, uin:<uin>, orgIdentity:<id>."
-            ),
-        },
-    }
-)
+# Approvals and the principals known to hold full access live in policy_pack/approvals.yaml.
+SCHEMA = PolicyConfigSchema(properties={})
 
 
 class UnknownInPreviewError(UnknownValueError):
@@ -317,9 +304,10 @@ CHECKS: Mapping[str, Callable[[_Routes, PolicyResource], None]] = {
 
 
 def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    if stack_is_approved(setting(args, SCHEMA, "approvedStacks")):
+    if stack_is_approved():
         return
-    listed = {_principal(*str(p).partition(":")[::2]) for p in setting(args, SCHEMA, "fullAccessPrincipals")}
+    report_version_switches(args.resources, stack_approvals().reviewed_custom_policies, report_violation)
+    listed = {_principal(*str(p).partition(":")[::2]) for p in stack_approvals().full_access_principals}
     routes = _Routes(args.resources, listed, report_violation)
     for resource in args.resources:
         check = CHECKS.get(resource.resource_type)
@@ -339,8 +327,9 @@ im_full_access_across_the_stack = StackValidationPolicy(
         "custom policy of the stack that allows every IM action, users added to a group that holds it (in the "
         "stack, or listed in fullAccessPrincipals), API keys of the deploy identity or of a principal listed as "
         "holding it, and organization member policies or member access identities of an organization identity that "
-        "grants it (in the stack, or listed), "
-        "judged by the values principals resolve to; values unknown in preview are named in one note."
+        "grants it (in the stack, or listed), and switches of a custom policy's default version to a version the "
+        "stack does not create (unless listed in reviewedCustomPolicies), judged by the values principals resolve "
+        "to; values unknown in preview are named in one note."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_validate,
