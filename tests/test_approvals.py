@@ -42,7 +42,7 @@ def test_every_problem_is_listed_at_once_with_its_key_path_and_nothing_is_approv
     assert "stacks.prod.fullAccessPrincipal: unknown key" in problems
     assert "stacks.acme/im-access/dev: not a stack name; name a stack as in Pulumi.<stack>.yaml" in problems
     assert "stacks.staging.fullAccessApproved: required, true or false" in problems
-    assert "stacks.staging.fullAccessPrincipals: a list of principals written group:<id>, uin:<uin> or orgIdentity:<id>" in problems
+    assert "stacks.staging.fullAccessPrincipals: a list of principals written group:<id>, uin:<uin>" in problems
     assert "stacks.local.reviewedCustomPolicies: a list of policy ids" in problems
     assert len(approvals.problems) == 5
     assert not approvals.is_approved("prod")
