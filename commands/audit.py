@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,7 +38,7 @@ try:
     from im_access.audit import Declared, Finding, audit_stack, declared_access, unmanaged
     from im_access.break_glass import load_exceptions
     from im_access.config import ConfigurationError, parse_stack_config, read_namespace, read_stack_file
-    from im_access.provider_config import stack_config_problems
+    from im_access.provider_config import localcloud_route, stack_config_problems
     from im_access.stack_files import StackFileError, known_stacks
     from im_access.stack_files import stack_files as checked_stack_files
 except Exception as import_error:  # the exit code is a contract: an audit that cannot load could not run
@@ -93,6 +94,7 @@ def run_audit(stacks: Sequence[str], project: Path, today: dt.date, guardrails: 
     exceptions = load_exceptions(guardrails)
     for malformed in dict.fromkeys(m for stack in stacks for m in exceptions.errors_for(stack)):  # allows nothing
         print(f"audit: {malformed.describe()}", file=sys.stderr)
+    via_localcloud = localcloud_route(os.environ)  # every stack's account is localcloud's then
     accounts: dict[tuple[str, str, str], list[str]] = {}
     try:
         raw = {stack: read_stack_file(files[stack]) for stack in dict.fromkeys(stacks)}
@@ -102,12 +104,13 @@ def run_audit(stacks: Sequence[str], project: Path, today: dt.date, guardrails: 
         # The file alone: only the local stack's may ask for plain HTTP, and none names another host.
         if problems := stack_config_problems(stack, config, {}):
             raise AuditError(f"Pulumi.{stack}.yaml: " + "; ".join(problems))
-        accounts.setdefault((str(config.get("im-access:ownerUin", "")), *endpoint_for(config)), []).append(stack)
+        account = (str(config.get("im-access:ownerUin", "")), *endpoint_for(config, via_localcloud=via_localcloud))
+        accounts.setdefault(account, []).append(stack)
     findings: list[Finding] = []
     for (owner_uin, *_), account_stacks in accounts.items():
         declared = declared_in_account(project, owner_uin, guardrails)
         try:
-            reader = PacedReader(client_for(raw[account_stacks[0]]))
+            reader = PacedReader(client_for(raw[account_stacks[0]], via_localcloud=via_localcloud))
             holdings = read_holdings(reader)
             members = read_group_members(reader, holdings)
         except AccountReadError as error:

@@ -45,21 +45,22 @@ class AccountReadError(RuntimeError):
     """The account could not be read completely."""
 
 
-def endpoint_for(stack_config: Mapping[str, Any]) -> tuple[str, str]:
+def endpoint_for(stack_config: Mapping[str, Any], *, via_localcloud: bool = False) -> tuple[str, str]:
     """Where the provider of a stack reaches CAM: CAM's own host (a stack file never names another,
-    see im_access/provider_config.py) and the stack's protocol."""
-    protocol = "http" if str(stack_config.get("tencentcloud:protocol", "")).upper() == "HTTP" else "https"
-    return CAM_ENDPOINT, protocol
+    see im_access/provider_config.py) and the stack's protocol; plain HTTP on localcloud's route,
+    whose proxy only sees requests it can read."""
+    plain = via_localcloud or str(stack_config.get("tencentcloud:protocol", "")).upper() == "HTTP"
+    return CAM_ENDPOINT, "http" if plain else "https"
 
 
-def client_for(stack_config: Mapping[str, Any]) -> cam_client.CamClient:
+def client_for(stack_config: Mapping[str, Any], *, via_localcloud: bool = False) -> cam_client.CamClient:
     """A CAM client as the provider of this stack would reach CAM, with the caller's credentials."""
     secret_id, secret_key = os.environ.get("TENCENTCLOUD_SECRET_ID"), os.environ.get("TENCENTCLOUD_SECRET_KEY")
     if not secret_id or not secret_key:
         raise AccountReadError(
             "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (the read-only preview identity)"
         )
-    endpoint, protocol = endpoint_for(stack_config)
+    endpoint, protocol = endpoint_for(stack_config, via_localcloud=via_localcloud)
     profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, protocol=protocol, keepAlive=True))
     return cam_client.CamClient(credential.Credential(secret_id, secret_key), "", profile)
 
