@@ -66,7 +66,7 @@ def test_credentials_are_handed_over_and_never_stored_or_shown_in_plaintext(
     alice_password = operators["im-local-alice"]["password"]
     assert alice_password
 
-    path = handover.hand_over(operators, "im-local-alice", tmp_path / "alice.csv")
+    path = handover.hand_over(operators, "im-local-alice", tmp_path / "alice.csv", plaintext=True)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     with path.open() as handle:
         header, row = list(csv.reader(handle))
