@@ -10,7 +10,7 @@ from tencentcloud_iac_pulumi import cam
 
 from components.im_policy import ImAccess, policy_for
 from components.preset_policies import PresetPolicies
-from im_access.contract import IM_OPERATOR, Props
+from im_access.contract import IM_OPERATOR, MFA_FACTOR, MFA_FACTORS, Props
 from im_access.key_rotation import KeyGeneration, Rotation, generations
 
 
@@ -39,12 +39,20 @@ class ImOperatorArgs:
     encrypted SecretKey."""
     today: dt.date | None = None
     """The day that decides which key generations exist (IM_ACCESS_TODAY in rehearsals and tests)."""
+    login_mfa: bool = True
+    """CAM login protection (a virtual MFA device) for a console operator."""
+    mfa_opt_out_reason: str | None = None
+    """Why a console operator logs in without MFA: shown to reviewers and the guardrails."""
     email: str | None = None
     phone: str | None = None
     country_code: str | None = None
     remark: str | None = None
     custom_policy_name: str | None = None
     """Name of the custom policy (`custom` only); defaults to `im-access-<user name>`."""
+
+
+def _flag(on: bool) -> dict[str, int]:
+    return {factor: int(on and factor == MFA_FACTOR) for factor in MFA_FACTORS}
 
 
 class ImOperator(pulumi.ComponentResource):
@@ -73,6 +81,8 @@ class ImOperator(pulumi.ComponentResource):
                 Props.USER_NAME: args.user_name,
                 Props.CONSOLE: args.console,
                 Props.API_KEY: args.api_key,
+                Props.LOGIN_MFA: args.login_mfa,
+                Props.MFA_OPT_OUT_REASON: args.mfa_opt_out_reason,
                 **args.access.engine_props(),
             },
             opts,
@@ -103,6 +113,16 @@ class ImOperator(pulumi.ComponentResource):
             parent=self,
         )
         cam.UserPolicyAttachment(f"{name}-im-access", user_name=user.name, policy_id=policy.policy_id, opts=child)
+        # Every operator has its flags, set to what it should have: CAM keeps flags when the
+        # resource is deleted, so turning one off is an update to 0, never a removal.
+        cam.MfaFlag(
+            f"{name}-mfa",
+            op_uin=user.uin,
+            login_flag=_flag(args.console and args.login_mfa),
+            # Operation protection: full access needs a second factor for sensitive actions too.
+            action_flag=_flag(args.access.effective_level == "full"),
+            opts=child,
+        )
 
         self.user_name = user.name
         self.uin = user.uin

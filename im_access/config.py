@@ -72,6 +72,9 @@ _ALLOWED_HINTS = {
     "rotateDays": "whole days from 2 to 365",
     "overlapDays": "whole days, at least 1 and fewer than rotateDays",
     "pgpKey": "the base64 of a raw (not armored) OpenPGP public key: `gpg --export <id> | base64 -w0`",
+    "mfa": "{login: false, reason: <why, 10-255 characters>} to opt out of login protection; default on",
+    "login": "true or false",
+    "reason": "why this operator logs in without MFA: 10-255 characters",
     "ageRecipient": "an age public key, age1... (`age-keygen -y`)",
     "email": "an e-mail address",
     "phone": "digits only, 5-20 of them",
@@ -172,6 +175,19 @@ class ApiKeyConfig(_Strict):
 AGE_RECIPIENT = r"^age1[02-9ac-hj-np-z]{58}$"
 
 
+class MfaConfig(_Strict):
+    """CAM's login protection for a console operator; on unless opted out, with the reason reviewed."""
+
+    login: StrictBool = True
+    reason: Annotated[str, StringConstraints(min_length=10, max_length=255)] | None = None
+
+    @model_validator(mode="after")
+    def _opt_out_says_why(self) -> MfaConfig:
+        if not self.login and not self.reason:
+            raise ValueError("an operator without login protection needs a reason")
+        return self
+
+
 class OperatorConfig(_ScopedAccess):
     """A CAM sub-user that this stack creates and gives IM access."""
 
@@ -181,6 +197,7 @@ class OperatorConfig(_ScopedAccess):
         Annotated[StrictBool, Tag("bool")] | Annotated[ApiKeyConfig, Tag("rotating")],
         Discriminator(lambda value: "bool" if isinstance(value, bool) else "rotating"),
     ] = Field(default=False, alias="apiKey")
+    mfa: MfaConfig = Field(default_factory=MfaConfig)
     age_recipient: Annotated[str, StringConstraints(pattern=AGE_RECIPIENT)] | None = Field(
         default=None, alias="ageRecipient"
     )
@@ -364,8 +381,8 @@ def _allowed_keys(parent: tuple[int | str, ...]) -> list[str]:
     if not parent:
         return list(TOP_LEVEL_KEYS)
     model: type[BaseModel] = OperatorConfig if parent[0] == "operators" else GrantConfig
-    if parent[-1] == "apiKey":
-        model = ApiKeyConfig
+    if parent[-1] in ("apiKey", "mfa"):
+        model = ApiKeyConfig if parent[-1] == "apiKey" else MfaConfig
     return [info.alias or name for name, info in model.model_fields.items()]
 
 

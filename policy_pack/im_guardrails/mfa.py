@@ -1,0 +1,168 @@
+"""CAM's MFA flags (`cam.MfaFlag`) on the users a stack creates.
+
+- Operation protection: a CAM user of the stack with IM full access (an ImOperator with access
+  'full', or an attachment of a full-access preset or of a custom policy of the stack allowing all
+  of IM) needs an MfaFlag on it whose actionFlag turns on a factor. Mandatory, approved stacks
+  included: approval says who may hold full access, not that one password is enough for it.
+- Login protection: a console operator that opts out is reported, with its reason, for review.
+
+A flag is tied to its user by the user it is computed from (its `opUin` dependency), or by the
+UIN it resolves to; an attachment to its user likewise by `userName`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+from im_access.access import DEFAULT_FULL_ACCESS_POLICY_IDS, inspect_policy_document, normalise_policy_id
+from im_access.contract import IM_OPERATOR, MFA_FACTORS, Props
+from im_guardrails.resources import CAM_USER, CUSTOM_POLICIES, policy_documents
+
+MFA_FLAG = "tencentcloud:Cam/mfaFlag:MfaFlag"
+# Neither policy takes settings: operation protection for full access is not negotiable per stack.
+SCHEMA = PolicyConfigSchema(properties={})
+USER_ATTACHMENT = "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment"
+
+
+def _flag_on(flag: object) -> bool:
+    return isinstance(flag, Mapping) and any(normalise_policy_id(flag.get(f)) == 1 for f in MFA_FACTORS)
+
+
+def _depends_on(resource: PolicyResource, key: str, users: Mapping[str, PolicyResource]) -> set[str]:
+    return {source.urn for source in resource.property_dependencies.get(key, []) if source.urn in users}
+
+
+def _key(prop: str, value: object) -> object:
+    """A user's name as CAM compares it (ignoring case), a UIN as the integer it is however sent."""
+    return normalise_policy_id(value) if prop == "uin" else str(value).strip().casefold()
+
+
+def _by_value(value: object, users: Mapping[str, PolicyResource], prop: str) -> set[str]:
+    if value is None:
+        return set()
+    wanted = _key(prop, value)
+    found = set()
+    for urn, user in users.items():
+        try:
+            if wanted is not None and _key(prop, user.props.get(prop)) == wanted:
+                found.add(urn)
+        except UnknownValueError:
+            continue
+    return found
+
+
+def _wide_policies(resources: Sequence[PolicyResource]) -> set[str]:
+    wide = set()
+    for resource in resources:
+        try:
+            if any(
+                inspect_policy_document(d).grants_all_of_im
+                for d in policy_documents(resource.resource_type, resource.props)
+            ):
+                wide.add(resource.urn)
+        except UnknownValueError:
+            continue
+    return wide
+
+
+def _full_access_users(resources: Sequence[PolicyResource], users: Mapping[str, PolicyResource]) -> dict[str, str]:
+    """The users of the stack that get IM full access, each with how."""
+    full: dict[str, str] = {}
+    for urn, user in users.items():
+        parent = user.parent
+        if parent is not None and parent.resource_type == IM_OPERATOR and parent.props.get(Props.ACCESS) == "full":
+            full[urn] = "ImOperator with access 'full'"
+    wide = _wide_policies([r for r in resources if r.resource_type in CUSTOM_POLICIES])
+    for attachment in resources:
+        if attachment.resource_type != USER_ATTACHMENT:
+            continue
+        linked = {s.urn for s in attachment.property_dependencies.get("policyId", [])}
+        try:
+            how = "a custom policy allowing all of IM" if linked & wide else None
+            if how is None and normalise_policy_id(attachment.props.get("policyId")) in DEFAULT_FULL_ACCESS_POLICY_IDS:
+                how = f"the full-access preset {normalise_policy_id(attachment.props.get('policyId'))}"
+            holders = _depends_on(attachment, "userName", users) or _by_value(
+                attachment.props.get("userName"), users, "name"
+            )
+        except UnknownValueError:
+            continue  # a policy id unknown in preview: im-full-access-approved-stacks-only notes it
+        if how is not None:
+            full.update({urn: how for urn in holders if urn not in full})
+    return full
+
+
+def _protected_users(resources: Sequence[PolicyResource], users: Mapping[str, PolicyResource]) -> set[str]:
+    protected: set[str] = set()
+    for flag in resources:
+        if flag.resource_type != MFA_FLAG or not _flag_on(flag.props.get("actionFlag")):
+            continue
+        protected |= _depends_on(flag, "opUin", users)
+        try:
+            protected |= _by_value(flag.props.get("opUin"), users, "uin")
+        except UnknownValueError:
+            continue
+    return protected
+
+
+def _validate_operation_protection(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    users = {r.urn: r for r in args.resources if r.resource_type == CAM_USER}
+    full = _full_access_users(args.resources, users)
+    protected = _protected_users(args.resources, users)
+    for urn in sorted(set(full) - protected):
+        name = users[urn].props.get("name") or users[urn].name
+        report_violation(
+            f"Turn on operation protection for CAM user {name!r} on stack {pulumi.get_stack()!r}: it holds IM full"
+            f" access ({full[urn]}), so add a cam.MfaFlag on it whose actionFlag sets a factor (the ImOperator"
+            " component does this for access 'full').",
+            urn,
+        )
+
+
+im_full_access_operation_protection = StackValidationPolicy(
+    name="im-full-access-operation-protection",
+    description=(
+        "Checks that every CAM user of the stack with IM full access (an ImOperator with access 'full', or an "
+        "attachment of a full-access preset or of a custom policy of the stack that allows all of IM) has CAM "
+        "operation protection: a cam.MfaFlag on it whose actionFlag sets a factor. Approved stacks included."
+    ),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_validate_operation_protection,
+    config_schema=SCHEMA,
+)
+
+
+def _validate_login_protection(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != IM_OPERATOR or not args.props.get(Props.CONSOLE, True):
+        return
+    if args.props.get(Props.LOGIN_MFA, True) is False:
+        reason = args.props.get(Props.MFA_OPT_OUT_REASON) or "no reason given"
+        report_violation(
+            f"Review console operator {args.props.get(Props.USER_NAME)!r}: it logs in without MFA (reason: {reason});"
+            " remove `mfa: {login: false}` from its entry to turn login protection back on.",
+            None,
+        )
+
+
+im_console_login_protection = ResourceValidationPolicy(
+    name="im-console-login-protection",
+    description=(
+        "Notes a console operator that opts out of CAM login protection (MFA at login, on by default), with its "
+        "reason, for review."
+    ),
+    enforcement_level=EnforcementLevel.ADVISORY,
+    validate=_validate_login_protection,
+    config_schema=SCHEMA,
+)
