@@ -78,6 +78,7 @@ pulumi.export(
     [_summary(user_principal(entry.name), entry, operators[entry.name]) for entry in config.operators]
     + [_summary(entry.principal, entry, grants[entry.principal]) for entry in config.grants],
 )
+recipients = {entry.name: entry.age_recipient for entry in config.operators}
 # Hand-over: password, SecretId and SecretKey are secrets; `python -m commands.handover` writes them out.
 pulumi.export(
     "operators",
@@ -95,6 +96,8 @@ pulumi.export(
             "nextKey": operator.next_key,
             "previousKeyLastDay": operator.previous_key_last_day,
             "encryptedSecretKey": operator.encrypted_secret_key,
+            # The hand-over seals the operator's file for this age key, when there is one.
+            "ageRecipient": recipients[name],
         }
         for name, operator in operators.items()
     },

@@ -19,7 +19,7 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 try:
@@ -29,15 +29,23 @@ try:
         PacedReader,
         client_for,
         endpoint_for,
+        read_credentials,
         read_group_members,
         read_holdings,
     )
     from commands.engine import ROOT
     from commands.stack import GUARDRAILS, LOCAL_STACK
     from im_access.approvals import APPROVALS_FILE, load_approvals
-    from im_access.audit import Declared, Finding, audit_stack, declared_access, unmanaged
+    from im_access.audit import Declared, Finding, Holding, audit_stack, declared_access, unmanaged
     from im_access.break_glass import load_exceptions
-    from im_access.config import ConfigurationError, parse_stack_config, read_namespace, read_stack_file
+    from im_access.config import (
+        ConfigurationError,
+        StackConfig,
+        parse_stack_config,
+        read_namespace,
+        read_stack_file,
+    )
+    from im_access.credential_audit import ManagedOperator, credential_findings, managed_operators
     from im_access.provider_config import localcloud_route, stack_config_problems
     from im_access.stack_files import StackFileError, known_stacks
     from im_access.stack_files import stack_files as checked_stack_files
@@ -69,15 +77,31 @@ def cloud_stacks(project: Path, guardrails: Path = GUARDRAILS) -> list[str]:
 
 def declared_in_account(project: Path, owner_uin: str, guardrails: Path = GUARDRAILS) -> dict[str, list[Declared]]:
     """What every stack of the project that manages the same account declares."""
-    declared: dict[str, list[Declared]] = {}
+    return {name: declared_access(name, config) for name, config in _configs_in_account(project, owner_uin, guardrails)}
+
+
+def _configs_in_account(project: Path, owner_uin: str, guardrails: Path) -> list[tuple[str, StackConfig]]:
+    found = []
     for name, path in stack_files(project, guardrails).items():
         try:
             config = parse_stack_config(name, read_namespace(read_stack_file(path)), allow_past_expiry=True)
         except ConfigurationError as error:
             raise AuditError(str(error)) from None
         if config.owner_uin == owner_uin:
-            declared[name] = declared_access(name, config)
-    return declared
+            found.append((name, config))
+    return found
+
+
+def _im_users(holdings: Sequence[Holding], members: Mapping[str, Sequence[str]]) -> dict[str, bool]:
+    """Users holding IM access (directly, or in a group holding full access): casefolded name to full."""
+    users: dict[str, bool] = {}
+    for holding in holdings:
+        kind, _, name = holding.principal.partition(":")
+        if kind == "user":
+            users[name.casefold()] = users.get(name.casefold(), False) or holding.full_access
+        for member in members.get(holding.principal, ()) if holding.full_access else ():
+            users[member.partition(":")[2].casefold()] = True
+    return users
 
 
 def run_audit(stacks: Sequence[str], project: Path, today: dt.date, guardrails: Path = GUARDRAILS) -> list[Finding]:
@@ -108,11 +132,21 @@ def run_audit(stacks: Sequence[str], project: Path, today: dt.date, guardrails: 
         accounts.setdefault(account, []).append(stack)
     findings: list[Finding] = []
     for (owner_uin, *_), account_stacks in accounts.items():
-        declared = declared_in_account(project, owner_uin, guardrails)
+        configs = _configs_in_account(project, owner_uin, guardrails)
+        declared = {name: declared_access(name, config) for name, config in configs}
+        # The audited stacks' operators; another stack's are the account's like any user's.
+        operators: list[ManagedOperator] = [
+            operator
+            for name, config in configs
+            if name in account_stacks
+            for operator in managed_operators(name, config)
+        ]
         try:
             reader = PacedReader(client_for(raw[account_stacks[0]], via_localcloud=via_localcloud))
             holdings = read_holdings(reader)
             members = read_group_members(reader, holdings)
+            im_users = _im_users(holdings, members)
+            credentials = read_credentials(reader, [*im_users, *(operator.name for operator in operators)])
         except AccountReadError as error:
             raise AuditError(str(error)) from None
         findings += unmanaged(holdings, declared)
@@ -126,6 +160,7 @@ def run_audit(stacks: Sequence[str], project: Path, today: dt.date, guardrails: 
                 exceptions=exceptions,
                 members=members,
             )
+        findings += credential_findings(credentials, operators, im_users, today)
     return findings
 
 

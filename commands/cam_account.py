@@ -3,13 +3,16 @@
 Read-only, and per policy rather than per user: one ListPolicies scan, GetPolicy for each custom
 policy (to judge its document), then ListEntitiesForPolicy for each IM-relevant policy, and
 ListUsersForGroup for each group that holds full IM access. The cost
-grows with the number of policies, not of users. Requests are paced under CAM's per-action rate
+grows with the number of policies, not of users. Credentials (keys and MFA flags) are read only
+for the users holding IM access and the operators the stacks manage: ListUsers once, then
+ListAccessKeys and DescribeSafeAuthFlagColl for each. Requests are paced under CAM's per-action rate
 limits and `RequestLimitExceeded` is retried with backoff; any other failure stops the read, so a
 partial account is never reported as complete.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections import Counter
@@ -25,6 +28,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from im_access.access import document_grants_some_im, inspect_policy_document, preset_im_level
 from im_access.audit import Holding
 from im_access.contract import group_principal, role_principal, user_principal
+from im_access.credential_audit import AccessKey, UserCredentials
 
 # Requests per second CAM allows per action; most CAM actions document 20.
 READ_LIMITS: Mapping[str, int] = {
@@ -32,6 +36,9 @@ READ_LIMITS: Mapping[str, int] = {
     "GetPolicy": 20,
     "ListEntitiesForPolicy": 20,
     "ListUsersForGroup": 20,
+    "ListUsers": 20,
+    "ListAccessKeys": 20,
+    "DescribeSafeAuthFlagColl": 20,
 }
 DEFAULT_LIMIT = 20
 CAM_ENDPOINT = "cam.tencentcloudapi.com"
@@ -161,3 +168,38 @@ def read_group_members(reader: PacedReader, holdings: Iterable[Holding]) -> dict
         ]
         for group in groups
     }
+
+
+def _created(value: object) -> dt.datetime:
+    """CAM's `YYYY-MM-DD HH:MM:SS` (UTC here)."""
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise AccountReadError(f"CAM answered a CreateTime that is not a date: {str(value)[:40]!r}") from None
+
+
+def _any_factor(flag: Mapping[str, Any] | None) -> bool:
+    return any(int(value or 0) == 1 for value in (flag or {}).values() if isinstance(value, int | str))
+
+
+def read_credentials(reader: PacedReader, names: Iterable[str]) -> dict[str, UserCredentials]:
+    """Console access, API keys (ListAccessKeys) and MFA flags (DescribeSafeAuthFlagColl) of the users
+    named (casefolded names as keys): one ListUsers, then two reads per user that exists."""
+    wanted = {name.casefold() for name in names}
+    users = {str(u["Name"]).casefold(): u for u in reader.call("ListUsers").get("Data") or []}
+    found: dict[str, UserCredentials] = {}
+    for key in sorted(wanted & set(users)):
+        user = users[key]
+        uin = int(user["Uin"])
+        keys = reader.call("ListAccessKeys", TargetUin=uin).get("AccessKeys") or []
+        flags = reader.call("DescribeSafeAuthFlagColl", SubUin=uin)
+        found[key] = UserCredentials(
+            name=str(user["Name"]),
+            uin=uin,
+            console=int(user.get("ConsoleLogin") or 0) == 1,
+            created=_created(user["CreateTime"]) if user.get("CreateTime") else None,
+            keys=tuple(AccessKey(str(k["AccessKeyId"]), str(k["Status"]), _created(k["CreateTime"])) for k in keys),
+            login_mfa=_any_factor(flags.get("LoginFlag")),
+            action_mfa=_any_factor(flags.get("ActionFlag")),
+        )
+    return found
