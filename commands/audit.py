@@ -146,7 +146,9 @@ def run_audit(stacks: Sequence[str], project: Path, today: dt.date, guardrails: 
             holdings = read_holdings(reader)
             members = read_group_members(reader, holdings)
             im_users = _im_users(holdings, members)
-            credentials = read_credentials(reader, [*im_users, *(operator.name for operator in operators)])
+            managed_names = [operator.name for operator in operators]
+            full_users = [name for name, full in im_users.items() if full]
+            credentials = read_credentials(reader, [*im_users, *managed_names], [*full_users, *managed_names])
         except AccountReadError as error:
             raise AuditError(str(error)) from None
         findings += unmanaged(holdings, declared)

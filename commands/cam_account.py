@@ -182,21 +182,26 @@ def _any_factor(flag: Mapping[str, Any] | None) -> bool:
     return any(int(value or 0) == 1 for value in (flag or {}).values() if isinstance(value, int | str))
 
 
-def read_credentials(reader: PacedReader, names: Iterable[str]) -> dict[str, UserCredentials]:
+def read_credentials(
+    reader: PacedReader, names: Iterable[str], flags_for: Iterable[str] = ()
+) -> dict[str, UserCredentials]:
     """Console access, API keys (ListAccessKeys) and MFA flags (DescribeSafeAuthFlagColl) of the users
-    named (casefolded names as keys): one ListUsers, then two reads per user that exists."""
+    named (casefolded names as keys): one ListUsers, then the keys of each user that exists, and the
+    flags of those that log in to the console or are named in `flags_for` (full access, operators)."""
     wanted = {name.casefold() for name in names}
+    always = {name.casefold() for name in flags_for}
     users = {str(u["Name"]).casefold(): u for u in reader.call("ListUsers").get("Data") or []}
     found: dict[str, UserCredentials] = {}
     for key in sorted(wanted & set(users)):
         user = users[key]
         uin = int(user["Uin"])
         keys = reader.call("ListAccessKeys", TargetUin=uin).get("AccessKeys") or []
-        flags = reader.call("DescribeSafeAuthFlagColl", SubUin=uin)
+        console = int(user.get("ConsoleLogin") or 0) == 1
+        flags = reader.call("DescribeSafeAuthFlagColl", SubUin=uin) if console or key in always else {}
         found[key] = UserCredentials(
             name=str(user["Name"]),
             uin=uin,
-            console=int(user.get("ConsoleLogin") or 0) == 1,
+            console=console,
             created=_created(user["CreateTime"]) if user.get("CreateTime") else None,
             keys=tuple(AccessKey(str(k["AccessKeyId"]), str(k["Status"]), _created(k["CreateTime"])) for k in keys),
             login_mfa=_any_factor(flags.get("LoginFlag")),
