@@ -37,7 +37,7 @@ try:
     from commands.stack import GUARDRAILS, LOCAL_STACK
     from im_access.approvals import APPROVALS_FILE, load_approvals
     from im_access.audit import Declared, Finding, Holding, audit_stack, declared_access, unmanaged
-    from im_access.break_glass import load_exceptions
+    from im_access.break_glass import load_exceptions, today
     from im_access.config import (
         ConfigurationError,
         StackConfig,
@@ -205,7 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stack", action="append", help="a stack to audit (repeatable); default: every cloud stack")
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument("--project", type=Path, default=ROOT, help="the checkout whose stacks declare the access")
-    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today(), help="YYYY-MM-DD")
+    parser.add_argument(
+        "--today", type=dt.date.fromisoformat, default=today(), help="YYYY-MM-DD (default: IM_ACCESS_TODAY or today)"
+    )
     args = parser.parse_args(argv)  # a usage error exits 2 too
     stacks = args.stack or cloud_stacks(args.project)
     try:

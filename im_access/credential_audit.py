@@ -22,8 +22,9 @@ from im_access.config import StackConfig
 from im_access.contract import user_principal
 from im_access.key_rotation import MAX_AGE_WITHOUT_ROTATION, Rotation, generations
 
-# A user's own key (AddUser with UseApi) is created with the user, within this margin.
-OWN_KEY_MARGIN = dt.timedelta(minutes=1)
+# A user's own key (AddUser with UseApi) is created with the user, in the same second or the next;
+# a cam.AccessKey comes at least 10 s later (the provider waits that long after AddUser).
+OWN_KEY_MARGIN = dt.timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -68,23 +69,34 @@ def _delete_key(user: UserCredentials, key: AccessKey) -> str:
     return f"`tccli cam DeleteAccessKey --TargetUin {user.uin} --AccessKeyId {key.key_id}`"
 
 
+def _own_key(user: UserCredentials, key: AccessKey) -> bool:
+    """The user's own key, made with the user (AddUser with UseApi)."""
+    return user.created is not None and abs(key.created - user.created) <= OWN_KEY_MARGIN
+
+
 def _foreign_keys(user: UserCredentials, operator: ManagedOperator, today: dt.date) -> list[tuple[AccessKey, str]]:
     """The keys of a managed operator that its stack did not create, each with why."""
     keys = sorted(user.keys, key=lambda k: k.created)
     if not operator.api_key:
         return [(key, "the stack declares no API key for it") for key in keys]
     if operator.rotation is None:
-        own = [k for k in keys if user.created is not None and abs(k.created - user.created) <= OWN_KEY_MARGIN]
-        return [(k, "the stack declares only the user's own key (apiKey: true)") for k in keys if k not in own]
+        return [(k, "the stack declares only the user's own key (apiKey: true)") for k in keys if not _own_key(user, k)]
     alive = generations(operator.name, operator.rotation, today)
-    found = [
-        (k, f"created before its oldest key generation ({alive[0].starts})")
-        for k in keys
-        if k.created.date() < alive[0].starts
-    ]
-    extra = len(keys) - len(found) - len(alive)
-    rest = [k for k in keys if k not in {f[0] for f in found}]
-    found += [(k, f"more keys than the {len(alive)} its rotation has today") for k in rest[: max(extra, 0)]]
+    found: list[tuple[AccessKey, str]] = []
+    rest: list[AccessKey] = []
+    for key in keys:
+        if key.created.date() < alive[0].starts:
+            found.append((key, f"created before its oldest key generation ({alive[0].starts})"))
+        elif _own_key(user, key):
+            found.append((key, "the user's own key, from before its keys rotated"))
+        else:
+            rest.append(key)
+    # Each generation alive is the first key made on or after the day it starts; any other is extra.
+    for generation in alive:
+        ours = next((key for key in rest if key.created.date() >= generation.starts), None)
+        if ours is not None:
+            rest.remove(ours)
+    found += [(key, f"more keys than the {len(alive)} its rotation has today") for key in rest]
     return found
 
 

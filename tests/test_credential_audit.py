@@ -79,13 +79,20 @@ def test_keys_a_stack_did_not_create_are_unmanaged() -> None:
         {"im-bot": user("im-bot", legacy, key("AKIDgen", alive[-1].starts))}, [rotating], {}, TODAY
     )
     assert kinds(found) == [("unmanaged-key", "AKIDlegacy", "dev")]
-    # Made after that day, it is still one key more than the generations alive.
-    same_day = key("AKIDlegacy", alive[-1].starts)
-    later = key("AKIDgen", alive[-1].starts + dt.timedelta(days=1))
-    found = credential_findings(
-        {"im-bot": user("im-bot", same_day, later)}, [rotating], {}, alive[-1].starts + dt.timedelta(days=8)
-    )
-    assert kinds(found) == [("unmanaged-key", "AKIDlegacy", "dev")]
+    # The user's own key, made with it before its keys rotated, is foreign whatever its date.
+    made = alive[-1].starts
+    own_key = AccessKey("AKIDown", "Active", at(made))
+    later = key("AKIDgen", made + dt.timedelta(days=1))
+    users = {"im-bot": user("im-bot", own_key, later, created=made)}
+    assert kinds(credential_findings(users, [rotating], {}, made + dt.timedelta(days=8))) == [
+        ("unmanaged-key", "AKIDown", "dev")
+    ]
+    # A key added by hand after the stack's is one more than the generations alive.
+    by_hand = key("AKIDhand", made + dt.timedelta(days=2))
+    users = {"im-bot": user("im-bot", later, by_hand)}
+    assert kinds(credential_findings(users, [rotating], {}, made + dt.timedelta(days=8))) == [
+        ("unmanaged-key", "AKIDhand", "dev")
+    ]
 
 
 def test_console_users_with_im_access_need_login_protection_and_full_access_operation_protection() -> None:
