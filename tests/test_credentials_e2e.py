@@ -94,3 +94,15 @@ def test_opting_out_of_login_protection_sets_the_flag_back_and_is_noted(project:
     assert flags(project)["LoginFlag"] == OFF
     noted = [v for v in run.summary.violations if v[1] == "im-console-login-protection"]
     assert noted and noted[0][0] == "advisory" and "INC-42" in noted[0][3]
+
+
+def test_full_access_gets_operation_protection_and_passes_on_an_approved_stack(project: EngineProject) -> None:
+    project.config("prod")["im-access:grants"] = []  # its grantee does not exist in localcloud
+    run = project.run("up", "prod")
+    assert run.exit_code == 0, run.text
+    assert not [v for v in run.summary.violations if v[1] == "im-full-access-operation-protection"]
+    cam = project.cloud.cam()
+    oncall = call(cam, "DescribeSafeAuthFlagColl", SubUin=call(cam, "GetUser", Name="im-oncall")["Uin"])
+    assert oncall["ActionFlag"] == STOKEN_ONLY and oncall["LoginFlag"] == STOKEN_ONLY
+    auditor = call(cam, "DescribeSafeAuthFlagColl", SubUin=call(cam, "GetUser", Name="im-prod-auditor")["Uin"])
+    assert auditor["ActionFlag"] == OFF and auditor["LoginFlag"] == STOKEN_ONLY

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from commands.preview_summary import markdown
 from im_access.key_rotation import Rotation, anchor
 from tests.engine_project import SEED, EngineProject
 from tests.localcloud_process import LocalCloudProcess, call
@@ -32,10 +33,14 @@ def keys(project: EngineProject, user: str) -> list[dict[str, Any]]:
     return list(call(cam, "ListAccessKeys", TargetUin=uin)["AccessKeys"])
 
 
+SUMMARIES: list[str] = []  # the Markdown summary of each `up`, as a pull request would show it
+
+
 def up_on(project: EngineProject, day: dt.date) -> dict[str, Any]:
     project.extra_env["IM_ACCESS_TODAY"] = day.isoformat()
     result = project.run("up")
     assert result.exit_code == 0, result.text
+    SUMMARIES.append(markdown(result.summary, result.exit_code))
     return dict(project.outputs()["operators"])
 
 
@@ -83,6 +88,8 @@ def test_at_rotation_a_new_key_is_handed_over_and_the_previous_one_stays_for_the
     assert {k["AccessKeyId"] for k in listed} == {before["secretId"], rotor["secretId"]}
     assert rotor["secretId"] != before["secretId"] and rotor["secretKey"] != before["secretKey"]
     assert rotor["previousKeyLastDay"] == (START + 34 * DAY).isoformat()
+    new_key = f"{ROTOR}: a new API key, of {(START + 30 * DAY).isoformat()}, is created"
+    assert new_key in SUMMARIES[-1]
     # The last day of the overlap changes nothing.
     project.extra_env["IM_ACCESS_TODAY"] = (START + 34 * DAY).isoformat()
     assert project.run("preview", expect_no_changes=True).exit_code == 0
@@ -93,6 +100,7 @@ def test_after_the_overlap_only_the_new_key_is_left(project: EngineProject) -> N
     operators = up_on(project, START + 35 * DAY)
     assert [k["AccessKeyId"] for k in handed_over_key_is_active(project, operators[ROTOR])] == [newest]
     assert operators[ROTOR]["previousKeyLastDay"] is None
+    assert f"{ROTOR}: the API key of {START.isoformat()} expires" in SUMMARIES[-1]
 
 
 def test_the_users_own_key_moves_to_rotation_without_a_moment_with_no_key(project: EngineProject) -> None:
