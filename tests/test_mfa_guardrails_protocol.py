@@ -11,7 +11,7 @@ import pytest
 from im_access.contract import IM_OPERATOR
 from tests.analyzer_client import AnalyzerResource, PolicyPackProcess
 
-OPERATION = "im-full-access-operation-protection"
+OPERATION = "im-full-access-across-the-stack"  # one stack policy: one pass over the stack
 LOGIN = "im-console-login-protection"
 USER = "tencentcloud:Cam/user:User"
 ATTACHMENT = "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment"

@@ -4,6 +4,7 @@
   'full', or an attachment of a full-access preset or of a custom policy of the stack allowing all
   of IM) needs an MfaFlag on it whose actionFlag turns on a factor. Mandatory, approved stacks
   included: approval says who may hold full access, not that one password is enough for it.
+  Reported by the stack policy `im-full-access-across-the-stack`, so the analyzer makes one pass.
 - Login protection: a console operator that opts out is reported, with its reason, for review.
 
 A flag is tied to its user by the user it is computed from (its `opUin` dependency), or by the
@@ -22,8 +23,6 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
 
@@ -41,27 +40,38 @@ def _flag_on(flag: object) -> bool:
     return isinstance(flag, Mapping) and any(normalise_policy_id(flag.get(f)) == 1 for f in MFA_FACTORS)
 
 
-def _depends_on(resource: PolicyResource, key: str, users: Mapping[str, PolicyResource]) -> set[str]:
-    return {source.urn for source in resource.property_dependencies.get(key, []) if source.urn in users}
-
-
 def _key(prop: str, value: object) -> object:
     """A user's name as CAM compares it (ignoring case), a UIN as the integer it is however sent."""
     return normalise_policy_id(value) if prop == "uin" else str(value).strip().casefold()
 
 
-def _by_value(value: object, users: Mapping[str, PolicyResource], prop: str) -> set[str]:
-    if value is None:
-        return set()
-    wanted = _key(prop, value)
-    found = set()
-    for urn, user in users.items():
-        try:
-            if wanted is not None and _key(prop, user.props.get(prop)) == wanted:
-                found.add(urn)
-        except UnknownValueError:
-            continue
-    return found
+class _Users:
+    """The CAM users of the stack, found by URN, by name and by UIN (each index built once)."""
+
+    def __init__(self, resources: Sequence[PolicyResource]) -> None:
+        self.by_urn = {r.urn: r for r in resources if r.resource_type == CAM_USER}
+        self._index: dict[str, dict[object, set[str]]] = {}
+
+    def _by(self, prop: str) -> dict[object, set[str]]:
+        if prop not in self._index:
+            index: dict[object, set[str]] = {}
+            for urn, user in self.by_urn.items():
+                try:
+                    value = user.props.get(prop)
+                except UnknownValueError:
+                    continue
+                if value is not None:
+                    index.setdefault(_key(prop, value), set()).add(urn)
+            self._index[prop] = index
+        return self._index[prop]
+
+    def named(self, resource: PolicyResource, key: str, prop: str) -> set[str]:
+        """The users a property names: those it is computed from, else those whose `prop` it equals."""
+        linked = {source.urn for source in resource.property_dependencies.get(key, []) if source.urn in self.by_urn}
+        if linked:
+            return linked
+        value = resource.props.get(key)
+        return set(self._by(prop).get(_key(prop, value), ())) if value is not None else set()
 
 
 def _wide_policies(resources: Sequence[PolicyResource]) -> set[str]:
@@ -78,10 +88,10 @@ def _wide_policies(resources: Sequence[PolicyResource]) -> set[str]:
     return wide
 
 
-def _full_access_users(resources: Sequence[PolicyResource], users: Mapping[str, PolicyResource]) -> dict[str, str]:
+def _full_access_users(resources: Sequence[PolicyResource], users: _Users) -> dict[str, str]:
     """The users of the stack that get IM full access, each with how."""
     full: dict[str, str] = {}
-    for urn, user in users.items():
+    for urn, user in users.by_urn.items():
         parent = user.parent
         if parent is not None and parent.resource_type == IM_OPERATOR and parent.props.get(Props.ACCESS) == "full":
             full[urn] = "ImOperator with access 'full'"
@@ -92,56 +102,44 @@ def _full_access_users(resources: Sequence[PolicyResource], users: Mapping[str, 
         linked = {s.urn for s in attachment.property_dependencies.get("policyId", [])}
         try:
             how = "a custom policy allowing all of IM" if linked & wide else None
-            if how is None and normalise_policy_id(attachment.props.get("policyId")) in DEFAULT_FULL_ACCESS_POLICY_IDS:
-                how = f"the full-access preset {normalise_policy_id(attachment.props.get('policyId'))}"
-            holders = _depends_on(attachment, "userName", users) or _by_value(
-                attachment.props.get("userName"), users, "name"
-            )
+            policy_id = normalise_policy_id(attachment.props.get("policyId"))
+            if how is None and policy_id in DEFAULT_FULL_ACCESS_POLICY_IDS:
+                how = f"the full-access preset {policy_id}"
+            holders = users.named(attachment, "userName", "name") if how is not None else set()
         except UnknownValueError:
             continue  # a policy id unknown in preview: im-full-access-approved-stacks-only notes it
-        if how is not None:
-            full.update({urn: how for urn in holders if urn not in full})
+        full.update({urn: how for urn in holders if urn not in full and how is not None})
     return full
 
 
-def _protected_users(resources: Sequence[PolicyResource], users: Mapping[str, PolicyResource]) -> set[str]:
+def _protected_users(resources: Sequence[PolicyResource], users: _Users) -> set[str]:
     protected: set[str] = set()
     for flag in resources:
         if flag.resource_type != MFA_FLAG or not _flag_on(flag.props.get("actionFlag")):
             continue
-        protected |= _depends_on(flag, "opUin", users)
         try:
-            protected |= _by_value(flag.props.get("opUin"), users, "uin")
+            protected |= users.named(flag, "opUin", "uin")
         except UnknownValueError:
             continue
     return protected
 
 
-def _validate_operation_protection(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    users = {r.urn: r for r in args.resources if r.resource_type == CAM_USER}
-    full = _full_access_users(args.resources, users)
-    protected = _protected_users(args.resources, users)
+def report_operation_protection(resources: Sequence[PolicyResource], report_violation: ReportViolation) -> None:
+    """Part of the stack policy `im-full-access-across-the-stack` (every stack policy costs the
+    analyzer a pass over the stack), run on approved stacks too."""
+    users = _Users(resources)
+    full = _full_access_users(resources, users)
+    if not full:
+        return
+    protected = _protected_users(resources, users)
     for urn in sorted(set(full) - protected):
-        name = users[urn].props.get("name") or users[urn].name
+        name = users.by_urn[urn].props.get("name") or users.by_urn[urn].name
         report_violation(
             f"Turn on operation protection for CAM user {name!r} on stack {pulumi.get_stack()!r}: it holds IM full"
             f" access ({full[urn]}), so add a cam.MfaFlag on it whose actionFlag sets a factor (the ImOperator"
             " component does this for access 'full').",
             urn,
         )
-
-
-im_full_access_operation_protection = StackValidationPolicy(
-    name="im-full-access-operation-protection",
-    description=(
-        "Checks that every CAM user of the stack with IM full access (an ImOperator with access 'full', or an "
-        "attachment of a full-access preset or of a custom policy of the stack that allows all of IM) has CAM "
-        "operation protection: a cam.MfaFlag on it whose actionFlag sets a factor. Approved stacks included."
-    ),
-    enforcement_level=EnforcementLevel.MANDATORY,
-    validate=_validate_operation_protection,
-    config_schema=SCHEMA,
-)
 
 
 def _validate_login_protection(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:

@@ -15,6 +15,8 @@ policy costs a full deserialization of the stack in the analyzer.
   stack that grants full access is reported too, like a custom policy that does.
 - Switches of a custom policy's default version (`cam.SetPolicyVersionConfig`), see
   version_switches.py.
+- On every stack, approved ones included: operation protection (MFA) for each CAM user of the
+  stack holding IM full access, see mfa.py.
 
 Principals are judged by the value they resolve to, wherever it is computed from: a group id or
 `targetUin` that depends on another resource is no reason to pass. A value unknown in preview is
@@ -48,6 +50,7 @@ from im_access.access import (
 from im_access.contract import IM_ACCESS_GRANT, Props
 from im_guardrails.approvals import stack_approvals, stack_is_approved
 from im_guardrails.full_access import FIX, all_of_im_verdict
+from im_guardrails.mfa import report_operation_protection
 from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES, attachment_principal
 from im_guardrails.version_switches import report_version_switches
 
@@ -304,6 +307,7 @@ CHECKS: Mapping[str, Callable[[_Routes, PolicyResource], None]] = {
 
 
 def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    report_operation_protection(args.resources, report_violation)  # approved stacks included
     if stack_is_approved():
         return
     report_version_switches(args.resources, stack_approvals().reviewed_custom_policies, report_violation)
@@ -329,7 +333,9 @@ im_full_access_across_the_stack = StackValidationPolicy(
         "holding it, and organization member policies or member access identities of an organization identity that "
         "grants it (in the stack, or listed), and switches of a custom policy's default version to a version the "
         "stack does not create (unless listed in reviewedCustomPolicies), judged by the values principals resolve "
-        "to; values unknown in preview are named in one note."
+        "to; values unknown in preview are named in one note. On every stack, approved ones included: that each CAM "
+        "user of the stack holding IM full access has operation protection (a cam.MfaFlag whose actionFlag sets a "
+        "factor)."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_validate,
