@@ -181,6 +181,7 @@ class ImOperator(pulumi.ComponentResource):
         if args.pgp_key is None:
             self.secret_key = pulumi.Output.secret(newest.secret_access_key)
         else:
-            # Only the recipient's private key opens it, so it need not be a state secret.
             self.secret_key = pulumi.Output.from_input(None)
-            self.encrypted_secret_key = newest.encrypted_secret_access_key
+            # Only the recipient's private key opens it; a secret all the same, so that a pgpKey
+            # slipped into config does not get the key printed in a deploy's log for its holder.
+            self.encrypted_secret_key = pulumi.Output.secret(newest.encrypted_secret_access_key)
