@@ -117,6 +117,7 @@ def login_links(operators: Mapping[str, Any], stack: str) -> str:
     lines.append(
         f"Passwords and API keys are secrets in the encrypted stack state of `{stack}`; write one operator's"
         f" credentials file with: python -m commands.handover --stack {stack} --operator <name>"
+        " (sealed for its ageRecipient, or add --plaintext)"
         + (" (through scripts/with_localcloud.sh, which points at the local state)" if stack == LOCAL_STACK else "")
     )
     return "\n".join(lines)
