@@ -38,7 +38,7 @@ def test_a_rotating_key_is_an_access_key_per_generation_for_the_operator(monkeyp
 
 
 def test_every_operator_gets_mfa_flags_login_for_console_operation_for_full(monkeypatch: pytest.MonkeyPatch) -> None:
-    operators = [
+    operators: list[dict[str, object]] = [
         {"name": "im-ui", "access": "readonly"},
         {"name": "im-kiosk", "access": "readonly", "mfa": {"login": False, "reason": "kiosk in the NOC, INC-42"}},
         {"name": "im-bot", "access": "readonly", "console": False, "apiKey": True},
