@@ -1,4 +1,4 @@
-"""A service (CAM, tag) as a table of actions, each with its parameter schema."""
+"""A service (CAM, tag, STS) as a table of actions, each with its parameter schema."""
 
 from __future__ import annotations
 
@@ -12,12 +12,22 @@ from localcloud.params import Param
 
 
 @dataclass(frozen=True)
+class Caller:
+    """Who signed a request: the account its key belongs to, and the key's owner in that account
+    (the account's own uin for a root key)."""
+
+    account_uin: int
+    uin: int
+
+
+@dataclass(frozen=True)
 class Context:
-    """What an action sees: its transaction and the account it runs in."""
+    """What an action sees: its transaction, the account it runs in and who signed the request."""
 
     db: sqlite3.Connection
     owner_uin: int
     now: dt.datetime
+    caller: Caller | None = None  # None for work localcloud does itself (a seed)
 
     @property
     def timestamp(self) -> str:
@@ -32,6 +42,8 @@ class Action:
     handler: Handler
     schema: Mapping[str, Param]
     writes: bool
+    # Any valid key may call it, whatever its policy or account (who am I, not what may I do).
+    any_caller: bool = False
 
 
 @dataclass
@@ -40,9 +52,11 @@ class Service:
     version: str
     actions: dict[str, Action] = field(default_factory=dict)
 
-    def action(self, name: str, *, writes: bool, **schema: Param) -> Callable[[Handler], Handler]:
+    def action(
+        self, name: str, *, writes: bool, any_caller: bool = False, **schema: Param
+    ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.actions[name] = Action(handler, schema, writes)
+            self.actions[name] = Action(handler, schema, writes, any_caller)
             return handler
 
         return register
