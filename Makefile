@@ -1,6 +1,6 @@
 # The same targets run on a laptop and in CI. Every engine run uses the project's own Pulumi
 # (.engine/, installed by `make setup`), never the user's ~/.pulumi.
-.PHONY: setup test lint bench preview preview-localcloud preview-report up destroy local-up audit
+.PHONY: setup test lint bench preview preview-localcloud preview-report up destroy stack-init local-up audit
 PYTHON := .venv/bin/python
 
 setup:
@@ -25,6 +25,11 @@ bench:
 PROJECT ?= .
 preview up destroy:
 	$(PYTHON) -m commands.stack $@ $(STACK) --project $(PROJECT)
+
+# Create a cloud stack in the configured backend (PULUMI_BACKEND_URL), once, before its first
+# preview: make stack-init STACK=dev. The reviewed stack file is left byte for byte as it was.
+stack-init:
+	$(PYTHON) -m commands.stack init $(STACK) --project $(PROJECT)
 
 # Preview one stack against localcloud instead of the cloud: for runs without cloud secrets.
 preview-localcloud:

@@ -21,8 +21,9 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from commands.engine import EngineMissingError, open_stack
-from commands.stack import LOCAL_STACK
+from commands import cli, preflight
+from commands.engine import ROOT, EngineMissingError, open_stack
+from commands.stack import GUARDRAILS, LOCAL_STACK, check_stack_files, plain_http
 
 COLUMNS = ("User name", "Password", "SecretId", "SecretKey", "Login link")
 OUTPUT_KEYS = ("userName", "password", "secretId", "secretKey", "loginUrl")
@@ -32,10 +33,19 @@ class HandoverError(Exception):
     pass
 
 
-def read_stack_operators(stack: str) -> Mapping[str, Any]:
-    """The stack's `operators` output, secrets decrypted in memory, through the project's engine."""
+def read_stack_operators(stack: str, work_dir: Path = ROOT) -> Mapping[str, Any]:
+    """The stack's `operators` output, secrets decrypted in memory, through the project's engine,
+    after the preflight: the credentials must be the stack's account's (printed on stderr)."""
+    env = dict(os.environ)
+    config = check_stack_files(stack, work_dir, GUARDRAILS)
+    preflight.check_backend(env, work_dir)
     try:
-        with open_stack(stack) as opened:
+        with open_stack(stack, work_dir) as opened:
+            preflight.check_passphrase(env)
+            identity = preflight.check_identity(
+                stack, config, env, plain_http=plain_http(config, False), via_localcloud=stack == LOCAL_STACK
+            )
+            print(identity.line(stack), file=sys.stderr)
             outputs = opened.outputs()
     except EngineMissingError as error:
         raise HandoverError(str(error)) from None
@@ -117,4 +127,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run("handover", main))

@@ -52,11 +52,18 @@ class Service:
     version: str
     actions: dict[str, Action] = field(default_factory=dict)
 
-    def action(
-        self, name: str, *, writes: bool, any_caller: bool = False, **schema: Param
-    ) -> Callable[[Handler], Handler]:
+    def action(self, name: str, *, writes: bool, **schema: Param) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.actions[name] = Action(handler, schema, writes, any_caller)
+            self.actions[name] = Action(handler, schema, writes)
+            return handler
+
+        return register
+
+    def any_caller_action(self, name: str, **schema: Param) -> Callable[[Handler], Handler]:
+        """A read-only action every valid key may call, whatever its policy or account."""
+
+        def register(handler: Handler) -> Handler:
+            self.actions[name] = Action(handler, schema, writes=False, any_caller=True)
             return handler
 
         return register

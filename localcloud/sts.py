@@ -25,7 +25,7 @@ def caller_arn(account_uin: int, uin: int) -> str:
     return f"qcs::cam:{account_uin}:uin/{uin}"
 
 
-@sts.action("GetCallerIdentity", writes=False, any_caller=True)
+@sts.any_caller_action("GetCallerIdentity")
 def get_caller_identity(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     if ctx.caller is None:
         raise ApiError("AuthFailure.SignatureFailure", "The request is not signed.")
