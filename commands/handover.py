@@ -22,7 +22,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from commands import cli, preflight
-from commands.engine import ROOT, EngineMissingError, open_stack
+from commands.engine import ROOT, EngineMissingError, open_stack, pulumi_command
 from commands.stack import GUARDRAILS, LOCAL_STACK, check_stack_files, plain_http
 
 COLUMNS = ("User name", "Password", "SecretId", "SecretKey", "Login link")
@@ -38,8 +38,9 @@ def read_stack_operators(stack: str, work_dir: Path = ROOT) -> Mapping[str, Any]
     after the preflight: the credentials must be the stack's account's (printed on stderr)."""
     env = dict(os.environ)
     config = check_stack_files(stack, work_dir, GUARDRAILS)
-    preflight.check_backend(env, work_dir)
     try:
+        pulumi_command()  # the engine first: nothing below can run without it
+        preflight.check_backend(env, work_dir)
         with open_stack(stack, work_dir) as opened:
             preflight.check_passphrase(env)
             identity = preflight.check_identity(

@@ -33,7 +33,7 @@ import yaml
 from pulumi import automation as auto
 
 from commands import cli, preflight
-from commands.engine import ROOT, init_stack, open_stack
+from commands.engine import ROOT, init_stack, open_stack, pulumi_command
 from commands.guarded_files import changed_guarded_files
 from commands.guardrail_reports import write_reports
 from commands.preview_report import write_events
@@ -129,6 +129,7 @@ def create_stack(stack_name: str, *, work_dir: Path = ROOT, guardrails: Path = G
     reviewed (the backend keeps the passphrase salt). What it did, as one line."""
     check_stack_files(stack_name, work_dir, guardrails)
     env = dict(os.environ)
+    pulumi_command()
     preflight.check_backend(env, work_dir)
     preflight.check_passphrase(env)
     created = init_stack(stack_name, work_dir)
@@ -184,6 +185,7 @@ def run(
     # cloud stack must exist already, so a typo never creates a new, empty stack.
     create = against_localcloud or stack_name == LOCAL_STACK
     exit_code = 0
+    pulumi_command()  # the engine first (EngineMissingError names `make setup`)
     preflight.check_backend(run_env, work_dir)
     with open_stack(stack_name, work_dir, env, create=create) as stack:
         preflight.check_passphrase(run_env)
