@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pulumi import automation as auto
 
-from commands import engine
+from commands import engine, stack
 from tests.engine_project import SEED, require_engine
 from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess
 from tests.pull_request import make_preview_localcloud, program_checkout
@@ -230,3 +231,36 @@ def test_the_preflight_asks_sts_at_its_own_host_whatever_the_stack_file_says(tmp
     assert result.returncode == 2, result.stdout + result.stderr
     assert "stack: could not reach sts.tencentcloudapi.com to ask whose the credentials are" in result.stderr
     assert hosts and set(hosts) == {"sts.tencentcloudapi.com:443"}
+
+
+def test_a_stack_made_by_stack_init_keeps_its_secrets_with_the_stack_file_as_reviewed(
+    cloud: LocalCloudProcess, tmp_path: Path
+) -> None:
+    """The salt `stack init` writes into the stack file is kept by the backend too: with the file put
+    back as reviewed, an `up` encrypts the operators' secrets, the passphrase decrypts them and only it."""
+    require_engine()
+    project = program_checkout(tmp_path / "project", "Pulumi.dev.yaml")
+    reviewed = (project / "Pulumi.dev.yaml").read_bytes()
+    state = tmp_path / "state"
+    state.mkdir()
+    env = through(
+        cloud, (SECRET_ID, SECRET_KEY), PULUMI_BACKEND_URL=f"file://{state}", PULUMI_CONFIG_PASSPHRASE="right"
+    )
+    assert make("stack-init", "STACK=dev", f"PROJECT={project}", env=env).returncode == 0
+
+    result = stack.run("up", "dev", work_dir=project, env=env, against_localcloud=True)
+    assert result.exit_code == 0, result.text
+    assert SUCCESS in result.text
+    assert (project / "Pulumi.dev.yaml").read_bytes() == reviewed
+    with engine.open_stack("dev", project, env) as opened:
+        operators = opened.outputs()["operators"]
+    secret_key = operators.value["im-stats-bot"]["secretKey"]
+    state_text = "".join(path.read_text() for path in state.rglob("*.json"))
+    assert secret_key and secret_key not in state_text and "ciphertext" in state_text  # encrypted at rest
+    wrong = {**env, "PULUMI_CONFIG_PASSPHRASE": "wrong"}
+    with (
+        pytest.raises(auto.errors.CommandError, match="passphrase"),
+        engine.open_stack("dev", project, wrong) as opened,
+    ):
+        opened.outputs()
+    assert (project / "Pulumi.dev.yaml").read_bytes() == reviewed
