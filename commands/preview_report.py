@@ -104,7 +104,10 @@ def _rows(document: dict[str, Any], key: str, checks: Sequence[Any], problems: l
 def read_events(path: Path, stack: str, policies: set[str]) -> tuple[Summary, int, dict[str, str] | None]:
     """The summary and exit code in an untrusted event log; ReportError unless every field is valid."""
     if not path.is_file():
-        raise ReportError(f"{path.name} is missing: the preview produced no event log")
+        raise ReportError(
+            f"{path.name} is missing: the preview produced no event log (a preflight failure stops it before"
+            " the engine; its job's log says why)"
+        )
     if path.stat().st_size > MAX_BYTES:
         raise ReportError(f"{path.name} is larger than {MAX_BYTES} bytes")
     try:
