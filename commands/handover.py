@@ -57,6 +57,17 @@ def read_stack_operators(stack: str, work_dir: Path = ROOT) -> Mapping[str, Any]
     return dict(outputs["operators"].value)
 
 
+def read_outputs_file(path: Path) -> Mapping[str, Any]:
+    """The `operators` output saved as JSON (`pulumi stack output operators --json --show-secrets`)."""
+    try:
+        operators = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise HandoverError(f"{path} is not JSON: {str(error)[:200]}") from None
+    if not isinstance(operators, dict):
+        raise HandoverError(f"{path} must hold a JSON object of operators by user name")
+    return operators
+
+
 def credentials_csv(operator: Mapping[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -114,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="replace an existing file")
     args = parser.parse_args(argv)
     try:
-        operators = json.loads(args.outputs_file.read_text()) if args.outputs_file else read_stack_operators(args.stack)
+        operators = read_outputs_file(args.outputs_file) if args.outputs_file else read_stack_operators(args.stack)
         if args.list:
             print(login_links(operators, args.stack))
             return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pulumi import automation as auto
@@ -61,8 +62,20 @@ def test_an_unknown_command_is_a_usage_line_and_exit_2() -> None:
     assert "invalid choice: 'deploy'" in result.stderr
 
 
-def test_a_missing_events_folder_is_one_line(tmp_path: object) -> None:
+def test_a_missing_events_folder_is_one_line() -> None:
     command = [sys.executable, "-m", "commands.preview_report", "--events", "/nonexistent", "--project", str(ROOT)]
     result = subprocess.run([*command, "--out", "/proc/forbidden"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and result.stderr.startswith("preview-report: ")
+
+
+def test_a_hand_over_from_a_bad_outputs_file_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "outputs.json").write_text("[1")
+    command = [sys.executable, "-m", "commands.handover", "--stack", "dev", "--list", "--outputs-file"]
+    broken = subprocess.run([*command, str(tmp_path / "outputs.json")], cwd=ROOT, capture_output=True, text=True)
+    missing = subprocess.run([*command, str(tmp_path / "none.json")], cwd=ROOT, capture_output=True, text=True)
+    assert broken.returncode == 1 and broken.stderr.startswith(f"handover: {tmp_path / 'outputs.json'} is not JSON")
+    assert (
+        missing.returncode == 2 and missing.stderr == f"handover: No such file or directory: {tmp_path / 'none.json'}\n"
+    )
+    assert "Traceback" not in broken.stderr + missing.stderr
