@@ -264,3 +264,29 @@ def test_a_stack_made_by_stack_init_keeps_its_secrets_with_the_stack_file_as_rev
     ):
         opened.outputs()
     assert (project / "Pulumi.dev.yaml").read_bytes() == reviewed
+
+
+@pytest.mark.parametrize("command", ["up", "destroy"])
+def test_no_up_or_destroy_acts_with_another_accounts_key(
+    cloud: LocalCloudProcess, tmp_path: Path, command: str
+) -> None:
+    """The local stack over localcloud's route, as `make local-up` runs it, with the other account's key."""
+    require_engine()
+    state = tmp_path / "state"
+    state.mkdir()
+    env = through(cloud, OTHER[:2], PULUMI_BACKEND_URL=f"file://{state}", PULUMI_CONFIG_PASSPHRASE="e2e-only")
+    before = cloud.cam().call_json("ListUsers", {})["Response"]["Data"]
+    result = subprocess.run(
+        [sys.executable, "-m", "commands.stack", command, "local"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"these credentials belong to account {OTHER[2]}" in result.stderr
+    assert "stack local declares ownerUin 100012345678" in result.stderr
+    assert "Updating" not in result.stdout and "Destroying" not in result.stdout
+    # The engine never started (above); localcloud would refuse this key's CAM calls anyway.
+    assert cloud.cam().call_json("ListUsers", {})["Response"]["Data"] == before
