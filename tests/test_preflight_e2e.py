@@ -134,6 +134,7 @@ def test_a_key_of_another_account_stops_the_preview_before_the_engine(cloud: Loc
     )
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"stack: {MISMATCH}" in result.stderr and "Traceback" not in result.stderr
+    assert OTHER[1] not in result.stdout + result.stderr  # the key's secret is never shown
     assert "Previewing" not in result.stdout and not (project / "reports" / "dev-preview.events.json").exists()
 
 
@@ -177,6 +178,7 @@ def test_the_audit_says_whose_credentials_it_reads_with_on_stderr(cloud: LocalCl
     theirs = subprocess.run(command, cwd=ROOT, env=through(cloud, OTHER[:2]), capture_output=True, text=True)
     assert theirs.returncode == 2 and theirs.stdout == ""
     assert f"audit: could not audit dev: {MISMATCH}" in theirs.stderr
+    assert SECRET_KEY not in mine.stdout + mine.stderr and OTHER[1] not in theirs.stderr
 
 
 def test_a_hand_over_with_another_accounts_key_reads_nothing(cloud: LocalCloudProcess, tmp_path: Path) -> None:
