@@ -49,7 +49,8 @@ def test_recorded_use_is_answered_as_cam_answers_it(cloud: LocalCloudProcess) ->
     assert call(cam, "GetUser", Name="busy")["RecentlyLoginTime"] == "2026-10-01 09:30:00"
     (row,) = call(cam, "GetSecurityLastUsed", SecretIdList=[user["SecretId"]])["SecretIdLastUsedRows"]
     assert row["LastUsedDate"] == "2026-11-20"
-    assert dt.datetime.fromtimestamp(row["LastSecretUsedDate"] / 1000, dt.UTC) == dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+    used = dt.datetime.fromtimestamp(row["LastSecretUsedDate"] / 1000, dt.UTC)
+    assert used == dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
 
 
 def test_record_use_of_an_unknown_user_changes_nothing_and_says_why(cloud: LocalCloudProcess) -> None:
@@ -79,7 +80,8 @@ def test_the_paced_reader_reads_logins_and_every_key_in_batches(cloud: LocalClou
         users[f"user:batch-{index}"] = created["Uin"]
         second = call(cam, "CreateAccessKey", TargetUin=created["Uin"])["AccessKey"]["AccessKeyId"]
         secret_ids[f"user:batch-{index}"] = [created["SecretId"], second]
-    recorded = record_use(cloud, "--login", "batch-3=2026-09-09", "--key", f"{secret_ids['user:batch-7'][1]}=2026-08-08")
+    key_used = f"{secret_ids['user:batch-7'][1]}=2026-08-08"
+    recorded = record_use(cloud, "--login", "batch-3=2026-09-09", "--key", key_used)
     assert recorded.returncode == 0, recorded.stderr
     reader = PacedReader(cam)
 
