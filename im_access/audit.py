@@ -91,6 +91,11 @@ class KeyUse:
     last_used: dt.date | None
 
 
+def masked_secret_id(secret_id: str) -> str:
+    """A SecretId as reports show it: enough to tell a user's keys apart, not the whole identifier."""
+    return secret_id if len(secret_id) <= 8 else f"{secret_id[:4]}…{secret_id[-4:]}"
+
+
 @dataclass(frozen=True)
 class Usage:
     """What CAM records of a user's use: its last console login and each API key's last use."""
@@ -105,7 +110,10 @@ class Usage:
 
     def describe(self) -> str:
         login = f"last console login {self.last_login.isoformat()}" if self.last_login else "no console login"
-        keys = [f"key {k.secret_id} {k.last_used.isoformat() if k.last_used else 'never used'}" for k in self.keys]
+        keys = [
+            f"key {masked_secret_id(k.secret_id)} {k.last_used.isoformat() if k.last_used else 'never used'}"
+            for k in self.keys
+        ]
         return ", ".join([login, *keys]) if keys else f"{login}, no API key"
 
 
