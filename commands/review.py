@@ -103,9 +103,11 @@ def _break_glass(exceptions: Exceptions, stack: str, held: Held, today: dt.date)
 
 
 def _concerns(finding: Finding, held: Held, stack: str) -> bool:
+    """A finding about this holding: the account's, or this row's stack's (any stack's, for a holding
+    no stack declares, such as full access a stack's user holds through a console-made group)."""
     same_policy = finding.policy.casefold() == held.holding.policy.casefold()
     who = {held.principal.casefold(), (held.via or held.principal).casefold()}
-    return same_policy and finding.principal.casefold() in who and finding.stack in (None, stack or None)
+    return same_policy and finding.principal.casefold() in who and (not stack or finding.stack in (None, stack))
 
 
 def build_rows(
