@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import ConsoleMessage, Dialog, sync_playwright
 
 from tests.engine_project import require_engine
 from tests.localcloud_process import ROOT, LocalCloudProcess, call
@@ -129,10 +129,18 @@ def test_the_report_opens_in_a_browser_with_no_error_no_request_and_the_expected
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
-        page.on("console", lambda message: message.type in ("error", "warning") and problems.append(message.text))
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type in ("error", "warning"):
+                problems.append(f"console {message.type}: {message.text}")
+
+        def on_dialog(dialog: Dialog) -> None:
+            problems.append(f"dialog: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("console", on_console)
+        page.on("dialog", on_dialog)
         page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
         page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
-        page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
         page.on("request", lambda request: requests.append(request.url))
         page.goto(url, wait_until="load")
         page.wait_for_timeout(300)  # anything an injected handler would do has happened by now
