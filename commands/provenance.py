@@ -4,7 +4,7 @@ last changed them, read from git.
 One `git blame` per stack file gives the commit of every line; the newest commit among an entry's
 lines is the one that last changed the entry. Its pull request is read from commit messages as
 GitHub writes them: a squash merge ends its subject with `(#123)`, a merge commit says `Merge pull
-request #123 from ...` (the first such merge after the commit, on the way to HEAD). A shallow clone
+request #123 from ...` (the merge that brought the commit onto HEAD's first-parent line). A shallow clone
 or a checkout that is not a git repository has no history: the report says so rather than name the
 wrong commit.
 """
@@ -15,6 +15,7 @@ import re
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cmp_to_key
 from pathlib import Path
 
 import yaml
@@ -66,6 +67,7 @@ class History:
         self.project = project
         self.problem = ""
         self._commits: dict[str, Commit] = {}
+        self._first_parents: set[str] | None = None
         top = self._git("rev-parse", "--show-toplevel")
         if top is None:
             self.problem = "not a git checkout: no history"
@@ -105,14 +107,37 @@ class History:
         return self._commits[sha]
 
     def _pull_request(self, sha: str, subject: str) -> int | None:
+        """The pull request named by the commit itself (squashed, or a merge), or by the merge that
+        brought it onto HEAD's first-parent line: the oldest commit of that line that descends from it."""
         for pattern in (SQUASHED, MERGED):
             if match := pattern.search(subject):
                 return int(match.group(1))
-        merges = self._git("log", "--ancestry-path", "--merges", "--reverse", "--format=%s", f"{sha}..HEAD") or ""
-        for line in merges.splitlines():
-            if match := MERGED.match(line):
-                return int(match.group(1))
-        return None
+        if sha in self._main_line():
+            return None  # committed on the branch itself, outside any pull request
+        line = (self._git("rev-list", "--first-parent", "--ancestry-path", f"{sha}..HEAD") or "").split()
+        if not line:
+            return None
+        merge_subject = (self._git("show", "-s", "--format=%s", line[-1]) or "").strip()
+        match = MERGED.match(merge_subject) or SQUASHED.search(merge_subject)
+        return int(match.group(1)) if match else None
+
+    def _main_line(self) -> set[str]:
+        if self._first_parents is None:
+            self._first_parents = set((self._git("rev-list", "--first-parent", "HEAD") or "").split())
+        return self._first_parents
+
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        if older == newer:
+            return True
+        try:
+            result = subprocess.run(
+                ["git", "-C", str(self.project), "merge-base", "--is-ancestor", older, newer],
+                capture_output=True,
+                timeout=GIT_TIMEOUT,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return result.returncode == 0
 
 
 def _entry_spans(path: Path) -> list[tuple[int, int, int]]:
@@ -156,8 +181,16 @@ def _declaration(history: History, relative: str, line: int, commits: Sequence[s
         return Declaration(relative, line, None, "not in git history")
     if NOT_COMMITTED in commits:
         return Declaration(relative, line, None, "changed and not committed yet")
-    # The commits of a blame are all ancestors of HEAD: the latest committed is the last change.
-    newest = max((history.commit(sha) for sha in set(commits)), key=lambda commit: commit.time)
+    # The last change: the commit that descends from the others; between commits of parallel branches,
+    # the one committed last.
+    def order(a: Commit, b: Commit) -> int:
+        if history.is_ancestor(a.sha, b.sha):
+            return -1
+        if history.is_ancestor(b.sha, a.sha):
+            return 1
+        return (a.time > b.time) - (a.time < b.time)
+
+    newest = max((history.commit(sha) for sha in set(commits)), key=cmp_to_key(order))
     return Declaration(relative, line, newest)
 
 
