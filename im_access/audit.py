@@ -284,7 +284,9 @@ def unused(
     for name, entries in declared_by_stack.items():
         for declaration in entries:
             declaring.setdefault(declaration.key, name)
-    findings: list[Finding] = []
+    # One finding per user, policy and stack: a user holding it directly and through a group (or two)
+    # is told every removal it takes.
+    found: dict[tuple[str, str, str | None], tuple[Held, int | None, Usage, list[str]]] = {}
     for entry in held:
         if not entry.is_user:
             continue
@@ -293,15 +295,24 @@ def unused(
         if idle is not None and idle < days:
             continue
         holding, stack = entry.holding, declaring.get(entry.holding.key)
-        period = f"not used for {idle} days" if idle is not None else "no use recorded"
         if entry.via:
             remove = f"remove it from {entry.via}"
         elif stack:
             remove = f"remove the entry from Pulumi.{stack}.yaml and run `make up`"
         else:
             remove = _revoke(holding)
-        fix = f"{period} ({record.describe()}; {days} days or more is unused): a candidate for removal; {remove}"
-        findings.append(Finding("unused", entry.principal, holding.policy, holding.policy_id, fix, stack))
+        key = (entry.principal.casefold(), holding.policy.casefold(), stack)
+        first, known, _, removals = found.setdefault(key, (entry, idle, record, []))
+        shortest = min((days for days in (known, idle) if days is not None), default=None)
+        found[key] = (first, shortest, record, [*removals, remove])
+    findings: list[Finding] = []
+    for (_, _, stack), (entry, idle, record, removals) in found.items():
+        period = f"not used for {idle} days" if idle is not None else "no use recorded"
+        fix = f"{period} ({record.describe()}; {days} days or more is unused): a candidate for removal; "
+        holding = entry.holding
+        findings.append(
+            Finding("unused", entry.principal, holding.policy, holding.policy_id, fix + "; and ".join(removals), stack)
+        )
     return findings
 
 

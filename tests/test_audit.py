@@ -101,3 +101,13 @@ def test_unused_access_belongs_to_the_declaring_stack_or_else_the_account() -> N
     assert found["user:console-carol"].stack is None
     assert "no use recorded" in found["user:console-carol"].fix
     assert "tccli cam DetachUserPolicy --DetachUin 7" in found["user:console-carol"].fix
+
+
+def test_a_user_holding_it_directly_and_through_a_group_gets_one_finding_naming_both_removals() -> None:
+    direct = Holding("user:qa-lead", "QcloudIMReadOnlyAccess", 900001, False, True, uin=1, since=dt.date(2026, 7, 1))
+    own = Declared("staging", "user:qa-lead", "QcloudIMReadOnlyAccess", None)
+    declared = {"staging": [*GROUP_DECLARED["staging"], own]}
+    found = unused(expand([READ_ONLY, direct], MEMBERS), {}, declared, today=TODAY)
+    (finding,) = [f for f in found if "qa-lead" in f.principal]
+    assert finding.stack == "staging" and "not used for 148 days" in finding.fix
+    assert "remove it from group:90001; and remove the entry from Pulumi.staging.yaml" in finding.fix
