@@ -10,6 +10,7 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -170,3 +171,26 @@ class Tags(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.found.append((tag, attrs))
+
+
+def review(out: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "commands.review", "--out", str(out), *args]
+    variables = {"PATH": "/usr/bin:/bin", "TENCENTCLOUD_SECRET_ID": "AKIDx", "TENCENTCLOUD_SECRET_KEY": "x", **env}
+    return subprocess.run(command, cwd=ROOT, env=variables, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--stack", "nope"), "no Pulumi.nope.yaml"),
+        (("--stack", "local", "--unused-days", "0"), "allowed: a whole number of days from 1 to 3650"),
+        (("--stack", "local"), "review: could not review local: "),  # nothing listens on the proxy's port
+    ],
+)
+def test_a_review_that_cannot_run_says_why_and_writes_nothing(
+    tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    result = review(tmp_path / "out", *args, HTTP_PROXY="http://127.0.0.1:9")
+    assert result.returncode == 2
+    assert says in result.stderr.splitlines()[-1] and "Traceback" not in result.stderr
+    assert result.stdout == "" and not (tmp_path / "out").exists()
