@@ -6,7 +6,8 @@ a CSV of the same rows.
     python -m commands.review --stack dev          one stack (repeat --stack for more)
     python -m commands.review --unused-days 60     access unused for 60 days is a finding (default 90)
 
-Writes reports/access-review-<date>.html and .csv and prints their paths. It reads the account
+Writes reports/access-review-<date>.html and .csv and prints their paths; the date is today, or
+IM_ACCESS_TODAY as for the guardrails (a rehearsal or a test). It reads the account
 exactly as the audit does (commands/audit.py) and adds what git says of each declaration
 (commands/provenance.py). Exit 0 when the report is written, whatever it finds; 2 when it could
 not be written, with the reason on stderr and no report left behind.
