@@ -77,7 +77,7 @@ class Row:
 
     @property
     def undeclared(self) -> bool:
-        return self.declared_at == UNDECLARED
+        return not self.stack
 
     def finding_kinds(self) -> list[str]:
         return [kind for kind in self.findings.split("; ") if kind]
@@ -150,7 +150,7 @@ def _row(
         level=level_of(held),
         policy=held.holding.policy,
         policy_id=held.holding.policy_id,
-        declared_at=declaration.location if declaration else UNDECLARED,
+        declared_at=declaration.location if declaration else (f"Pulumi.{stack}.yaml" if stack else UNDECLARED),
         commit=commit.short if commit else "",
         commit_date=commit.date if commit else "",
         commit_author=commit.author if commit else "",

@@ -17,10 +17,13 @@ from pathlib import Path
 import pytest
 
 from commands import escape
-from commands.provenance import History, declarations
-from commands.review import COLUMNS, Row, render_html, to_csv
-from im_access.audit import Finding
+from commands.audit import Account
+from commands.provenance import Declaration, History, declarations
+from commands.review import COLUMNS, Row, build_rows, render_html, summarise, to_csv
+from im_access.audit import Declared, Finding, Holding, Member, Usage
+from im_access.break_glass import parse_exceptions
 from tests.localcloud_process import ROOT
+from tests.test_break_glass import VALID
 
 LOCAL = ("local", "Pulumi.local.yaml")
 ALICE = ("local", ("user:im-local-alice", "qcloudimreadonlyaccess"))
@@ -194,3 +197,42 @@ def test_a_review_that_cannot_run_says_why_and_writes_nothing(
     assert result.returncode == 2
     assert says in result.stderr.splitlines()[-1] and "Traceback" not in result.stderr
     assert result.stdout == "" and not (tmp_path / "out").exists()
+
+
+# ---- rows -----------------------------------------------------------------------------------------
+
+
+def test_rows_name_the_break_glass_approver_the_expiry_and_what_expires_soon() -> None:
+    today = dt.date(2026, 11, 26)
+    added = dt.date(2026, 11, 25)
+    oncall = Holding("user:im-stg-oncall", "QcloudAVCFullAccess", 524252, True, True, uin=9, since=added)
+    ops = Holding("group:90001", "QcloudAVCFullAccess", 524252, True, True, since=dt.date(2026, 11, 25))
+    declared = {
+        "staging": [
+            Declared("staging", "user:im-stg-oncall", "QcloudAVCFullAccess", dt.date(2026, 12, 10)),
+            Declared("staging", "group:90001", "QcloudAVCFullAccess", None),
+        ]
+    }
+    members = {"group:90001": [Member("user:qa-lead", 7, dt.date(2026, 11, 25))]}
+    account = Account("1", ["staging"], declared, [oncall, ops], members, {"user:qa-lead": Usage(today)})
+    group_exception = {**VALID, "principal": "group:90001", "approver": "cto"}
+    exceptions = parse_exceptions({"exceptions": [VALID, group_exception]}, ["staging"])
+    where = Declaration("Pulumi.staging.yaml", 8, None, "not a git checkout: no history")
+
+    rows = build_rows([account], {("staging", oncall.key): where}, exceptions, today)
+
+    by_principal = {row.principal: row for row in rows}
+    direct, member = by_principal["user:im-stg-oncall"], by_principal["user:qa-lead"]
+    assert (direct.break_glass_approver, direct.expires) == ("security-lead@example.com", "2026-12-10")
+    assert direct.level == "full"
+    assert direct.break_glass.startswith("#1 in force, expires 2026-11-27: INC-1234")
+    assert (direct.declared_at, direct.commit) == ("Pulumi.staging.yaml:8", "")
+    assert direct.history_note == "not a git checkout: no history"
+    assert (member.via_group, member.break_glass_approver) == ("group:90001", "cto")
+    assert member.last_console_login == "2026-11-26"
+    assert member.declared_at == "Pulumi.staging.yaml" and not member.undeclared, "declared, its line not found"
+    summary = summarise(rows, today)
+    assert [row.principal for row in summary.expiring] == ["user:im-stg-oncall"]
+    assert summary.holders == {("staging", "full"): 2}
+    lapsed = build_rows([account], {}, exceptions, dt.date(2026, 11, 28))
+    assert next(r for r in lapsed if r.principal == "user:im-stg-oncall").break_glass.startswith("#1 lapsed")
