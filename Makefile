@@ -1,6 +1,6 @@
 # The same targets run on a laptop and in CI. Every engine run uses the project's own Pulumi
 # (.engine/, installed by `make setup`), never the user's ~/.pulumi.
-.PHONY: setup test lint bench preview preview-localcloud preview-report up destroy stack-init local-up audit
+.PHONY: setup test lint bench preview preview-localcloud preview-report up destroy stack-init local-up audit review
 PYTHON := .venv/bin/python
 
 setup:
@@ -51,3 +51,10 @@ local-up:
 FORMAT ?= table
 audit:
 	@$(if $(filter local,$(STACK)),bash scripts/with_localcloud.sh) $(PYTHON) -m commands.audit $(if $(STACK),--stack $(STACK)) --format $(FORMAT)
+
+# Access review evidence: reports/access-review-<date>.html and .csv, one row per holding of IM
+# access with its declaration, last change and pull request, approver, expiry and last use.
+# make review [STACK=dev]; STACK=local goes through localcloud. UNUSED_DAYS (default 90).
+UNUSED_DAYS ?= 90
+review:
+	@$(if $(filter local,$(STACK)),bash scripts/with_localcloud.sh) $(PYTHON) -m commands.review $(if $(STACK),--stack $(STACK)) --unused-days $(UNUSED_DAYS)

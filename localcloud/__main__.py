@@ -13,10 +13,12 @@ import sys
 from pathlib import Path
 
 from localcloud.authorization import load_identity
+from localcloud.cam.last_used import record_use
 from localcloud.errors import ApiError
 from localcloud.rate_limits import RateLimits
 from localcloud.seed import apply_seed
 from localcloud.server import Faults, open_cloud, serve
+from localcloud.store import Store
 
 # The uins of --restricted-identity keys, in the order given: sub-users localcloud does not list.
 RESTRICTED_UIN_BASE = 100030000001
@@ -51,11 +53,38 @@ def _parser() -> argparse.ArgumentParser:
         help="the root key of another account: answered for sts:GetCallerIdentity only (repeatable)",
     )
     run.add_argument("--verbose", action="store_true", help="log every request")
+    use = commands.add_parser(
+        "record-use", help="local only, for tests: record console logins and API key use, which CAM records itself"
+    )
+    use.add_argument("--state", type=Path, default=Path(".localcloud/state.db"), help="SQLite database file")
+    use.add_argument("--login", action="append", default=[], metavar="USER=TIME", help="a console login (repeatable)")
+    use.add_argument("--key", action="append", default=[], metavar="SECRET_ID=TIME", help="a key's use (repeatable)")
     return parser
+
+
+def _record_use(args: argparse.Namespace) -> int:
+    """Writes the state file directly (a running server sees it at its next request)."""
+    pairs = {"--login": args.login, "--key": args.key}
+    bad = [f"{flag} {value}" for flag, values in pairs.items() for value in values if "=" not in value]
+    if bad:
+        print(f"localcloud: expected NAME=YYYY-MM-DD[ HH:MM:SS], got: {', '.join(bad)}", file=sys.stderr)
+        return 2
+    logins, keys = (dict(value.split("=", 1) for value in values) for values in pairs.values())
+    store = Store(args.state)
+    try:
+        record_use(store, logins, keys)
+    except ApiError as error:
+        print(f"localcloud: nothing recorded: {error.code}: {error.message}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "record-use":
+        return _record_use(args)
     secret_id = os.environ.get("TENCENTCLOUD_SECRET_ID")
     secret_key = os.environ.get("TENCENTCLOUD_SECRET_KEY")
     if not secret_id or not secret_key:
