@@ -1,6 +1,6 @@
 # The same targets run on a laptop and in CI. Every engine run uses the project's own Pulumi
 # (.engine/, installed by `make setup`), never the user's ~/.pulumi.
-.PHONY: setup test lint bench preview preview-localcloud preview-report up destroy local-up audit review
+.PHONY: setup test lint bench preview preview-localcloud preview-report up destroy stack-init local-up audit review
 PYTHON := .venv/bin/python
 
 setup:
@@ -19,12 +19,18 @@ bench:
 	$(PYTHON) -m benchmarks.localcloud_requests
 	$(PYTHON) -m benchmarks.local_stack_up
 	$(PYTHON) -m benchmarks.audit_requests
+	$(PYTHON) -m benchmarks.preflight_identity
 
 # Preview or deploy one stack with this checkout's guardrails, e.g. make preview STACK=dev.
 # PROJECT=DIR runs another checkout's program and stack files (a pull request's) instead.
 PROJECT ?= .
 preview up destroy:
 	$(PYTHON) -m commands.stack $@ $(STACK) --project $(PROJECT)
+
+# Create a cloud stack in the configured backend (PULUMI_BACKEND_URL), once, before its first
+# preview: make stack-init STACK=dev. The reviewed stack file is left byte for byte as it was.
+stack-init:
+	$(PYTHON) -m commands.stack init $(STACK) --project $(PROJECT)
 
 # Preview one stack against localcloud instead of the cloud: for runs without cloud secrets.
 preview-localcloud:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 try:
-    from commands import escape
+    from commands import cli, escape, preflight
     from commands.cam_account import (
         AccountReadError,
         PacedReader,
@@ -147,8 +147,20 @@ def audit_accounts(
         account = (str(config.get("im-access:ownerUin", "")), *endpoint_for(config, via_localcloud=via_localcloud))
         accounts.setdefault(account, []).append(stack)
     read: list[Account] = []
-    for (owner_uin, *_), account_stacks in accounts.items():
+    for (owner_uin, _, protocol), account_stacks in accounts.items():
         declared = declared_in_account(project, owner_uin, guardrails)
+        try:
+            # Whose the credentials are, over the route the reads below take: another account stops it.
+            identity = preflight.check_identity(
+                account_stacks[0],
+                raw[account_stacks[0]],
+                os.environ,
+                plain_http=protocol == "http",
+                via_localcloud=via_localcloud,
+            )
+        except preflight.PreflightError as error:
+            raise AuditError(str(error)) from None
+        print(identity.line(", ".join(account_stacks)), file=sys.stderr)  # stdout holds the report alone
         try:
             reader = PacedReader(client_for(raw[account_stacks[0]], via_localcloud=via_localcloud))
             holdings = read_holdings(reader)
@@ -251,12 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AuditError as error:
         print(f"audit: could not audit {', '.join(stacks) or 'any stack'}: {error}", file=sys.stderr)
         return 2
-    except Exception as error:
-        print(f"audit: could not run: {type(error).__name__}: {str(error)[:500]}", file=sys.stderr)
-        return 2
-    sys.stdout.write(report)
+    sys.stdout.write(report)  # only once complete: a partial report is never printed
     return 1 if findings else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Any other failure: a one-line message for what a person can fix, else the traceback; exit 2.
+    sys.exit(cli.run("audit", main, (*cli.EXPECTED, AuditError)))

@@ -28,7 +28,7 @@ from pathlib import Path
 try:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    from commands import escape
+    from commands import cli, escape
     from commands.audit import Account, AuditError, audit_accounts, cloud_stacks, positive_days, stack_files
     from commands.engine import ROOT
     from commands.provenance import Declaration, History, declarations
@@ -252,13 +252,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AuditError as error:
         print(f"review: could not review {', '.join(args.stack or []) or 'the cloud stacks'}: {error}", file=sys.stderr)
         return 2
-    except Exception as error:
-        print(f"review: could not run: {type(error).__name__}: {str(error)[:500]}", file=sys.stderr)
-        return 2
     for path in paths:
         print(path)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Any other failure: a one-line message for what a person can fix, else the traceback; exit 2.
+    sys.exit(cli.run("review", main, (*cli.EXPECTED, AuditError)))
