@@ -174,7 +174,10 @@ def audit_accounts(
         declared = {name: declared_access(name, config) for name, config in configs}
         # The audited stacks' operators; another stack's are the account's like any user's.
         operators: list[ManagedOperator] = [
-            operator for name, config in configs if name in account_stacks for operator in managed_operators(name, config)
+            operator
+            for name, config in configs
+            if name in account_stacks
+            for operator in managed_operators(name, config)
         ]
         try:
             # Whose the credentials are, over the route the reads below take: another account stops it.

@@ -1,5 +1,7 @@
 """What the audit finds in the credentials of users holding IM access and of managed operators.
 
+Keys are named masked (`AKID…abcd`), as every report shows them.
+
 - `stale-key`: an API key older than its operator's rotateDays + overlapDays, or than 90 days where
   no rotation is declared (CIS, and Tencent Cloud Config's `cam-user-ak-rotated`).
 - `unmanaged-key`: a key on a managed operator that its stack did not create: any key where the
@@ -17,7 +19,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from im_access.audit import Finding
+from im_access.audit import Finding, masked_secret_id
 from im_access.config import StackConfig
 from im_access.contract import user_principal
 from im_access.key_rotation import MAX_AGE_WITHOUT_ROTATION, Rotation, generations
@@ -66,7 +68,11 @@ def managed_operators(stack: str, config: StackConfig) -> list[ManagedOperator]:
 
 
 def _delete_key(user: UserCredentials, key: AccessKey) -> str:
-    return f"`tccli cam DeleteAccessKey --TargetUin {user.uin} --AccessKeyId {key.key_id}`"
+    """The command, without the whole SecretId: reports (and the daily issue) show it masked."""
+    return (
+        f"`tccli cam DeleteAccessKey --TargetUin {user.uin} --AccessKeyId <{masked_secret_id(key.key_id)}>`"
+        f" (its full id from `tccli cam ListAccessKeys --TargetUin {user.uin}`)"
+    )
 
 
 def _own_key(user: UserCredentials, key: AccessKey) -> bool:
@@ -120,21 +126,24 @@ def credential_findings(
         rotation = operator.rotation if operator else None
         limit = rotation.max_age_days if rotation else MAX_AGE_WITHOUT_ROTATION
         for access_key in user.keys:
+            shown = masked_secret_id(access_key.key_id)
             age = (today - access_key.created.date()).days
             if age > limit:
                 rule = f"rotateDays + overlapDays = {limit}" if rotation else f"{limit} days without rotation"
                 fix = (
-                    f"key {access_key.key_id} is {age} days old ({rule}); rotate it: declare apiKey: {{rotateDays: 90}}"
+                    f"key {shown} is {age} days old ({rule}); rotate it: declare apiKey: {{rotateDays: 90}}"
                     f" and run `make up`, or delete it with {_delete_key(user, access_key)}"
                 )
-                findings.append(Finding("stale-key", principal, access_key.key_id, None, fix, stack))
+                findings.append(Finding("stale-key", principal, shown, None, fix, stack))
         if operator is not None:
             for access_key, why in _foreign_keys(user, operator, today):
                 fix = (
-                    f"key {access_key.key_id} was not created by stack {stack!r} ({why}); once its holder no longer"
+                    f"key {masked_secret_id(access_key.key_id)} was not created by stack {stack!r} ({why}); once its holder no longer"
                     f" uses it, delete it with {_delete_key(user, access_key)}"
                 )
-                findings.append(Finding("unmanaged-key", principal, access_key.key_id, None, fix, stack))
+                findings.append(
+                    Finding("unmanaged-key", principal, masked_secret_id(access_key.key_id), None, fix, stack)
+                )
         holds_im = key in im_users or operator is not None
         if holds_im and user.console and not user.login_mfa and not (operator and operator.login_opt_out):
             fix = (

@@ -33,6 +33,7 @@ def key(key_id: str, created: dt.date) -> AccessKey:
 
 
 def kinds(found: list[Finding]) -> list[tuple[str, str, str | None]]:
+    """Kind, key (unmasked again where the test's short ids were kept whole) and stack."""
     return [(f.kind, f.policy, f.stack) for f in found]
 
 
@@ -53,7 +54,7 @@ def test_a_key_without_rotation_is_stale_after_90_days() -> None:
     assert kinds(found) == [("stale-key", "AKIDold", None)]
     assert (
         "91 days old" in found[0].fix
-        and "DeleteAccessKey --TargetUin 100020000001 --AccessKeyId AKIDold" in found[0].fix
+        and "DeleteAccessKey --TargetUin 100020000001 --AccessKeyId <AKIDold>" in found[0].fix
     )
 
 
@@ -67,18 +68,18 @@ def test_keys_a_stack_did_not_create_are_unmanaged() -> None:
     # apiKey: true: the user's own key (made with the user) is the stack's; another is not.
     own = ManagedOperator("dev", "im-bot", True, None, False)
     made = dt.date(2026, 11, 30)
-    keys = (key("AKIDown", made), key("AKIDconsole", recent))
+    keys = (key("AKIDown", made), key("AKIDcons", recent))
     assert kinds(credential_findings({"im-bot": user("im-bot", *keys, created=made)}, [own], {}, TODAY)) == [
-        ("unmanaged-key", "AKIDconsole", "dev")
+        ("unmanaged-key", "AKIDcons", "dev")
     ]
     # Rotating: a key older than the oldest generation alive (a migrated user's own key) is foreign.
     rotating = ManagedOperator("dev", "im-bot", True, ROTATION, False)
     alive = generations("im-bot", ROTATION, TODAY)
-    legacy = key("AKIDlegacy", alive[0].starts - dt.timedelta(days=1))
+    legacy = key("AKIDlgcy", alive[0].starts - dt.timedelta(days=1))
     found = credential_findings(
         {"im-bot": user("im-bot", legacy, key("AKIDgen", alive[-1].starts))}, [rotating], {}, TODAY
     )
-    assert kinds(found) == [("unmanaged-key", "AKIDlegacy", "dev")]
+    assert kinds(found) == [("unmanaged-key", "AKIDlgcy", "dev")]
     # The user's own key, made with it before its keys rotated, is foreign whatever its date.
     made = alive[-1].starts
     own_key = AccessKey("AKIDown", "Active", at(made))
@@ -105,3 +106,11 @@ def test_console_users_with_im_access_need_login_protection_and_full_access_oper
     opted = ManagedOperator("dev", "opted", False, None, True)
     found = kinds(credential_findings(users, [opted], {"carol": False, "dave": True, "erin": False}, TODAY))
     assert found == [("no-mfa", "login protection", None), ("no-mfa", "operation protection", None)]
+
+
+def test_a_whole_secret_id_is_never_in_a_finding() -> None:
+    secret_id = "AKIDq8w7e6r5t4y3u2i1o0pAsDfGhJkL9zXc"
+    stale = key(secret_id, TODAY - dt.timedelta(days=200))
+    (found,) = credential_findings({"alice": user("alice", stale)}, [], {"alice": False}, TODAY)
+    assert found.policy == "AKID…9zXc"
+    assert secret_id not in found.fix and "ListAccessKeys --TargetUin 100020000001" in found.fix

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.engine_project import SEED, EngineProject
+from im_access.audit import masked_secret_id
 from tests.localcloud_process import ROOT, LocalCloudProcess, call
 
 ROTOR = "im-local-rotor"
@@ -61,7 +62,7 @@ def test_console_style_changes_are_each_reported(project: EngineProject) -> None
 
     assert code == 1
     assert found == {
-        ("unmanaged-key", f"user:{ROTOR}", by_hand, "local"),
+        ("unmanaged-key", f"user:{ROTOR}", masked_secret_id(by_hand), "local"),
         ("no-mfa", "user:im-local-alice", "login protection", "local"),
         ("no-mfa", "user:console-dave", "login protection", None),
         ("unmanaged", "user:console-dave", "QcloudIMReadOnlyAccess", None),
@@ -82,7 +83,7 @@ def test_keys_left_to_age_are_stale(project: EngineProject) -> None:
     (rotor,) = [k["AccessKeyId"] for k in rotor_key["AccessKeys"]]
     # 36 days on, without an `up`: the rotating key outlived rotateDays + overlapDays; the other has 90 days.
     _, later = findings(project, "--today", (TODAY + dt.timedelta(days=36)).isoformat())
-    assert ("stale-key", f"user:{ROTOR}", rotor, "local") in later
-    assert not any(kind == "stale-key" and key == bot for kind, _, key, _ in later)
+    assert ("stale-key", f"user:{ROTOR}", masked_secret_id(rotor), "local") in later
+    assert not any(kind == "stale-key" and key == masked_secret_id(bot) for kind, _, key, _ in later)
     _, much_later = findings(project, "--today", (TODAY + dt.timedelta(days=91)).isoformat())
-    assert ("stale-key", "user:im-local-stats-bot", bot, "local") in much_later
+    assert ("stale-key", "user:im-local-stats-bot", masked_secret_id(bot), "local") in much_later
