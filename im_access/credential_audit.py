@@ -138,8 +138,8 @@ def credential_findings(
         if operator is not None:
             for access_key, why in _foreign_keys(user, operator, today):
                 fix = (
-                    f"key {masked_secret_id(access_key.key_id)} was not created by stack {stack!r} ({why}); once its holder no longer"
-                    f" uses it, delete it with {_delete_key(user, access_key)}"
+                    f"key {masked_secret_id(access_key.key_id)} was not created by stack {stack!r} ({why});"
+                    f" once its holder no longer uses it, delete it with {_delete_key(user, access_key)}"
                 )
                 findings.append(
                     Finding("unmanaged-key", principal, masked_secret_id(access_key.key_id), None, fix, stack)

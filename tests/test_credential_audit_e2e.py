@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.engine_project import SEED, EngineProject
 from im_access.audit import masked_secret_id
+from tests.engine_project import SEED, EngineProject
 from tests.localcloud_process import ROOT, LocalCloudProcess, call
 
 ROTOR = "im-local-rotor"
