@@ -114,3 +114,24 @@ def test_a_whole_secret_id_is_never_in_a_finding() -> None:
     (found,) = credential_findings({"alice": user("alice", stale)}, [], {"alice": False}, TODAY)
     assert found.policy == "AKID…9zXc"
     assert secret_id not in found.fix and "ListAccessKeys --TargetUin 100020000001" in found.fix
+
+
+def test_one_audit_lists_a_users_keys_once_however_many_reads_need_them() -> None:
+    from commands.cam_account import PacedReader
+
+    class Client:
+        calls: list[str] = []
+
+        def call_json(self, action: str, params: dict[str, object]) -> dict[str, object]:
+            self.calls.append(action)
+            return {"Response": {"AccessKeys": [{"AccessKeyId": "AKID1"}], "TotalNum": 1}}
+
+    client = Client()
+    reader = PacedReader(client, sleep=lambda _: None)
+    first = reader.call("ListAccessKeys", TargetUin=1)
+    first["AccessKeys"] = []  # a caller's change does not reach the next one
+    assert reader.call("ListAccessKeys", TargetUin=1)["AccessKeys"] == [{"AccessKeyId": "AKID1"}]
+    reader.call("ListAccessKeys", TargetUin=2)
+    reader.call("ListPolicies", Page=1)
+    reader.call("ListPolicies", Page=1)
+    assert client.calls == ["ListAccessKeys", "ListAccessKeys", "ListPolicies", "ListPolicies"]
