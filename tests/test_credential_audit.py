@@ -120,7 +120,8 @@ def test_one_audit_lists_a_users_keys_once_however_many_reads_need_them() -> Non
     from commands.cam_account import PacedReader
 
     class Client:
-        calls: list[str] = []
+        def __init__(self) -> None:
+            self.calls: list[str] = []
 
         def call_json(self, action: str, params: dict[str, object]) -> dict[str, object]:
             self.calls.append(action)
