@@ -23,14 +23,20 @@ from urllib.parse import urlsplit
 from localcloud import signature
 from localcloud.authorization import RestrictedIdentity, authorize
 from localcloud.cam import cam, install_presets
+from localcloud.cam.roles import install_roles
 from localcloud.errors import ApiError
 from localcloud.params import check_fields
 from localcloud.rate_limits import RateLimits
 from localcloud.service import Context, Service
 from localcloud.store import Store
+from localcloud.sts_assume import VERSION as STS_VERSION
+from localcloud.sts_assume import install_sessions, session_of, unsigned_call
+from localcloud.sts_assume import register as register_assume_role
 from localcloud.tag import tag
 
-SERVICES: dict[str, Service] = {service.name: service for service in (cam, tag)}
+sts = Service("sts", STS_VERSION)
+register_assume_role(sts)
+SERVICES: dict[str, Service] = {service.name: service for service in (cam, tag, sts)}
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
@@ -69,9 +75,17 @@ class LocalCloud:
         if request.method != "POST" or not request.headers.get("content-type", "").startswith("application/json"):
             raise ApiError("UnsupportedProtocol", "localcloud accepts POST requests with a JSON body only.")
         credentials = {**self.credentials, **{key: who.secret_key for key, who in self.restricted.items()}}
-        secret_id, scope_service = signature.verify(request, credentials, time.time())
+        # Temporary credentials sign like any key, and must carry their token.
+        session = session_of(self.store, request.headers, self.owner_uin, time.time(), credentials)
+        if session is not None:
+            credentials[session.secret_id] = session.secret_key
+        host_service = host.split(".", 1)[0] if ".tencentcloudapi.com" in host else ""
+        if unsigned_call(request.headers, host_service):
+            secret_id, scope_service = "", host_service  # the call's own token is its proof
+        else:
+            secret_id, scope_service = signature.verify(request, credentials, time.time())
         # A request for <service>.tencentcloudapi.com names its service; a bare address relies on the scope.
-        named = host.split(".", 1)[0] if ".tencentcloudapi.com" in host else scope_service
+        named = host_service or scope_service
         service = SERVICES.get(named)
         if service is None:
             raise ApiError("UnsupportedOperation", f"localcloud does not emulate the `{named}` service.")
@@ -93,7 +107,10 @@ class LocalCloud:
         if not isinstance(body, dict):
             raise ApiError("InvalidParameter", "The request body must be a JSON object.")
         params = check_fields(action.schema, body)
-        authorize(self.restricted.get(secret_id), service.name, action_name)
+        authorize(session.identity if session else self.restricted.get(secret_id), service.name, action_name)
+        caller = session.principal if session else f"qcs::cam::uin/{self.owner_uin}:root"
+        if secret_id in self.restricted:
+            caller = f"qcs::cam::uin/{self.owner_uin}:uin/0"  # a restricted key stands for no principal of the account
 
         if self.faults.latency_seconds:
             time.sleep(self.faults.latency_seconds)
@@ -101,7 +118,7 @@ class LocalCloud:
         if over_limit or (self.faults.throttle_rate and self.random.random() < self.faults.throttle_rate):
             raise ApiError("RequestLimitExceeded", "The request rate limit is exceeded; retry later.")
         with self.store.transaction(write=action.writes) as db:
-            return action.handler(Context(db, self.owner_uin, dt.datetime.now(dt.UTC)), params)
+            return action.handler(Context(db, self.owner_uin, dt.datetime.now(dt.UTC), caller), params)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -163,6 +180,8 @@ def open_cloud(
     store = Store(state)
     with store.transaction(write=True) as db:
         install_presets(db, dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"))
+        install_roles(db)
+        install_sessions(db)
     return LocalCloud(store, credentials, owner_uin, faults, random.Random(), dict(restricted or {}))
 
 

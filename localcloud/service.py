@@ -18,6 +18,7 @@ class Context:
     db: sqlite3.Connection
     owner_uin: int
     now: dt.datetime
+    caller: str = ""  # the caller as trust policies name it: qcs::cam::uin/<owner>:root, ...:roleName/<role>
 
     @property
     def timestamp(self) -> str:
