@@ -246,7 +246,9 @@ def test_tokens_that_do_not_hold_are_refused(
         "tampered": lambda: _tampered(issuer.token(subject("environment:staging")), sub),
         "no sub": lambda: issuer.token(None),
         "alg none": lambda: jwt.encode(
-            {"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "exp": int(time.time()) + 300}, None, algorithm="none"  # type: ignore[arg-type]
+            {"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "exp": int(time.time()) + 300},
+            None,
+            algorithm="none",  # type: ignore[arg-type]
         ),
         "not a jwt": lambda: "eyJ.not.a-token",
     }[case]()
