@@ -247,8 +247,8 @@ def test_tokens_that_do_not_hold_are_refused(
         "no sub": lambda: issuer.token(None),
         "alg none": lambda: jwt.encode(
             {"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "exp": int(time.time()) + 300},
-            None,
-            algorithm="none",  # type: ignore[arg-type]
+            None,  # type: ignore[arg-type]
+            algorithm="none",
         ),
         "not a jwt": lambda: "eyJ.not.a-token",
     }[case]()
