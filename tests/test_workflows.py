@@ -185,7 +185,7 @@ def test_id_token_write_only_where_a_role_is_assumed_and_the_role_is_assumed_fir
             engine = next(
                 i
                 for i, run in enumerate(runs)
-                if "make" in run and "ci-credentials" not in run or "commands.audit" in run
+                if ("make" in run and "ci-credentials" not in run) or "commands.audit" in run
             )
             assert assume < engine, (path.name, name)
             step = job["steps"][assume]
