@@ -11,9 +11,13 @@ is not a string) pins nothing, so a document cannot pass by being spelled clever
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +28,14 @@ from im_access import safe_yaml
 from im_access.access import AmbiguousDocumentError, read_policy_document
 
 TRUST_FILE = "trust.yaml"
-KEYS = ("repository", "organizationUins", "audiences", "pullRequestEnvironments")
+KEYS = ("repository", "organizationUins", "audiences", "pullRequestEnvironments", "issuer", "issuerKeys")
 MAX_BYTES = 64 * 1024
 REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 UIN = re.compile(r"^[0-9]{5,20}$")
 AUDIENCE = re.compile(r"^[A-Za-z0-9._:/-]{1,200}$")
 ENVIRONMENT = re.compile(r"^[A-Za-z0-9._ -]{1,255}$")
+ISSUER = re.compile(r"^https://[A-Za-z0-9.-]{1,253}(/[A-Za-z0-9._~/-]{0,200})?$")
+THUMBPRINT = re.compile(r"^[A-Za-z0-9_-]{43}$")  # RFC 7638 SHA-256 JWK thumbprint, base64url
 
 # The only spellings that pin a value. CAM's operators and keys are lower case; whether it reads
 # another spelling the same way, or ignores it, cannot be shown, so another spelling pins nothing.
@@ -54,6 +60,8 @@ class TrustSettings:
     organization_uins: frozenset[str] = frozenset()
     audiences: frozenset[str] = frozenset()
     pull_request_environments: frozenset[str] = frozenset()  # environments pull requests' jobs run in
+    issuer: str = ""  # the OIDC issuer a role OIDC provider may name
+    issuer_keys: frozenset[str] = frozenset()  # thumbprints of the issuer's signing keys, reviewed
     problems: tuple[str, ...] = ()
 
 
@@ -88,7 +96,15 @@ def parse_trust_settings(document: Any) -> TrustSettings:
     if not isinstance(environments, list) or not all(isinstance(e, str) and ENVIRONMENT.match(e) for e in environments):
         problems.append("pullRequestEnvironments: a list of GitHub environment names")
         environments = []
-    return TrustSettings(repository, uins, audiences, frozenset(environments), tuple(problems))
+    issuer = document.get("issuer")
+    if not isinstance(issuer, str) or not ISSUER.match(issuer):
+        problems.append(f"issuer: required, the OIDC issuer as an https URL (got {str(issuer)[:60]!r})")
+        issuer = ""
+    keys = document.get("issuerKeys", [])
+    if not isinstance(keys, list) or not all(isinstance(k, str) and THUMBPRINT.match(k) for k in keys):
+        problems.append("issuerKeys: a list of the issuer's key thumbprints (RFC 7638, SHA-256, base64url)")
+        keys = []
+    return TrustSettings(repository, uins, audiences, frozenset(environments), issuer, frozenset(keys), tuple(problems))
 
 
 def load_trust_settings(guardrails: Path) -> TrustSettings:
@@ -107,7 +123,7 @@ def load_trust_settings(guardrails: Path) -> TrustSettings:
 
 
 def _values(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else [value]
+    return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
 
 
 def _show(value: Any) -> str:
@@ -268,3 +284,41 @@ def judge_trust_document(document: Any, settings: TrustSettings) -> TrustVerdict
         _judge_statement(index, statement, settings, verdict)
     verdict.problems = list(dict.fromkeys(verdict.problems))  # one principal per line of a list, said once
     return verdict
+
+
+def jwk_thumbprint(key: Any) -> str | None:
+    """The RFC 7638 SHA-256 thumbprint of an RSA or EC public JWK; None for anything else."""
+    if not isinstance(key, Mapping):
+        return None
+    members = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}.get(str(key.get("kty")))
+    if members is None or not all(isinstance(key.get(name), str) for name in members):
+        return None
+    canonical = json.dumps({name: key[name] for name in members}, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+
+
+def judge_oidc_provider(identity_url: Any, client_ids: Any, identity_key: Any, settings: TrustSettings) -> list[str]:
+    """Why a role OIDC provider could vouch for subjects the settings do not: another issuer, another
+    audience, or signing keys nobody reviewed (CAM checks tokens against exactly these keys)."""
+    if settings.problems:
+        return [f"policy_pack/{TRUST_FILE} has a problem, so no identity provider can be shown safe"]
+    problems = []
+    if identity_url != settings.issuer:
+        problems.append(f"its issuer {_show(identity_url)} is not {settings.issuer!r}")
+    ids = list(client_ids) if isinstance(client_ids, Sequence) and not isinstance(client_ids, str) else [client_ids]
+    problems += [f"its client id {_show(i)} is not an audience of ours" for i in ids if i not in settings.audiences]
+    try:
+        jwks = json.loads(base64.b64decode(str(identity_key), validate=True))
+        keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    except (binascii.Error, ValueError):
+        keys = None
+    if not isinstance(keys, list) or not keys:
+        return [*problems, "its identity key is not the base64 of a JWKS, so its signing keys cannot be shown"]
+    for index, key in enumerate(keys):
+        thumbprint = jwk_thumbprint(key)
+        if thumbprint not in settings.issuer_keys:
+            problems.append(
+                f"its key [{index}] (thumbprint {thumbprint or 'unreadable'}) is not listed in issuerKeys, so tokens "
+                "signed by whoever holds it would pass"
+            )
+    return problems

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from im_access.federation import ci_roles, web_identity_trust
-from im_access.trust import judge_trust_document, load_trust_settings
+from im_access.trust import judge_trust_document, jwk_thumbprint, load_trust_settings
 from tests.engine_project import EngineProject
 from tests.localcloud_process import ROOT, LocalCloudProcess, call, error_code
 from tests.oidc_issuer import OidcIssuer, subject
@@ -57,8 +58,12 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalCl
         (workdir / "project").mkdir()
         project = EngineProject(workdir / "project", cloud)
         shutil.copytree(ROOT / "security", project.workdir / "security")
+        trust_file = project.workdir / "policy_pack" / "trust.yaml"
+        trust_settings = yaml.safe_load(trust_file.read_text())
+        trust_settings["issuerKeys"] = [jwk_thumbprint(key) for key in issuer.jwks["keys"]]  # reviewed
+        trust_file.write_text(yaml.safe_dump(trust_settings))
         (project.workdir / "__main__.py").write_text(PROGRAM.format(identity_key=issuer.identity_key))
-        result = project.run("up", "local")
+        result = project.run("up", "local", guardrails=project.workdir / "policy_pack")
         yield cloud, issuer, result
 
 

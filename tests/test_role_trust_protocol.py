@@ -5,14 +5,18 @@ Look-alikes that pin the subject exactly pass."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.analyzer_client import AnalyzerResource, Diagnostic, PolicyPackProcess, mandatory, pack_copy
+from im_access.trust import jwk_thumbprint
+from tests.analyzer_client import POLICY_PACK, AnalyzerResource, Diagnostic, PolicyPackProcess, mandatory, pack_copy
+from tests.oidc_issuer import ISSUER, OidcIssuer
 from tests.policy_args import UNKNOWN
 
 TRUST = "im-role-trust-pinned"
@@ -313,3 +317,57 @@ def test_a_broken_trust_file_is_reported_with_every_problem_and_passes_no_role(
     for key in ("repository", "organizationUins", "audiences", "extra"):
         assert key in messages, key
     assert trust_violations(broken_trust_pack, role("deploy", document(oidc())))
+
+
+# The role OIDC provider vouches for every subject: its issuer, audiences and keys are pinned too.
+ROLE_SSO = "tencentcloud:Cam/roleSso:RoleSso"
+
+
+@pytest.fixture(scope="module")
+def keys_pack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PolicyPackProcess, OidcIssuer]]:
+    issuer = OidcIssuer()
+    settings = yaml.safe_load((POLICY_PACK / "trust.yaml").read_text())
+    settings["issuerKeys"] = [jwk_thumbprint(key) for key in issuer.jwks["keys"]]
+    folder = pack_copy(tmp_path_factory.mktemp("pack") / "policy_pack", {"trust.yaml": yaml.safe_dump(settings)})
+    with PolicyPackProcess("prod", pack_dir=folder) as pack:
+        pack.configure({})
+        yield pack, issuer
+
+
+def provider(identity_key: str, url: str = ISSUER, client_ids: Any = None) -> AnalyzerResource:
+    props = {"name": "github", "identityUrl": url, "identityKey": identity_key, "clientIds": client_ids or [AUD]}
+    return AnalyzerResource(ROLE_SSO, "github", props)
+
+
+def test_a_provider_of_the_reviewed_issuer_audience_and_keys_passes(
+    keys_pack: tuple[PolicyPackProcess, OidcIssuer],
+) -> None:
+    pack, issuer = keys_pack
+    assert trust_violations(pack, provider(issuer.identity_key)) == []
+
+
+def test_a_provider_with_another_issuer_audience_or_key_is_blocked(
+    keys_pack: tuple[PolicyPackProcess, OidcIssuer],
+) -> None:
+    pack, issuer = keys_pack
+    attacker = OidcIssuer()  # the real issuer's URL, the attacker's own key
+    cases = {
+        "unlisted key": (provider(attacker.identity_key), "not listed in issuerKeys"),
+        "one more key": (provider(_jwks(issuer, attacker)), "key [1]"),
+        "another issuer": (provider(issuer.identity_key, url="https://attacker.example"), "is not"),
+        "the issuer with a trailing slash": (provider(issuer.identity_key, url=ISSUER + "/"), "is not"),
+        "another audience": (provider(issuer.identity_key, client_ids=[AUD, "attacker"]), "client id 'attacker'"),
+        "no JWKS": (provider("bm90IGEgandrcw=="), "not the base64 of a JWKS"),
+    }
+    for case, (resource, reason) in cases.items():
+        found = trust_violations(pack, resource)
+        assert any(reason in d.message for d in found), (case, [d.message for d in found])
+    # With no reviewed keys listed (the default), no provider passes.
+    with PolicyPackProcess("dev") as default_pack:
+        default_pack.configure({})
+        assert trust_violations(default_pack, provider(issuer.identity_key))
+
+
+def _jwks(*issuers: OidcIssuer) -> str:
+    keys = [key for issuer in issuers for key in issuer.jwks["keys"]]
+    return base64.b64encode(json.dumps({"keys": keys}).encode()).decode()

@@ -25,7 +25,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 from im_access.access import DEFAULT_FULL_ACCESS_POLICY_IDS, normalise_policy_id, normalise_policy_name
-from im_access.trust import TRUST_FILE, TrustVerdict, judge_trust_document, load_trust_settings
+from im_access.trust import TRUST_FILE, TrustVerdict, judge_oidc_provider, judge_trust_document, load_trust_settings
 from im_guardrails.approvals import STACK_RESOURCE
 from im_guardrails.full_access import all_of_im_verdict
 from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES
@@ -39,6 +39,8 @@ ROLES: Mapping[str, str] = {
     "tencentcloud:Cam/role:Role": "document",
     "tencentcloud:Cam/roleByName:RoleByName": "document",
 }
+# The role OIDC provider: who vouches for the subjects a role trusts.
+ROLE_SSO = "tencentcloud:Cam/roleSso:RoleSso"
 # Presets that make a holder an administrator: everything, or CAM itself (it can grant itself anything).
 ADMIN_PRESET_NAMES = frozenset(
     normalise_policy_name(name)
@@ -64,6 +66,16 @@ def _validate_trust(args: ResourceValidationArgs, report_violation: ReportViolat
                 f"Fix {WHERE}, which lets no role trust policy pass while it has a problem: {problem}.", None
             )
         return
+    if args.resource_type == ROLE_SSO:
+        props = args.props
+        found = judge_oidc_provider(props.get("identityUrl"), props.get("clientIds"), props.get("identityKey"), TRUST)
+        for problem in found:
+            report_violation(
+                f"Fix role OIDC provider {_role_name(props, args.name)!r} on stack {pulumi.get_stack()!r}: "
+                f"{problem}; name the issuer, audiences and keys reviewed in {WHERE}.",
+                None,
+            )
+        return
     key = ROLES.get(args.resource_type)
     if key is None:
         return
@@ -79,7 +91,8 @@ im_role_trust_pinned = ResourceValidationPolicy(
         "Checks that no CAM role's trust policy (cam.Role, cam.RoleByName) lets in a subject outside "
         "policy_pack/trust.yaml: principal '*' or anyone, an account outside the organization, or an OIDC token "
         "without an exact oidc:sub of this repository and an exact oidc:aud (string_equal, no wildcard, no other "
-        "spelling of an operator or key)."
+        "spelling of an operator or key); and that a role OIDC provider (cam.RoleSso) names the reviewed issuer, "
+        "audiences and signing keys only."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_validate_trust,
