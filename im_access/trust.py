@@ -177,7 +177,8 @@ def _is_pull_request(subject: str, settings: TrustSettings) -> bool:
         return False
     context = match.group(2).strip().casefold()
     environments = {f"environment:{name}".casefold() for name in settings.pull_request_environments}
-    return context == "pull_request" or context in environments
+    # Customised subject templates may carry the event or the pull request's ref anywhere.
+    return context in environments or "pull_request" in context or "refs/pull/" in context
 
 
 def _judge_oidc(where: str, statement: Mapping[str, Any], settings: TrustSettings, verdict: TrustVerdict) -> None:

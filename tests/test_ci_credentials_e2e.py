@@ -98,8 +98,8 @@ def ci_credentials(
             "no_proxy": "127.0.0.1,localhost",
         }
     )
-    command = [sys.executable, "-m", "commands.ci_credentials", "--provider-id", "github"]
-    command += ["--role-arn", f"qcs::cam::uin/{OWNER_UIN}:roleName/{role}", "--duration", "900"]
+    # The workflows' command line.
+    command = ["make", "ci-credentials", f"ROLE_ARN=qcs::cam::uin/{OWNER_UIN}:roleName/{role}", "PROVIDER_ID=github"]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -118,7 +118,10 @@ def test_a_preview_and_an_up_run_on_an_oidc_token_alone(
     found = handed_over(github_env)
     assert set(found) == {"TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SECURITY_TOKEN"}
     # Each value is masked before it is set, and appears nowhere else in the log.
-    assert result.stdout.splitlines() == [f"::add-mask::{value}" for value in found.values()]
+    masks = [f"::add-mask::{value}" for value in found.values()]
+    assert [line for line in result.stdout.splitlines() if line.startswith("::")] == masks
+    others = [line for line in result.stdout.splitlines() if not line.startswith("::")]
+    assert not any(value in line for value in found.values() for line in others)
     assert not any(value in result.stderr for value in found.values())
 
     (workdir / "project").mkdir()
@@ -154,9 +157,11 @@ def test_sts_refuses_wrong_subjects_and_expired_tokens_and_nothing_is_handed_ove
         result = ci_credentials(cloud, service, role, github_env)
     finally:
         service.sub, service.lifetime = subject("environment:local"), 300
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1 and code in result.stderr, result.stderr
-    assert github_env.read_text() == "" and result.stdout == ""
+    assert result.returncode == 2  # make's own 2 for any failure
+    assert code in result.stderr.strip().splitlines()[0] and "ci_credentials: STS refused" in result.stderr, (
+        result.stderr
+    )
+    assert github_env.read_text() == "" and "::add-mask::" not in result.stdout
 
 
 def test_without_an_id_token_permission_it_says_so(setting: tuple[LocalCloudProcess, TokenService, Path]) -> None:

@@ -231,6 +231,7 @@ def test_a_pull_request_assumable_admin_role_is_blocked_approved_stacks_included
     pack = prod_pack if stack == "prod" else dev_pack
     preview = role("preview", document(oidc(PR_SUB)))
     preview_env = role("preview-env", document(oidc(f"repo:{REPO}:environment:preview")))
+    pr_ref = role("pr-ref", document(oidc(f"repo:{REPO}:ref:refs/pull/7/merge")))
     wildcard = role("wildcard", document(oidc("*")))
     wide = AnalyzerResource(
         POLICY,
@@ -264,9 +265,11 @@ def test_a_pull_request_assumable_admin_role_is_blocked_approved_stacks_included
         AnalyzerResource(
             ROLE_ATTACHMENT_BY_NAME, "readonly", {"roleName": "preview", "policyName": "QcloudIMReadOnlyAccess"}
         ),
+        pr_ref,
+        attached("pr-ref-admin", pr_ref, policyId=2),
     ]
     blocked = routes_blocked(pack.analyze_stack(resources))
-    assert set(blocked) == {"im-full", "admin-id", "custom-wide", "admin-by-name", "cam-admin"}
+    assert set(blocked) == {"im-full", "admin-id", "custom-wide", "admin-by-name", "cam-admin", "pr-ref-admin"}
     assert "pull request" in blocked["im-full"] and "No approval allows this" in blocked["im-full"]
     assert "'repo:im-access/im-access:pull_request'" in blocked["im-full"]
     assert "environment:preview" in blocked["admin-id"]
