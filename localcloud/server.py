@@ -27,14 +27,13 @@ from localcloud.cam.roles import install_roles
 from localcloud.errors import ApiError
 from localcloud.params import check_fields
 from localcloud.rate_limits import RateLimits
-from localcloud.service import Context, Service
+from localcloud.service import Caller, Context, Service
 from localcloud.store import Store
-from localcloud.sts_assume import VERSION as STS_VERSION
+from localcloud.sts import sts
 from localcloud.sts_assume import install_sessions, session_of, unsigned_call
 from localcloud.sts_assume import register as register_assume_role
 from localcloud.tag import tag
 
-sts = Service("sts", STS_VERSION)
 register_assume_role(sts)
 SERVICES: dict[str, Service] = {service.name: service for service in (cam, tag, sts)}
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -59,6 +58,17 @@ class LocalCloud:
     faults: Faults
     random: random.Random
     restricted: Mapping[str, RestrictedIdentity] = field(default_factory=dict)
+    # Root keys of other accounts, SecretId -> (SecretKey, account uin): localcloud holds one
+    # account, so these are answered for actions any caller may call (STS GetCallerIdentity) only.
+    other_accounts: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+
+    def caller(self, secret_id: str) -> Caller:
+        if secret_id in self.other_accounts:
+            account = self.other_accounts[secret_id][1]
+            return Caller(account, account)
+        if secret_id in self.restricted:
+            return Caller(self.owner_uin, self.restricted[secret_id].uin)
+        return Caller(self.owner_uin, self.owner_uin)
 
     def handle(self, request: signature.SignedRequest, host: str) -> dict[str, Any]:
         request_id = str(uuid.uuid4())
@@ -74,9 +84,13 @@ class LocalCloud:
     def _dispatch(self, request: signature.SignedRequest, host: str) -> dict[str, Any]:
         if request.method != "POST" or not request.headers.get("content-type", "").startswith("application/json"):
             raise ApiError("UnsupportedProtocol", "localcloud accepts POST requests with a JSON body only.")
-        credentials = {**self.credentials, **{key: who.secret_key for key, who in self.restricted.items()}}
+        credentials = {
+            **{key: secret for key, (secret, _) in self.other_accounts.items()},
+            **{key: who.secret_key for key, who in self.restricted.items()},
+            **self.credentials,
+        }
         # Temporary credentials sign like any key, and must carry their token.
-        session = session_of(self.store, request.headers, self.owner_uin, time.time(), credentials)
+        session = session_of(self.store, request.headers, time.time(), credentials)
         if session is not None:
             credentials[session.secret_id] = session.secret_key
         host_service = host.split(".", 1)[0] if ".tencentcloudapi.com" in host else ""
@@ -107,10 +121,16 @@ class LocalCloud:
         if not isinstance(body, dict):
             raise ApiError("InvalidParameter", "The request body must be a JSON object.")
         params = check_fields(action.schema, body)
-        authorize(session.identity if session else self.restricted.get(secret_id), service.name, action_name)
-        caller = session.principal if session else f"qcs::cam::uin/{self.owner_uin}:root"
-        if secret_id in self.restricted:
-            caller = f"qcs::cam::uin/{self.owner_uin}:uin/0"  # a restricted key stands for no principal of the account
+        caller = Caller(self.owner_uin, self.owner_uin, session.role) if session else self.caller(secret_id)
+        if not action.any_caller:
+            if caller.account_uin != self.owner_uin:
+                raise ApiError(
+                    "UnsupportedOperation",
+                    f"This key belongs to account {caller.account_uin}; localcloud holds account {self.owner_uin}"
+                    " and answers other accounts' keys for sts:GetCallerIdentity only.",
+                )
+            # A role's temporary credentials may do what the role's policies allow.
+            authorize(session.identity if session else self.restricted.get(secret_id), service.name, action_name)
 
         if self.faults.latency_seconds:
             time.sleep(self.faults.latency_seconds)
@@ -176,13 +196,16 @@ def open_cloud(
     owner_uin: int,
     faults: Faults,
     restricted: Mapping[str, RestrictedIdentity] | None = None,
+    other_accounts: Mapping[str, tuple[str, int]] | None = None,
 ) -> LocalCloud:
     store = Store(state)
     with store.transaction(write=True) as db:
         install_presets(db, dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"))
         install_roles(db)
         install_sessions(db)
-    return LocalCloud(store, credentials, owner_uin, faults, random.Random(), dict(restricted or {}))
+    return LocalCloud(
+        store, credentials, owner_uin, faults, random.Random(), dict(restricted or {}), dict(other_accounts or {})
+    )
 
 
 def serve(cloud: LocalCloud, host: str, port: int, verbose: bool = False) -> None:

@@ -196,7 +196,8 @@ def assume_role(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
         raise ApiError("UnsupportedOperation", "localcloud does not narrow sessions (Policy) or check MFA.")
     role = _role(ctx, p["RoleArn"])
     values = {"sts:external_id": p["ExternalId"]} if p.get("ExternalId") else {}
-    if not trusts(role["document"], "name/sts:AssumeRole", ctx.caller, values):
+    caller = ctx.caller.principal if ctx.caller is not None else ""
+    if not trusts(role["document"], "name/sts:AssumeRole", caller, values):
         raise ApiError("UnauthorizedOperation", f"The trust policy of role `{role['name']}` does not trust the caller.")
     return _credentials(ctx, role, p["RoleSessionName"], p.get("DurationSeconds"))
 
@@ -234,7 +235,7 @@ def register(sts: Service) -> None:
 class Session:
     secret_id: str
     secret_key: str
-    principal: str  # qcs::cam::uin/<owner>:roleName/<role>
+    role: str
     identity: RestrictedIdentity  # the role's policies
 
 
@@ -248,9 +249,7 @@ def _identity(secret_key: str, documents: list[str]) -> RestrictedIdentity:
     return RestrictedIdentity(secret_key, tuple(allowed), tuple(denied))
 
 
-def session_of(
-    store: Store, headers: Mapping[str, str], owner_uin: int, now: float, known: Mapping[str, str]
-) -> Session | None:
+def session_of(store: Store, headers: Mapping[str, str], now: float, known: Mapping[str, str]) -> Session | None:
     """The session a request's SecretId belongs to (None for any other key); AuthFailure.TokenFailure
     when its X-TC-Token is missing or wrong or the session has expired."""
     match = _CREDENTIAL.search(headers.get("authorization", ""))
@@ -268,8 +267,7 @@ def session_of(
         raise ApiError("AuthFailure.TokenFailure", "The X-TC-Token does not belong to these temporary credentials.")
     if now >= row["expires_at"]:
         raise ApiError("AuthFailure.TokenFailure", "These temporary credentials have expired.")
-    principal = f"qcs::cam::uin/{owner_uin}:roleName/{row['role']}"
-    return Session(row["secret_id"], row["secret_key"], principal, _identity(row["secret_key"], documents))
+    return Session(row["secret_id"], row["secret_key"], row["role"], _identity(row["secret_key"], documents))
 
 
 def unsigned_call(headers: Mapping[str, str], service: str) -> bool:

@@ -25,6 +25,15 @@ if [ ! -f "$SARIF_SCHEMA" ]; then
   mkdir -p .tools && mv "$scratch/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$SARIF_SCHEMA"
   rm -rf "$scratch"
 fi
+# The browser the access review's browser test drives: Debian's chromium, installed when missing and
+# this is Debian with root; otherwise the command that installs it is printed.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && [ -f /etc/debian_version ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: the browser test needs chromium; on Debian or Ubuntu: sudo apt-get install chromium" >&2
+  fi
+fi
 # The pinned Pulumi CLI and provider plugin, in .engine/ (see scripts/install_engine.sh).
 bash scripts/install_engine.sh
 echo "setup: ready (.venv with $(.venv/bin/python -c 'import importlib.metadata as m; print("pulumi", m.version("pulumi"))'), actionlint ${ACTIONLINT_VERSION}, $(source scripts/engine_env.sh && pulumi version))"

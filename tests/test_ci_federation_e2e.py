@@ -18,7 +18,7 @@ from im_access.trust import judge_trust_document, jwk_thumbprint, load_trust_set
 from tests.engine_project import EngineProject
 from tests.localcloud_process import ROOT, LocalCloudProcess, call, error_code
 from tests.oidc_issuer import OidcIssuer, subject
-from tests.test_localcloud_sts import assume_with_token, cam_as, refused
+from tests.test_localcloud_sts_assume import assume_with_token, cam_as, refused
 
 OWNER_UIN = "100012345678"
 PROGRAM = """

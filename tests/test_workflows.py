@@ -193,3 +193,17 @@ def test_id_token_write_only_where_a_role_is_assumed_and_the_role_is_assumed_fir
                 "ROLE_ARN": "${{ vars.CAM_ROLE_ARN }}",
                 "PROVIDER_ID": "${{ vars.CAM_OIDC_PROVIDER }}",
             }
+
+
+def test_the_daily_audit_keeps_the_access_review_report_with_full_history() -> None:
+    steps = yaml.safe_load((WORKFLOWS / "audit.yml").read_text())["jobs"]["audit"]["steps"]
+    checkout = next(step for step in steps if str(step.get("uses", "")).startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0, "a shallow clone has no provenance to show"
+    names = [step.get("run") or step.get("uses") for step in steps]
+    review = names.index("make review")
+    upload = next(i for i, name in enumerate(names) if str(name).startswith("actions/upload-artifact"))
+    assert names.index(next(n for n in names if "commands.audit" in str(n))) < review < upload
+    artifact = steps[upload]["with"]
+    assert artifact["path"].split() == ["reports/access-review-*.html", "reports/access-review-*.csv"]
+    assert artifact["if-no-files-found"] == "error"
+    assert "env" not in steps[review], "the review runs on the audit role's temporary credentials"
