@@ -1,6 +1,6 @@
 # The same targets run on a laptop and in CI. Every engine run uses the project's own Pulumi
 # (.engine/, installed by `make setup`), never the user's ~/.pulumi.
-.PHONY: setup test lint bench preview preview-localcloud preview-report up destroy stack-init local-up audit review
+.PHONY: setup test lint bench preview preview-localcloud preview-report up destroy stack-init local-up audit review ci-credentials
 PYTHON := .venv/bin/python
 
 setup:
@@ -40,6 +40,12 @@ preview-localcloud:
 # make preview-report EVENTS=DIR PROJECT=DIR OUT=DIR [AGAINST_LOCALCLOUD=1] (see SECURITY.md).
 preview-report:
 	$(PYTHON) -m commands.preview_report --events "$(EVENTS)" --project "$(PROJECT)" --out "$(OUT)" $(if $(AGAINST_LOCALCLOUD),--against-localcloud)
+
+# In a GitHub Actions job with `id-token: write`: a CAM role's temporary credentials from the job's
+# OIDC token, set for the job's later steps (no long-lived key; see SECURITY.md):
+# make ci-credentials ROLE_ARN=qcs::cam::uin/<uin>:roleName/<role> PROVIDER_ID=<OIDC provider name>
+ci-credentials:
+	$(PYTHON) -m commands.ci_credentials --role-arn "$(ROLE_ARN)" --provider-id "$(PROVIDER_ID)"
 
 # The main job with no cloud account: localcloud plus pulumi up --stack local (see README).
 local-up:

@@ -77,7 +77,9 @@ def client_for(stack_config: Mapping[str, Any], *, via_localcloud: bool = False)
         )
     endpoint, protocol = endpoint_for(stack_config, via_localcloud=via_localcloud)
     profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, protocol=protocol, keepAlive=True))
-    return cam_client.CamClient(credential.Credential(secret_id, secret_key), "", profile)
+    # Temporary credentials (a CI role's) carry their session token, as the provider reads it.
+    token = os.environ.get("TENCENTCLOUD_SECURITY_TOKEN") or None
+    return cam_client.CamClient(credential.Credential(secret_id, secret_key, token), "", profile)
 
 
 class PacedReader:

@@ -25,8 +25,9 @@ from pathlib import Path
 
 PACK = "policy_pack"
 PACK_ENTRY = f"{PACK}/__main__.py"
-# The Makefile targets whose recipes run the guardrails: the engine install and the previews.
-GUARDED_TARGETS = ("setup", "preview", "preview-localcloud", "preview-report")
+# The Makefile targets whose recipes run the guardrails: the engine install and the previews, and
+# what hands the previews their cloud credentials.
+GUARDED_TARGETS = ("setup", "preview", "preview-localcloud", "preview-report", "ci-credentials")
 SKIPPED = ("__pycache__", ".git", ".venv", ".engine", ".tools", ".localcloud", "reports", "node_modules")
 _PATH_TOKEN = re.compile(r"[A-Za-z0-9_./-]+")
 _MODULE_FLAG = re.compile(r"-m\s+([A-Za-z_][A-Za-z0-9_.]*)")

@@ -25,6 +25,7 @@ from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.common.retry import StandardRetryer
 from tencentcloud.sts.v20180813 import models, sts_client
 
 from commands.engine import PULUMI_HOME
@@ -34,6 +35,9 @@ STS_ENDPOINT = "sts.tencentcloudapi.com"  # never taken from a stack file
 DEFAULT_REGION = "ap-guangzhou"  # STS answers in every region; the header must name one
 REGION = re.compile(r"^[a-z]{2,4}-[a-z0-9-]{2,30}$")
 TIMEOUT_SECONDS = 15
+# STS throttles like any API: the SDK's retryer retries RequestLimitExceeded and network errors,
+# 0.25 s doubling, about 8 s in all before the preflight gives up.
+RETRYER = StandardRetryer(max_attempts=6, backoff_fn=lambda attempt: 0.25 * 2**attempt)
 MAX_SHOWN = 200  # characters of an answer or error shown back
 BACKEND_FIX = (
     "export PULUMI_BACKEND_URL: the team's COS bucket"
@@ -136,7 +140,7 @@ def caller_identity(env: Mapping[str, str], *, plain_http: bool, region: str = D
     client = sts_client.StsClient(
         credential.Credential(secret_id, secret_key, token),
         region if REGION.match(region) else DEFAULT_REGION,
-        ClientProfile(httpProfile=http),
+        ClientProfile(httpProfile=http, retryer=RETRYER),
     )
     try:
         answer = client.GetCallerIdentity(models.GetCallerIdentityRequest())

@@ -23,14 +23,18 @@ from urllib.parse import urlsplit
 from localcloud import signature
 from localcloud.authorization import RestrictedIdentity, authorize
 from localcloud.cam import cam, install_presets
+from localcloud.cam.roles import install_roles
 from localcloud.errors import ApiError
 from localcloud.params import check_fields
 from localcloud.rate_limits import RateLimits
 from localcloud.service import Caller, Context, Service
 from localcloud.store import Store
 from localcloud.sts import sts
+from localcloud.sts_assume import install_sessions, session_of, unsigned_call
+from localcloud.sts_assume import register as register_assume_role
 from localcloud.tag import tag
 
+register_assume_role(sts)
 SERVICES: dict[str, Service] = {service.name: service for service in (cam, tag, sts)}
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -85,9 +89,17 @@ class LocalCloud:
             **{key: who.secret_key for key, who in self.restricted.items()},
             **self.credentials,
         }
-        secret_id, scope_service = signature.verify(request, credentials, time.time())
+        # Temporary credentials sign like any key, and must carry their token.
+        session = session_of(self.store, request.headers, time.time(), credentials)
+        if session is not None:
+            credentials[session.secret_id] = session.secret_key
+        host_service = host.split(".", 1)[0] if ".tencentcloudapi.com" in host else ""
+        if unsigned_call(request.headers, host_service):
+            secret_id, scope_service = "", host_service  # the call's own token is its proof
+        else:
+            secret_id, scope_service = signature.verify(request, credentials, time.time())
         # A request for <service>.tencentcloudapi.com names its service; a bare address relies on the scope.
-        named = host.split(".", 1)[0] if ".tencentcloudapi.com" in host else scope_service
+        named = host_service or scope_service
         service = SERVICES.get(named)
         if service is None:
             raise ApiError("UnsupportedOperation", f"localcloud does not emulate the `{named}` service.")
@@ -109,7 +121,7 @@ class LocalCloud:
         if not isinstance(body, dict):
             raise ApiError("InvalidParameter", "The request body must be a JSON object.")
         params = check_fields(action.schema, body)
-        caller = self.caller(secret_id)
+        caller = Caller(self.owner_uin, self.owner_uin, session.role) if session else self.caller(secret_id)
         if not action.any_caller:
             if caller.account_uin != self.owner_uin:
                 raise ApiError(
@@ -117,7 +129,8 @@ class LocalCloud:
                     f"This key belongs to account {caller.account_uin}; localcloud holds account {self.owner_uin}"
                     " and answers other accounts' keys for sts:GetCallerIdentity only.",
                 )
-            authorize(self.restricted.get(secret_id), service.name, action_name)
+            # A role's temporary credentials may do what the role's policies allow.
+            authorize(session.identity if session else self.restricted.get(secret_id), service.name, action_name)
 
         if self.faults.latency_seconds:
             time.sleep(self.faults.latency_seconds)
@@ -188,6 +201,8 @@ def open_cloud(
     store = Store(state)
     with store.transaction(write=True) as db:
         install_presets(db, dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"))
+        install_roles(db)
+        install_sessions(db)
     return LocalCloud(
         store, credentials, owner_uin, faults, random.Random(), dict(restricted or {}), dict(other_accounts or {})
     )

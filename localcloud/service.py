@@ -18,6 +18,16 @@ class Caller:
 
     account_uin: int
     uin: int
+    role: str | None = None  # the role whose temporary credentials signed it
+
+    @property
+    def principal(self) -> str:
+        """The caller as a trust policy names it."""
+        if self.role is not None:
+            return f"qcs::cam::uin/{self.account_uin}:roleName/{self.role}"
+        if self.uin == self.account_uin:
+            return f"qcs::cam::uin/{self.account_uin}:root"
+        return f"qcs::cam::uin/{self.account_uin}:uin/{self.uin}"
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ def test_a_request_signed_for_another_service_is_refused(cloud: LocalCloudProces
 @pytest.mark.parametrize(
     ("action", "params", "code"),
     [
-        ("CreateRole", {"RoleName": "r"}, "InvalidAction"),
+        ("CreateSAMLProvider", {"Name": "r"}, "InvalidAction"),
         ("GetUser", {"Name": "x", "Nickname": "y"}, "UnknownParameter"),
         ("GetUser", {}, "MissingParameter"),
         ("GetPolicy", {"PolicyId": "one"}, "InvalidParameter"),

@@ -100,7 +100,7 @@ def test_pack_describes_its_policies_and_their_levels(dev_pack: PolicyPackProces
     assert info.name == "im-access-guardrails"
     policies = {p.name: p for p in info.policies}
     mandatory_policies = {FULL_ACCESS, LINKED, "im-access-not-expired", "im-console-password-generated-and-reset"}
-    mandatory_policies |= {"im-break-glass-exceptions-valid", "im-provider-endpoint-fixed"}
+    mandatory_policies |= {"im-break-glass-exceptions-valid", "im-provider-endpoint-fixed", "im-role-trust-pinned"}
     assert mandatory_policies == {name for name, p in policies.items() if p.enforcementLevel == 1}
     advisory = {name for name, p in policies.items() if p.enforcementLevel == 0}
     assert advisory == {"im-full-access-break-glass", "im-custom-actions-in-catalogue", "im-console-login-protection"}

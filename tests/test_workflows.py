@@ -93,7 +93,8 @@ def test_pull_requests_never_see_the_deploy_identity_and_previews_wait_for_appro
         assert deploy_secret not in text
     jobs = preview_jobs()
     assert jobs["preview"]["environment"] == "preview"
-    assert "TENCENTCLOUD_PREVIEW_SECRET_ID" in yaml.safe_dump(jobs["preview"])
+    # The preview role, assumed with the job's OIDC token by the base branch's command.
+    assert "make -C base ci-credentials " in yaml.safe_dump(jobs["preview"])
     assert yaml.safe_load(text)["permissions"] == {"contents": "read"}
     # pull_request_target would run with the base's secrets on the pull request's code.
     assert "pull_request_target" not in text
@@ -122,7 +123,7 @@ def test_the_audit_runs_daily_for_every_cloud_stack_at_once_with_the_read_only_i
     assert workflow[True]["schedule"][0]["cron"].split()[2:] == ["*", "*", "*"]  # every day
     assert "strategy" not in workflow["jobs"]["audit"], "one run for every stack: unmanaged access once per account"
     text = (WORKFLOWS / "audit.yml").read_text()
-    assert "secrets.TENCENTCLOUD_PREVIEW_SECRET_ID" in text and "secrets.TENCENTCLOUD_SECRET_ID" not in text
+    assert "make ci-credentials " in text and "secrets.TENCENTCLOUD_" not in text
     # Not through make, which turns the audit's exit code 1 (drift) into 2 (could not run).
     assert ".venv/bin/python -m commands.audit --format markdown > audit.md || status=$?" in text
     assert "make -s audit" not in text and "make audit" not in text
@@ -149,7 +150,10 @@ def test_jobs_that_run_pull_request_code_hold_no_write_permission_and_hand_over_
     jobs = yaml.safe_load((WORKFLOWS / "pull-request.yml").read_text())["jobs"]
     for name in ("test", "preview", "preview-localcloud"):
         job = jobs[name]
-        permissions = job.get("permissions", {"contents": "read"})
+        permissions = dict(job.get("permissions", {"contents": "read"}))
+        # The preview's OIDC token gets only the read-only preview role (see test_keyless_...).
+        if name == "preview":
+            assert permissions.pop("id-token") == "write"
         assert set(permissions.values()) <= {"read"}, name
         steps = job["steps"]
         program = max(i for i, step in enumerate(steps) if "make " in step.get("run", ""))
@@ -163,6 +167,41 @@ def test_jobs_that_run_pull_request_code_hold_no_write_permission_and_hand_over_
             assert "upload-sarif" not in yaml.safe_dump(job) and "gh pr comment" not in yaml.safe_dump(job), name
 
 
+# Keyless: no long-lived cloud key in any workflow; an OIDC token only where a role is assumed.
+ROLE_JOBS = {("pull-request.yml", "preview"), ("deploy.yml", "up"), ("audit.yml", "audit")}
+
+
+def test_no_workflow_references_a_long_lived_cloud_key() -> None:
+    for path in WORKFLOWS.glob("*.yml"):
+        text = path.read_text()
+        assert "TENCENTCLOUD_SECRET" not in text and "TENCENTCLOUD_PREVIEW_SECRET" not in text, path.name
+        assert "secrets.TENCENTCLOUD_" not in text, path.name
+
+
+def test_id_token_write_only_where_a_role_is_assumed_and_the_role_is_assumed_first() -> None:
+    for path in WORKFLOWS.glob("*.yml"):
+        workflow = yaml.safe_load(path.read_text())
+        assert "id-token" not in workflow.get("permissions", {}), path.name  # never for every job
+        for name, job in workflow["jobs"].items():
+            wants_token = job.get("permissions", {}).get("id-token") == "write"
+            assert wants_token == ((path.name, name) in ROLE_JOBS), (path.name, name)
+            if not wants_token:
+                continue
+            runs = [step.get("run", "") for step in job["steps"]]
+            assume = next(i for i, run in enumerate(runs) if "ci-credentials ROLE_ARN=" in run)
+            engine = next(
+                i
+                for i, run in enumerate(runs)
+                if ("make" in run and "ci-credentials" not in run) or "commands.audit" in run
+            )
+            assert assume < engine, (path.name, name)
+            step = job["steps"][assume]
+            assert step["env"] == {
+                "ROLE_ARN": "${{ vars.CAM_ROLE_ARN }}",
+                "PROVIDER_ID": "${{ vars.CAM_OIDC_PROVIDER }}",
+            }
+
+
 def test_the_daily_audit_keeps_the_access_review_report_with_full_history() -> None:
     steps = yaml.safe_load((WORKFLOWS / "audit.yml").read_text())["jobs"]["audit"]["steps"]
     checkout = next(step for step in steps if str(step.get("uses", "")).startswith("actions/checkout"))
@@ -174,4 +213,4 @@ def test_the_daily_audit_keeps_the_access_review_report_with_full_history() -> N
     artifact = steps[upload]["with"]
     assert artifact["path"].split() == ["reports/access-review-*.html", "reports/access-review-*.csv"]
     assert artifact["if-no-files-found"] == "error"
-    assert steps[review]["env"]["TENCENTCLOUD_SECRET_ID"] == "${{ secrets.TENCENTCLOUD_PREVIEW_SECRET_ID }}"
+    assert "env" not in steps[review], "the review runs on the audit role's temporary credentials"

@@ -7,12 +7,14 @@ from im_guardrails.expiry import im_access_not_expired
 from im_guardrails.full_access import im_full_access_approved_stacks_only, im_full_access_break_glass
 from im_guardrails.mfa import im_console_login_protection
 from im_guardrails.provider_endpoint import provider_endpoint_fixed
+from im_guardrails.role_trust import im_role_trust_pinned
 from im_guardrails.stack_routes import im_full_access_across_the_stack
 
 ALL_POLICIES = [
     im_full_access_approved_stacks_only,
     im_full_access_across_the_stack,
     im_full_access_break_glass,
+    im_role_trust_pinned,
     break_glass_exceptions_valid,
     custom_actions_in_catalogue,
     im_access_not_expired,
@@ -31,5 +33,6 @@ __all__ = [
     "im_full_access_across_the_stack",
     "im_full_access_approved_stacks_only",
     "im_full_access_break_glass",
+    "im_role_trust_pinned",
     "provider_endpoint_fixed",
 ]

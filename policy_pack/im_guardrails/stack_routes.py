@@ -15,6 +15,8 @@ policy costs a full deserialization of the stack in the analyzer.
   stack that grants full access is reported too, like a custom policy that does.
 - Switches of a custom policy's default version (`cam.SetPolicyVersionConfig`), see
   version_switches.py.
+- On every stack, approved ones included: a role that a pull request's workflow can assume holding
+  IM full access or an admin preset, see role_trust.py.
 - On every stack, approved ones included: operation protection (MFA) for each CAM user of the
   stack holding IM full access, see mfa.py.
 
@@ -52,6 +54,7 @@ from im_guardrails.approvals import stack_approvals, stack_is_approved
 from im_guardrails.full_access import FIX, all_of_im_verdict
 from im_guardrails.mfa import report_operation_protection
 from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES, attachment_principal
+from im_guardrails.role_trust import report_pull_request_admin_roles
 from im_guardrails.version_switches import report_version_switches
 
 GROUP = "tencentcloud:Cam/group:Group"
@@ -307,9 +310,18 @@ CHECKS: Mapping[str, Callable[[_Routes, PolicyResource], None]] = {
 
 
 def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    report_operation_protection(args.resources, report_violation)  # approved stacks included
-    if stack_is_approved():
-        return
+    # Operation protection and roles a pull request can assume: every stack, approved ones included.
+    report_operation_protection(args.resources, report_violation)
+    pending = report_pull_request_admin_roles(args.resources, report_violation)
+    if not stack_is_approved():
+        pending += _routes_off_approved(args, report_violation)
+    if pending:
+        raise UnknownInPreviewError(
+            "these values can't be known during preview, so they are judged at `pulumi up`: " + "; ".join(pending)
+        )
+
+
+def _routes_off_approved(args: StackValidationArgs, report_violation: ReportViolation) -> list[str]:
     report_version_switches(args.resources, stack_approvals().reviewed_custom_policies, report_violation)
     listed = {_principal(*str(p).partition(":")[::2]) for p in stack_approvals().full_access_principals}
     routes = _Routes(args.resources, listed, report_violation)
@@ -317,11 +329,7 @@ def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> N
         check = CHECKS.get(resource.resource_type)
         if check is not None:
             routes.judge(resource, check)
-    if routes.pending:
-        raise UnknownInPreviewError(
-            "these values can't be known during preview, so they are judged at `pulumi up`: "
-            + "; ".join(routes.pending)
-        )
+    return routes.pending
 
 
 im_full_access_across_the_stack = StackValidationPolicy(
@@ -333,9 +341,10 @@ im_full_access_across_the_stack = StackValidationPolicy(
         "holding it, and organization member policies or member access identities of an organization identity that "
         "grants it (in the stack, or listed), and switches of a custom policy's default version to a version the "
         "stack does not create (unless listed in reviewedCustomPolicies), judged by the values principals resolve "
-        "to; values unknown in preview are named in one note. On every stack, approved ones included: that each CAM "
-        "user of the stack holding IM full access has operation protection (a cam.MfaFlag whose actionFlag sets a "
-        "factor)."
+        "to; and, on every stack, approved ones included, that no role a pull request's workflow can assume "
+        "(policy_pack/trust.yaml) holds IM full access or an admin preset. Values unknown in preview are named in "
+        "one note. On every stack too: that each CAM user of the stack holding IM full access has operation "
+        "protection (a cam.MfaFlag whose actionFlag sets a factor)."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_validate,
