@@ -6,6 +6,7 @@ Reads the stack's `im-access` configuration and wires the components; nothing el
 import pulumi
 
 from components import ImAccess, ImAccessGrant, ImAccessGrantArgs, ImOperator, ImOperatorArgs, PresetPolicies
+from im_access.break_glass import today
 from im_access.config import GrantConfig, OperatorConfig, component_name, custom_policy_name, load_stack_config
 from im_access.contract import user_principal
 
@@ -27,7 +28,12 @@ operators = {
             login_url=config.login_url(entry.name),
             presets=presets,
             console=entry.console,
-            api_key=entry.api_key,
+            api_key=entry.api_key is not False,
+            rotation=entry.rotation,
+            pgp_key=entry.pgp_key,
+            today=today(),
+            login_mfa=entry.mfa.login,
+            mfa_opt_out_reason=entry.mfa.reason,
             email=entry.email,
             phone=entry.phone,
             country_code=entry.country_code,
@@ -72,6 +78,7 @@ pulumi.export(
     [_summary(user_principal(entry.name), entry, operators[entry.name]) for entry in config.operators]
     + [_summary(entry.principal, entry, grants[entry.principal]) for entry in config.grants],
 )
+recipients = {entry.name: entry.age_recipient for entry in config.operators}
 # Hand-over: password, SecretId and SecretKey are secrets; `python -m commands.handover` writes them out.
 pulumi.export(
     "operators",
@@ -83,6 +90,14 @@ pulumi.export(
             "password": operator.password,
             "secretId": operator.secret_id,
             "secretKey": operator.secret_key,
+            # With rotation: the newest key's first day, the next rotation, and the last day the
+            # previous key works; with a PGP key, the SecretKey only encrypted for its recipient.
+            "keyCreated": operator.key_created,
+            "nextKey": operator.next_key,
+            "previousKeyLastDay": operator.previous_key_last_day,
+            "encryptedSecretKey": operator.encrypted_secret_key,
+            # The hand-over seals the operator's file for this age key, when there is one.
+            "ageRecipient": recipients[name],
         }
         for name, operator in operators.items()
     },

@@ -19,7 +19,8 @@ NOOP_PACK = Path(__file__).resolve().parent / "noop_pack"
 
 
 def stack_of_resources() -> list[AnalyzerResource]:
-    """A realistic mix: per operator a component, a user and an attachment; every tenth is custom."""
+    """A realistic mix: per operator a component, a user, an attachment and its MFA flags; every tenth
+    is custom."""
     resources: list[AnalyzerResource] = []
     document = json.dumps(
         {
@@ -68,6 +69,18 @@ def stack_of_resources() -> list[AnalyzerResource]:
                 {"userName": f"op-{i}", "policyId": "90001" if custom else "600001"},
                 parent=component.urn,
                 property_dependencies={"policyId": policy_urns} if policy_urns else {},
+            )
+        )
+        resources.append(  # every operator's MFA flags, tied to its user
+            AnalyzerResource(
+                "tencentcloud:Cam/mfaFlag:MfaFlag",
+                f"op-{i}-mfa",
+                {
+                    "loginFlag": {"phone": 0, "stoken": 1, "wechat": 0},
+                    "actionFlag": {"phone": 0, "stoken": 0, "wechat": 0},
+                },
+                parent=component.urn,
+                property_dependencies={"opUin": [user.urn]},
             )
         )
         i += 1

@@ -1,6 +1,6 @@
 """Benchmark: build the program for 1,000 operators under mocks, against the same raw resources.
 
-The baseline registers the same CAM users and attachments directly, without components, in the
+The baseline registers the same CAM users, attachments and MFA flags directly, without components, in the
 same process and under the same mocks, so the ratio is the cost of the components and the config
 validation. Run: .venv/bin/python -m benchmarks.program_build
 """
@@ -40,6 +40,12 @@ def raw_resources() -> None:
         for i in range(OPERATORS):
             user = cam.User(f"op-{i}-user", name=f"op-{i}", console_login=True, need_reset_password=True)
             cam.UserPolicyAttachment(f"op-{i}-im-access", user_name=user.name, policy_id="600001")
+            cam.MfaFlag(
+                f"op-{i}-mfa",
+                op_uin=user.uin,
+                login_flag={"phone": 0, "stoken": 1, "wechat": 0},
+                action_flag={"phone": 0, "stoken": 0, "wechat": 0},
+            )
 
     register()
 

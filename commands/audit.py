@@ -31,6 +31,7 @@ try:
         PacedReader,
         client_for,
         endpoint_for,
+        read_credentials,
         read_holdings,
         read_memberships,
         read_usage,
@@ -52,8 +53,15 @@ try:
         unmanaged,
         unused,
     )
-    from im_access.break_glass import Exceptions, load_exceptions
-    from im_access.config import ConfigurationError, parse_stack_config, read_namespace, read_stack_file
+    from im_access.break_glass import Exceptions, load_exceptions, today
+    from im_access.config import (
+        ConfigurationError,
+        StackConfig,
+        parse_stack_config,
+        read_namespace,
+        read_stack_file,
+    )
+    from im_access.credential_audit import ManagedOperator, credential_findings, managed_operators
     from im_access.provider_config import localcloud_route, stack_config_problems
     from im_access.stack_files import StackFileError, known_stacks
     from im_access.stack_files import stack_files as checked_stack_files
@@ -85,15 +93,29 @@ def cloud_stacks(project: Path, guardrails: Path = GUARDRAILS) -> list[str]:
 
 def declared_in_account(project: Path, owner_uin: str, guardrails: Path = GUARDRAILS) -> dict[str, list[Declared]]:
     """What every stack of the project that manages the same account declares."""
-    declared: dict[str, list[Declared]] = {}
+    return {name: declared_access(name, config) for name, config in _configs_in_account(project, owner_uin, guardrails)}
+
+
+def _configs_in_account(project: Path, owner_uin: str, guardrails: Path) -> list[tuple[str, StackConfig]]:
+    found = []
     for name, path in stack_files(project, guardrails).items():
         try:
             config = parse_stack_config(name, read_namespace(read_stack_file(path)), allow_past_expiry=True)
         except ConfigurationError as error:
             raise AuditError(str(error)) from None
         if config.owner_uin == owner_uin:
-            declared[name] = declared_access(name, config)
-    return declared
+            found.append((name, config))
+    return found
+
+
+def _im_users(held: Sequence[Held]) -> dict[str, bool]:
+    """Users holding IM access, directly or through a group: casefolded name to whether it is full."""
+    users: dict[str, bool] = {}
+    for entry in held:
+        if entry.is_user:
+            name = entry.principal.partition(":")[2].casefold()
+            users[name] = users.get(name, False) or entry.holding.full_access
+    return users
 
 
 @dataclass
@@ -148,7 +170,15 @@ def audit_accounts(
         accounts.setdefault(account, []).append(stack)
     read: list[Account] = []
     for (owner_uin, _, protocol), account_stacks in accounts.items():
-        declared = declared_in_account(project, owner_uin, guardrails)
+        configs = _configs_in_account(project, owner_uin, guardrails)
+        declared = {name: declared_access(name, config) for name, config in configs}
+        # The audited stacks' operators; another stack's are the account's like any user's.
+        operators: list[ManagedOperator] = [
+            operator
+            for name, config in configs
+            if name in account_stacks
+            for operator in managed_operators(name, config)
+        ]
         try:
             # Whose the credentials are, over the route the reads below take: another account stops it.
             identity = preflight.check_identity(
@@ -167,6 +197,10 @@ def audit_accounts(
             memberships = read_memberships(reader, holdings, full_only=False)
             held = expand(holdings, memberships)
             usage = read_usage(reader, {h.principal: h.uin for h in held if h.is_user and h.uin is not None})
+            im_users = _im_users(held)
+            managed_names = [operator.name for operator in operators]
+            full_users = [name for name, full in im_users.items() if full]
+            credentials = read_credentials(reader, [*im_users, *managed_names], [*full_users, *managed_names])
         except AccountReadError as error:
             raise AuditError(str(error)) from None
         found = Account(owner_uin, account_stacks, declared, holdings, memberships, usage)
@@ -187,6 +221,7 @@ def audit_accounts(
                 exceptions=exceptions,
                 members=members,
             )
+        found.findings += credential_findings(credentials, operators, im_users, today)
         read.append(found)
     return read, exceptions
 
@@ -248,7 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stack", action="append", help="a stack to audit (repeatable); default: every cloud stack")
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument("--project", type=Path, default=ROOT, help="the checkout whose stacks declare the access")
-    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today(), help="YYYY-MM-DD")
+    parser.add_argument(
+        "--today", type=dt.date.fromisoformat, default=today(), help="YYYY-MM-DD (default: IM_ACCESS_TODAY or today)"
+    )
     parser.add_argument(
         "--unused-days",
         type=positive_days,

@@ -5,7 +5,10 @@ policy (to judge its document), then ListEntitiesForPolicy for each IM-relevant 
 ListUsersForGroup for each group that holds full IM access. The cost
 grows with the number of policies, not of users. How IM holders use their access (for `unused`
 findings and the access review) costs a little per holder: DescribeSubAccounts for 50 users at a
-time, ListAccessKeys for each, GetSecurityLastUsed for 10 keys at a time. Requests are paced under CAM's per-action rate
+time, ListAccessKeys for each, GetSecurityLastUsed for 10 keys at a time. Credentials (keys and MFA
+flags, for the credential findings) are read for the users holding IM access and the operators the
+stacks manage: ListUsers once, then ListAccessKeys and DescribeSafeAuthFlagColl for each. Requests
+are paced under CAM's per-action rate
 limits and `RequestLimitExceeded` is retried with backoff; any other failure stops the read, so a
 partial account is never reported as complete.
 """
@@ -28,6 +31,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from im_access.access import document_grants_some_im, inspect_policy_document, preset_im_level
 from im_access.audit import Holding, KeyUse, Member, Usage
 from im_access.contract import group_principal, role_principal, user_principal
+from im_access.credential_audit import AccessKey, UserCredentials
 
 # Requests per second CAM allows per action; most CAM actions document 20.
 READ_LIMITS: Mapping[str, int] = {
@@ -38,8 +42,11 @@ READ_LIMITS: Mapping[str, int] = {
     "DescribeSubAccounts": 20,
     "ListAccessKeys": 20,
     "GetSecurityLastUsed": 20,
+    "ListUsers": 20,
+    "DescribeSafeAuthFlagColl": 20,
 }
 DEFAULT_LIMIT = 20
+REMEMBERED = frozenset({"ListAccessKeys"})  # read-only answers one audit asks for twice
 CAM_ENDPOINT = "cam.tencentcloudapi.com"
 PAGE_SIZE = 200  # the largest Rp CAM accepts
 SUB_ACCOUNTS_PER_REQUEST = 50  # DescribeSubAccounts' FilterSubAccountUin
@@ -91,6 +98,7 @@ class PacedReader:
         self._clock = clock
         self._next_slot: dict[str, float] = {}
         self.requests: Counter[str] = Counter()
+        self._answers: dict[tuple[str, tuple[tuple[str, Any], ...]], dict[str, Any]] = {}
 
     def _wait_for_slot(self, action: str) -> None:
         now = self._clock()
@@ -100,6 +108,16 @@ class PacedReader:
             self._sleep(slot - now)
 
     def call(self, action: str, **params: Any) -> dict[str, Any]:
+        # The usage read and the credential read both list each holder's keys: once per audit.
+        cache_key = (action, tuple(sorted(params.items()))) if action in REMEMBERED else None
+        if cache_key is not None and cache_key in self._answers:
+            return dict(self._answers[cache_key])
+        answer = self._call(action, **params)
+        if cache_key is not None:
+            self._answers[cache_key] = answer
+        return dict(answer)
+
+    def _call(self, action: str, **params: Any) -> dict[str, Any]:
         for attempt in range(MAX_ATTEMPTS):
             self._wait_for_slot(action)
             self.requests[action] += 1
@@ -228,3 +246,43 @@ def read_usage(reader: PacedReader, users: Mapping[str, int]) -> dict[str, Usage
         )
         for uin in sorted(logins)
     }
+
+
+def _created(value: object) -> dt.datetime:
+    """CAM's `YYYY-MM-DD HH:MM:SS` (UTC here)."""
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise AccountReadError(f"CAM answered a CreateTime that is not a date: {str(value)[:40]!r}") from None
+
+
+def _any_factor(flag: Mapping[str, Any] | None) -> bool:
+    return any(int(value or 0) == 1 for value in (flag or {}).values() if isinstance(value, int | str))
+
+
+def read_credentials(
+    reader: PacedReader, names: Iterable[str], flags_for: Iterable[str] = ()
+) -> dict[str, UserCredentials]:
+    """Console access, API keys (ListAccessKeys) and MFA flags (DescribeSafeAuthFlagColl) of the users
+    named (casefolded names as keys): one ListUsers, then the keys of each user that exists, and the
+    flags of those that log in to the console or are named in `flags_for` (full access, operators)."""
+    wanted = {name.casefold() for name in names}
+    always = {name.casefold() for name in flags_for}
+    users = {str(u["Name"]).casefold(): u for u in reader.call("ListUsers").get("Data") or []}
+    found: dict[str, UserCredentials] = {}
+    for key in sorted(wanted & set(users)):
+        user = users[key]
+        uin = int(user["Uin"])
+        keys = reader.call("ListAccessKeys", TargetUin=uin).get("AccessKeys") or []
+        console = int(user.get("ConsoleLogin") or 0) == 1
+        flags = reader.call("DescribeSafeAuthFlagColl", SubUin=uin) if console or key in always else {}
+        found[key] = UserCredentials(
+            name=str(user["Name"]),
+            uin=uin,
+            console=console,
+            created=_created(user["CreateTime"]) if user.get("CreateTime") else None,
+            keys=tuple(AccessKey(str(k["AccessKeyId"]), str(k["Status"]), _created(k["CreateTime"])) for k in keys),
+            login_mfa=_any_factor(flags.get("LoginFlag")),
+            action_mfa=_any_factor(flags.get("ActionFlag")),
+        )
+    return found

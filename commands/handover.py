@@ -4,7 +4,10 @@
 
 reads the stack's secret outputs through the project's engine and writes
 `credentials/<stack>-<operator>.credentials.csv` with mode 0600. Nothing secret is printed.
-`--list` prints every operator's login link instead.
+An operator with an age recipient (`ageRecipient`) gets only the file sealed for it,
+`...credentials.csv.age`, encrypted in memory first; with a PGP key (`apiKey.pgpKey`) the SecretKey
+is only ever the provider's PGP message. A file that would hold a password or SecretKey in plain
+text is written only with `--plaintext`. `--list` prints every operator's login link instead.
 """
 
 from __future__ import annotations
@@ -23,10 +26,18 @@ from pulumi import automation as auto
 
 from commands import cli, preflight
 from commands.engine import ROOT, EngineMissingError, open_stack, pulumi_command
+from commands.sealed import SealError, seal
 from commands.stack import GUARDRAILS, LOCAL_STACK, check_stack_files, plain_http
 
 COLUMNS = ("User name", "Password", "SecretId", "SecretKey", "Login link")
 OUTPUT_KEYS = ("userName", "password", "secretId", "secretKey", "loginUrl")
+# Written after the console's columns, only for operators that have them (rotating keys, PGP).
+EXTRA_COLUMNS = {
+    "previousKeyLastDay": "Previous key works until",
+    "nextKey": "Next key on",
+    "encryptedSecretKey": "SecretKey encrypted for the PGP key (base64)",
+}
+PLAINTEXT_SECRETS = ("password", "secretKey")
 
 
 class HandoverError(Exception):
@@ -69,14 +80,15 @@ def read_outputs_file(path: Path) -> Mapping[str, Any]:
 
 
 def credentials_csv(operator: Mapping[str, Any]) -> str:
+    extra = [key for key in EXTRA_COLUMNS if operator.get(key)]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    writer.writerow(["" if operator.get(key) is None else str(operator[key]) for key in OUTPUT_KEYS])
+    writer.writerow([*COLUMNS, *(EXTRA_COLUMNS[key] for key in extra)])
+    writer.writerow(["" if operator.get(key) is None else str(operator[key]) for key in (*OUTPUT_KEYS, *extra)])
     return buffer.getvalue()
 
 
-def write_private(path: Path, content: str, *, overwrite: bool = False) -> None:
+def write_private(path: Path, content: str | bytes, *, overwrite: bool = False) -> None:
     """Create `path` readable and writable by its owner only; the mode is set when the file is created."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
@@ -85,15 +97,37 @@ def write_private(path: Path, content: str, *, overwrite: bool = False) -> None:
     except FileExistsError:
         raise HandoverError(f"{path} exists already; pass --force to replace it") from None
     os.fchmod(descriptor, 0o600)  # in case the file existed with wider permissions
-    with os.fdopen(descriptor, "w", newline="") as handle:
-        handle.write(content)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content.encode() if isinstance(content, str) else content)
 
 
-def hand_over(operators: Mapping[str, Any], name: str, path: Path, *, overwrite: bool = False) -> Path:
+def hand_over(
+    operators: Mapping[str, Any], name: str, path: Path, *, overwrite: bool = False, plaintext: bool = False
+) -> Path:
+    """Write the operator's file at `path`, or sealed for its age recipient at `path` + `.age`.
+    Without a recipient, a password or SecretKey goes to disk only when `plaintext` allows it."""
     if name not in operators:
         known = ", ".join(sorted(operators)) or "none"
         raise HandoverError(f"operator {name!r} is not in this stack's outputs; operators: {known}")
-    write_private(path, credentials_csv(operators[name]), overwrite=overwrite)
+    operator = operators[name]
+    content = credentials_csv(operator)
+    recipient = operator.get("ageRecipient")
+    if recipient:
+        try:
+            sealed = seal(content, str(recipient))
+        except SealError as error:
+            raise HandoverError(str(error)) from None
+        path = path.with_name(path.name + ".age")
+        write_private(path, sealed, overwrite=overwrite)
+        return path
+    exposed = [key for key in PLAINTEXT_SECRETS if operator.get(key)]
+    if exposed and not plaintext:
+        raise HandoverError(
+            f"operator {name!r} has no recipient key, so its {' and '.join(exposed)} would be written in plain"
+            " text; set ageRecipient (or apiKey.pgpKey) for it in the stack file and run `make up`,"
+            " or pass --plaintext"
+        )
+    write_private(path, content, overwrite=overwrite)
     return path
 
 
@@ -105,6 +139,7 @@ def login_links(operators: Mapping[str, Any], stack: str) -> str:
     lines.append(
         f"Passwords and API keys are secrets in the encrypted stack state of `{stack}`; write one operator's"
         f" credentials file with: python -m commands.handover --stack {stack} --operator <name>"
+        " (sealed for its ageRecipient, or add --plaintext)"
         + (" (through scripts/with_localcloud.sh, which points at the local state)" if stack == LOCAL_STACK else "")
     )
     return "\n".join(lines)
@@ -123,6 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--outputs-file", type=Path, help="read the operators output from this JSON file instead of the Pulumi CLI"
     )
     parser.add_argument("--force", action="store_true", help="replace an existing file")
+    parser.add_argument(
+        "--plaintext", action="store_true", help="write a password or SecretKey in plain text (no recipient key)"
+    )
     args = parser.parse_args(argv)
     try:
         operators = read_outputs_file(args.outputs_file) if args.outputs_file else read_stack_operators(args.stack)
@@ -130,11 +168,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(login_links(operators, args.stack))
             return 0
         path = args.out or Path("credentials") / f"{args.stack}-{args.operator}.credentials.csv"
-        hand_over(operators, args.operator, path, overwrite=args.force)
+        path = hand_over(operators, args.operator, path, overwrite=args.force, plaintext=args.plaintext)
     except HandoverError as error:
         print(f"handover: {error}", file=sys.stderr)
         return 1
-    print(f"handover: wrote {path} (mode 600). Send it over a private channel, then delete it.")
+    if path.suffix == ".age":
+        print(f"handover: wrote {path} (mode 600), sealed for the operator's age key: only it can open the file.")
+    else:
+        print(f"handover: wrote {path} (mode 600). Send it over a private channel, then delete it.")
     return 0
 
 

@@ -6,6 +6,7 @@ policy events. Secrets never appear: only resource URNs, operations and policy m
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,28 @@ def summarise(stack: str, events: Iterable[EngineEvent]) -> Summary:
                 (policy.enforcement_level, policy.policy_name, policy.resource_urn or "", message)
             )
     return summary
+
+
+ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
+_KEY_NAME = re.compile(r"^(?P<operator>.+)-key-(?P<day>[0-9]{4}-[0-9]{2}-[0-9]{2})$")
+
+
+def key_notes(changes: Sequence[tuple[str, str]]) -> list[str]:
+    """What a run does to rotating API keys, read from their resource names (`<operator>-key-<day>`)."""
+    notes: list[str] = []
+    for operation, urn in changes:
+        parts = urn.split("::")
+        match = _KEY_NAME.match(parts[-1]) if len(parts) >= 2 and parts[-2].endswith(ACCESS_KEY) else None
+        if match is None:
+            continue
+        operator, day = match["operator"], match["day"]
+        if operation == "create":
+            notes.append(f"{operator}: a new API key, of {day}, is created; hand it over with commands.handover")
+        elif operation == "delete":
+            notes.append(f"{operator}: the API key of {day} expires: its overlap ended, this run deletes it")
+        elif operation in ("replace", "create-replacement"):
+            notes.append(f"{operator}: the API key of {day} is replaced at once (its pgpKey changed), with no overlap")
+    return notes
 
 
 def _short(urn: str) -> str:
@@ -109,6 +132,8 @@ def markdown(
         lines += [
             f"| {escape.markdown(op)} | {escape.markdown(_short(urn), code=True)} |" for op, urn in summary.changes
         ]
+    if notes := key_notes(summary.changes):
+        lines += ["", "API keys:"] + [f"- {escape.markdown(note)}" for note in notes]
     if summary.violations:
         lines += ["", "| level | policy | resource | message |", "|---|---|---|---|"]
         lines += [

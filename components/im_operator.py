@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pulumi
@@ -9,7 +10,8 @@ from tencentcloud_iac_pulumi import cam
 
 from components.im_policy import ImAccess, policy_for
 from components.preset_policies import PresetPolicies
-from im_access.contract import IM_OPERATOR, Props
+from im_access.contract import IM_OPERATOR, MFA_FACTOR, MFA_FACTORS, Props
+from im_access.key_rotation import KeyGeneration, Rotation, generations
 
 
 @dataclass(frozen=True)
@@ -30,12 +32,27 @@ class ImOperatorArgs:
     """Console access with a generated password that must be reset at first login."""
     api_key: bool = False
     """Programmatic access: a SecretId/SecretKey pair. Off unless asked for."""
+    rotation: Rotation | None = None
+    """With an API key: rotate it through `cam.AccessKey` generations instead of the user's own key."""
+    pgp_key: str | None = None
+    """With rotation: the recipient's OpenPGP public key (base64, raw); state then holds only the
+    encrypted SecretKey."""
+    today: dt.date | None = None
+    """The day that decides which key generations exist (IM_ACCESS_TODAY in rehearsals and tests)."""
+    login_mfa: bool = True
+    """CAM login protection (a virtual MFA device) for a console operator."""
+    mfa_opt_out_reason: str | None = None
+    """Why a console operator logs in without MFA: shown to reviewers and the guardrails."""
     email: str | None = None
     phone: str | None = None
     country_code: str | None = None
     remark: str | None = None
     custom_policy_name: str | None = None
     """Name of the custom policy (`custom` only); defaults to `im-access-<user name>`."""
+
+
+def _flag(on: bool) -> dict[str, int]:
+    return {factor: int(on and factor == MFA_FACTOR) for factor in MFA_FACTORS}
 
 
 class ImOperator(pulumi.ComponentResource):
@@ -47,6 +64,10 @@ class ImOperator(pulumi.ComponentResource):
     password: pulumi.Output[str | None]
     secret_id: pulumi.Output[str | None]
     secret_key: pulumi.Output[str | None]
+    encrypted_secret_key: pulumi.Output[str | None]
+    key_created: pulumi.Output[str | None]
+    next_key: pulumi.Output[str | None]
+    previous_key_last_day: pulumi.Output[str | None]
     policy_id: pulumi.Output[str]
     policy_name: pulumi.Output[str]
 
@@ -60,6 +81,8 @@ class ImOperator(pulumi.ComponentResource):
                 Props.USER_NAME: args.user_name,
                 Props.CONSOLE: args.console,
                 Props.API_KEY: args.api_key,
+                Props.LOGIN_MFA: args.login_mfa,
+                Props.MFA_OPT_OUT_REASON: args.mfa_opt_out_reason,
                 **args.access.engine_props(),
             },
             opts,
@@ -71,7 +94,8 @@ class ImOperator(pulumi.ComponentResource):
             console_login=args.console,
             # CAM generates the password when none is given; it is never read from config.
             need_reset_password=True if args.console else None,
-            use_api=args.api_key,
+            # A rotating key is a resource of its own; the user's own key cannot be rotated.
+            use_api=args.api_key and args.rotation is None,
             email=args.email,
             phone_num=args.phone,
             country_code=args.country_code,
@@ -89,6 +113,16 @@ class ImOperator(pulumi.ComponentResource):
             parent=self,
         )
         cam.UserPolicyAttachment(f"{name}-im-access", user_name=user.name, policy_id=policy.policy_id, opts=child)
+        # Every operator has its flags, set to what it should have: CAM keeps flags when the
+        # resource is deleted, so turning one off is an update to 0, never a removal.
+        cam.MfaFlag(
+            f"{name}-mfa",
+            op_uin=user.uin,
+            login_flag=_flag(args.console and args.login_mfa),
+            # Operation protection: full access needs a second factor for sensitive actions too.
+            action_flag=_flag(args.access.effective_level == "full"),
+            opts=child,
+        )
 
         self.user_name = user.name
         self.uin = user.uin
@@ -97,8 +131,20 @@ class ImOperator(pulumi.ComponentResource):
         self.login_url = pulumi.Output.secret(args.login_url) if args.console else pulumi.Output.from_input(None)
         # Secrets stay secret however the provider marks them.
         self.password = pulumi.Output.secret(user.password) if args.console else pulumi.Output.from_input(None)
-        self.secret_id = pulumi.Output.secret(user.secret_id) if args.api_key else pulumi.Output.from_input(None)
-        self.secret_key = pulumi.Output.secret(user.secret_key) if args.api_key else pulumi.Output.from_input(None)
+        none: pulumi.Output[str | None] = pulumi.Output.from_input(None)
+        self.secret_id = pulumi.Output.secret(user.secret_id) if args.api_key else none
+        self.secret_key = pulumi.Output.secret(user.secret_key) if args.api_key else none
+        self.encrypted_secret_key = self.key_created = self.next_key = self.previous_key_last_day = none
+        if args.api_key and args.rotation is not None:
+            keys = generations(args.user_name, args.rotation, args.today or dt.date.today())
+            self._rotating_keys(name, keys, args, user)
+            newest = keys[-1]
+            self.key_created = pulumi.Output.from_input(newest.starts.isoformat())
+            self.next_key = pulumi.Output.from_input(
+                (newest.starts + dt.timedelta(days=args.rotation.rotate_days)).isoformat()
+            )
+            if len(keys) > 1:
+                self.previous_key_last_day = pulumi.Output.from_input(keys[0].last_day.isoformat())
         self.policy_id = policy.policy_id
         self.policy_name = policy.policy_name
         self.register_outputs(
@@ -109,7 +155,33 @@ class ImOperator(pulumi.ComponentResource):
                 "password": self.password,
                 "secretId": self.secret_id,
                 "secretKey": self.secret_key,
+                "encryptedSecretKey": self.encrypted_secret_key,
+                "keyCreated": self.key_created,
+                "nextKey": self.next_key,
+                "previousKeyLastDay": self.previous_key_last_day,
                 "policyId": self.policy_id,
                 "policyName": self.policy_name,
             }
         )
+
+    def _rotating_keys(self, name: str, keys: list[KeyGeneration], args: ImOperatorArgs, user: cam.User) -> None:
+        """One `cam.AccessKey` per generation alive today, named by the day it starts; the newest is
+        handed over. A generation no longer alive is deleted by the engine after the new one exists."""
+        newest = None
+        for generation in keys:
+            newest = cam.AccessKey(
+                f"{name}-{generation.resource_suffix}",
+                # Always the operator: without a target the key would be the deploy identity's own.
+                target_uin=user.uin,
+                pgp_key=args.pgp_key,
+                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["secretAccessKey"]),
+            )
+        assert newest is not None
+        self.secret_id = pulumi.Output.secret(newest.access_key)
+        if args.pgp_key is None:
+            self.secret_key = pulumi.Output.secret(newest.secret_access_key)
+        else:
+            self.secret_key = pulumi.Output.from_input(None)
+            # Only the recipient's private key opens it; a secret all the same, so that a pgpKey
+            # slipped into config does not get the key printed in a deploy's log for its holder.
+            self.encrypted_secret_key = pulumi.Output.secret(newest.encrypted_secret_access_key)

@@ -20,8 +20,19 @@ from im_access.break_glass import ALLOWS, Exceptions, allows_policy
 from im_access.config import GrantConfig, OperatorConfig, StackConfig, custom_policy_name
 from im_access.contract import user_principal
 
-FindingKind = Literal["unmanaged", "missing", "expired", "full-access-off-approved", "unused"]
-FINDING_KINDS: tuple[FindingKind, ...] = ("unmanaged", "missing", "expired", "full-access-off-approved", "unused")
+FindingKind = Literal[
+    "unmanaged", "missing", "expired", "full-access-off-approved", "unused", "stale-key", "unmanaged-key", "no-mfa"
+]
+FINDING_KINDS: tuple[FindingKind, ...] = (
+    "unmanaged",
+    "missing",
+    "expired",
+    "full-access-off-approved",
+    "unused",
+    "stale-key",
+    "unmanaged-key",
+    "no-mfa",
+)
 DEFAULT_UNUSED_DAYS = 90
 
 

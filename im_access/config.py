@@ -7,6 +7,8 @@ registers a single resource.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import datetime as dt
 import json
@@ -23,18 +25,22 @@ import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StrictBool,
     StrictInt,
     StringConstraints,
+    Tag,
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from im_access import safe_yaml
 from im_access.access import ACCESS_LEVELS, IM_ACTION_PREFIX, AccessLevel
 from im_access.contract import group_principal, principal_slug, user_principal
+from im_access.key_rotation import DEFAULT_OVERLAP_DAYS, DEFAULT_ROTATE_DAYS, Rotation
 from im_access.provider_config import stack_config_problems
 
 NAMESPACE = "im-access"
@@ -62,7 +68,14 @@ _ALLOWED_HINTS = {
     "sdkAppIds": "a list of IM application ids (SDKAppID, positive integers)",
     "expires": "a date YYYY-MM-DD that is today or later",
     "console": "true or false",
-    "apiKey": "true or false",
+    "apiKey": "true, false, or {rotateDays, overlapDays, pgpKey} to rotate",
+    "rotateDays": "whole days from 2 to 365",
+    "overlapDays": "whole days, at least 1 and fewer than rotateDays",
+    "pgpKey": "the base64 of a raw (not armored) OpenPGP public key: `gpg --export <id> | base64 -w0`",
+    "mfa": "{login: false, reason: <why, 10-255 characters>} to opt out of login protection; default on",
+    "login": "true or false",
+    "reason": "why this operator logs in without MFA: 10-255 characters",
+    "ageRecipient": "an age public key, age1... (`age-keygen -y`)",
     "email": "an e-mail address",
     "phone": "digits only, 5-20 of them",
     "countryCode": "1-4 digits, e.g. 86",
@@ -119,18 +132,90 @@ class _ScopedAccess(_Strict):
         return value
 
 
+def _pgp_public_key(value: str) -> str:
+    """The base64 of a raw OpenPGP public key, as the provider's `pgp_key` takes it. A `keybase:` name
+    is refused: the provider would fetch the key from keybase.io at deploy time."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("is not base64; an armored key (-----BEGIN PGP...) is not taken either") from None
+    # The first packet must be a public key (tag 6), in the old or the new packet format.
+    tag = (raw[0] & 0x3F) if raw and raw[0] & 0x40 else ((raw[0] >> 2) & 0x0F) if raw else -1
+    if not raw or not raw[0] & 0x80 or tag != 6:
+        raise ValueError("is not an OpenPGP public key")
+    return value
+
+
+class ApiKeyConfig(_Strict):
+    """API keys that rotate: a new key every rotateDays, the previous one kept overlapDays more."""
+
+    rotate_days: Annotated[StrictInt, Field(ge=2, le=365)] = Field(default=DEFAULT_ROTATE_DAYS, alias="rotateDays")
+    overlap_days: Annotated[StrictInt, Field(ge=1)] = Field(default=DEFAULT_OVERLAP_DAYS, alias="overlapDays")
+    pgp_key: Annotated[str, StringConstraints(max_length=20000)] | None = Field(default=None, alias="pgpKey")
+
+    @field_validator("pgp_key")
+    @classmethod
+    def _raw_public_key(cls, value: str | None) -> str | None:
+        return None if value is None else _pgp_public_key(value)
+
+    @model_validator(mode="after")
+    def _overlap_within_the_period(self) -> ApiKeyConfig:
+        if self.overlap_days >= self.rotate_days:
+            raise ValueError(
+                f"overlapDays ({self.overlap_days}) must be fewer than rotateDays ({self.rotate_days}),"
+                " or two keys would be due at once beside a third"
+            )
+        return self
+
+    @property
+    def rotation(self) -> Rotation:
+        return Rotation(self.rotate_days, self.overlap_days)
+
+
+AGE_RECIPIENT = r"^age1[02-9ac-hj-np-z]{58}$"
+
+
+class MfaConfig(_Strict):
+    """CAM's login protection for a console operator; on unless opted out, with the reason reviewed."""
+
+    login: StrictBool = True
+    reason: Annotated[str, StringConstraints(min_length=10, max_length=255)] | None = None
+
+    @model_validator(mode="after")
+    def _opt_out_says_why(self) -> MfaConfig:
+        if not self.login and not self.reason:
+            raise ValueError("an operator without login protection needs a reason")
+        return self
+
+
 class OperatorConfig(_ScopedAccess):
     """A CAM sub-user that this stack creates and gives IM access."""
 
     name: CamUserName
     console: StrictBool = True
-    api_key: StrictBool = Field(default=False, alias="apiKey")
+    api_key: Annotated[
+        Annotated[StrictBool, Tag("bool")] | Annotated[ApiKeyConfig, Tag("rotating")],
+        Discriminator(lambda value: "bool" if isinstance(value, bool) else "rotating"),
+    ] = Field(default=False, alias="apiKey")
+    mfa: MfaConfig = Field(default_factory=MfaConfig)
+    age_recipient: Annotated[str, StringConstraints(pattern=AGE_RECIPIENT)] | None = Field(
+        default=None, alias="ageRecipient"
+    )
     email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
     phone: Annotated[str, StringConstraints(pattern=r"^[0-9]{5,20}$")] | None = None
     country_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,4}$")] | None = Field(
         default=None, alias="countryCode"
     )
     remark: Annotated[str, StringConstraints(max_length=255)] | None = None
+
+    @property
+    def rotation(self) -> Rotation | None:
+        """How this operator's API keys rotate; None for no key, or the user's own key (`apiKey: true`)."""
+        return self.api_key.rotation if isinstance(self.api_key, ApiKeyConfig) else None
+
+    @property
+    def pgp_key(self) -> str | None:
+        return self.api_key.pgp_key if isinstance(self.api_key, ApiKeyConfig) else None
 
 
 class GrantConfig(_ScopedAccess):
@@ -207,13 +292,17 @@ def _key_path(location: tuple[int | str, ...]) -> str:
     return path
 
 
+_BRANCH_LABELS = ("bool", "rotating")  # the tags of apiKey's two forms
+
+
 def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
     """A key path and a message for one pydantic error, with what is allowed."""
     # Drop the branch labels pydantic adds for unions and dict keys; they are not key paths.
     location = tuple(
         part
         for part in error["loc"]
-        if isinstance(part, int) or not (part.startswith(("function-", "constrained")) or "[" in part)
+        if isinstance(part, int)
+        or not (part.startswith(("function-", "constrained")) or "[" in part or part in _BRANCH_LABELS)
     )
     path = _key_path(location)
     kind = error["type"]
@@ -292,6 +381,8 @@ def _allowed_keys(parent: tuple[int | str, ...]) -> list[str]:
     if not parent:
         return list(TOP_LEVEL_KEYS)
     model: type[BaseModel] = OperatorConfig if parent[0] == "operators" else GrantConfig
+    if parent[-1] in ("apiKey", "mfa"):
+        model = ApiKeyConfig if parent[-1] == "apiKey" else MfaConfig
     return [info.alias or name for name, info in model.model_fields.items()]
 
 

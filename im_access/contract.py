@@ -25,6 +25,13 @@ class Props:
     ACTIONS = "actions"
     CONSOLE = "console"
     API_KEY = "apiKey"
+    LOGIN_MFA = "loginMfa"  # false: the operator opted out of login protection (with the reason)
+    MFA_OPT_OUT_REASON = "mfaOptOutReason"
+
+
+# CAM's MFA flags (`cam.MfaFlag`): the factor the components turn on, a virtual MFA device.
+MFA_FACTOR = "stoken"
+MFA_FACTORS = ("phone", "stoken", "wechat")
 
 
 def user_principal(name: str) -> str:

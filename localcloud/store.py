@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS group_policies (
 CREATE TABLE IF NOT EXISTS access_keys (
     access_key_id TEXT PRIMARY KEY, uin INTEGER NOT NULL REFERENCES users(uin) ON DELETE CASCADE,
     status TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', create_time TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mfa_flags (
+    uin INTEGER PRIMARY KEY REFERENCES users(uin) ON DELETE CASCADE,
+    login_phone INTEGER NOT NULL, login_stoken INTEGER NOT NULL, login_wechat INTEGER NOT NULL,
+    action_phone INTEGER NOT NULL, action_stoken INTEGER NOT NULL, action_wechat INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tags (
     service TEXT NOT NULL, prefix TEXT NOT NULL, region TEXT NOT NULL, resource_id TEXT NOT NULL,
     tag_key TEXT NOT NULL, tag_value TEXT NOT NULL, category TEXT NOT NULL DEFAULT 'Custom',

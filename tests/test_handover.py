@@ -43,7 +43,17 @@ def test_writes_the_console_columns_readable_by_the_owner_only(
 ) -> None:
     out = tmp_path / "creds" / "bot.csv"
     code = handover.main(
-        ["--stack", "dev", "--operator", "im-stats-bot", "--outputs-file", str(outputs_file), "--out", str(out)]
+        [
+            "--stack",
+            "dev",
+            "--operator",
+            "im-stats-bot",
+            "--outputs-file",
+            str(outputs_file),
+            "--out",
+            str(out),
+            "--plaintext",
+        ]
     )
 
     assert code == 0
@@ -63,6 +73,7 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path, outputs_file: Path) 
     out.write_text("old")
     out.chmod(0o644)
     args = ["--stack", "dev", "--operator", "im-dev-alice", "--outputs-file", str(outputs_file), "--out", str(out)]
+    args.append("--plaintext")
 
     assert handover.main(args) == 1
     assert out.read_text() == "old"

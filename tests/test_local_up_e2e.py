@@ -28,7 +28,7 @@ def test_make_local_up_creates_the_local_stack_a_second_run_changes_nothing_and_
     first = make(state, "local-up")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "### Stack `local`: passes" in first.stdout
-    assert "Changes: 11 to create." in first.stdout
+    assert "Changes: 13 to create." in first.stdout  # each operator with its MFA flags
     assert "im-local-alice: https://" in first.stdout and "username=im-local-alice" in first.stdout
     assert "im-local-stats-bot: (no console access)" in first.stdout
     assert "[secret]" in first.stdout
@@ -47,3 +47,14 @@ def test_make_local_up_creates_the_local_stack_a_second_run_changes_nothing_and_
     with LocalCloudProcess(state) as cloud:
         users = {user["Name"] for user in call(cloud.cam(), "ListUsers")["Data"]}
     assert users == {"qa-lead", "im-local-alice", "im-local-stats-bot"}
+
+    # The README's hand-over line: refused without a recipient key, written with --plaintext.
+    handover = ["bash", "scripts/with_localcloud.sh", ".venv/bin/python", "-m", "commands.handover"]
+    handover += ["--stack", "local", "--operator", "im-local-alice", "--out", str(tmp_path / "alice.csv")]
+    env = {**os.environ, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": str(free_port())}
+    refused = subprocess.run(handover, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and "--plaintext" in refused.stderr and not (tmp_path / "alice.csv").exists()
+    written = subprocess.run([*handover, "--plaintext"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert written.returncode == 0, written.stdout + written.stderr
+    assert (tmp_path / "alice.csv").read_text().splitlines()[1].startswith("im-local-alice,")
+    assert (tmp_path / "alice.csv").stat().st_mode & 0o777 == 0o600

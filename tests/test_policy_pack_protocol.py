@@ -103,7 +103,7 @@ def test_pack_describes_its_policies_and_their_levels(dev_pack: PolicyPackProces
     mandatory_policies |= {"im-break-glass-exceptions-valid", "im-provider-endpoint-fixed", "im-role-trust-pinned"}
     assert mandatory_policies == {name for name, p in policies.items() if p.enforcementLevel == 1}
     advisory = {name for name, p in policies.items() if p.enforcementLevel == 0}
-    assert advisory == {"im-full-access-break-glass", "im-custom-actions-in-catalogue"}
+    assert advisory == {"im-full-access-break-glass", "im-custom-actions-in-catalogue", "im-console-login-protection"}
     # One stack policy: each one costs the analyzer a full pass over the stack.
     assert [p.name for p in info.policies if p.name in (LINKED,)] == [LINKED]
     # Approvals live in policy_pack/approvals.yaml only: no policy config can approve a stack.

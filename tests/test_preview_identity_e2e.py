@@ -41,7 +41,8 @@ def test_the_preview_identity_can_call_nothing_else(project: EngineProject) -> N
     reader = project.cloud.cam(secret_key=PREVIEW_KEY[1], secret_id=PREVIEW_KEY[0])
     assert call(reader, "ListPolicies", Rp=10)["TotalNum"] > 0
     assert error_code(reader, "AddUser", Name="intruder") == "UnauthorizedOperation"
-    assert error_code(reader, "ListUsers") == "UnauthorizedOperation"
+    assert error_code(reader, "ListGroups") == "UnauthorizedOperation"
+    assert error_code(reader, "CreateAccessKey", TargetUin=1) == "UnauthorizedOperation"
 
 
 @pytest.mark.parametrize("stack_name", ["local", "dev", "prod"])

@@ -88,3 +88,17 @@ def test_the_break_glass_exceptions_in_force_are_listed() -> None:
     assert "Break-glass exceptions in force on this stack:\n- break-glass exception #1 for user:sneaky" in text
     assert "approved by security-lead@example.com: INC-9" in text
     assert "Break-glass" not in markdown(summarise("dev", EVENTS[:4]), exit_code=0)
+
+
+def test_the_summary_says_which_api_key_rotates_and_which_expires() -> None:
+    key = "urn:pulumi:dev::im-access::im-access:index:ImOperator$tencentcloud:Cam/accessKey:AccessKey::"
+    events = [
+        event(
+            resourcePreEvent={"metadata": {"op": op, "urn": key + name, "type": "tencentcloud:Cam/accessKey:AccessKey"}}
+        )
+        for op, name in (("create", "im-bot-key-2026-12-08"), ("delete", "im-bot-key-2026-09-09"))
+    ]
+    text = markdown(summarise("dev", events), 0)
+    assert "- im-bot: a new API key, of 2026-12-08, is created; hand it over with commands.handover" in text
+    assert "- im-bot: the API key of 2026-09-09 expires: its overlap ended, this run deletes it" in text
+    assert "API keys:" not in markdown(summarise("dev", EVENTS), 0)

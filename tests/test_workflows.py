@@ -44,6 +44,13 @@ def test_every_stack_has_its_approvals_a_preview_job_and_a_deploy_job() -> None:
     assert matrix_stacks("deploy.yml", "up") == cloud_stacks()
 
 
+def test_deploys_also_run_daily_so_keys_rotate_on_time() -> None:
+    workflow = yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())
+    assert workflow[True]["push"]["branches"] == ["main"]
+    assert workflow[True]["schedule"][0]["cron"].split()[2:] == ["*", "*", "*"]  # every day, on the default branch
+    assert set(workflow[True]) == {"push", "schedule"}  # nothing a pull request can start
+
+
 def test_deploys_run_in_order_one_stack_at_a_time_behind_environments() -> None:
     job = yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())["jobs"]["up"]
     assert job["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]

@@ -1,11 +1,23 @@
-"""CAM (`cam`, version 2019-01-16): users, groups, roles, policies, attachments, API keys and their last use.
+"""CAM (`cam`, version 2019-01-16): users, groups, roles, policies, attachments, API keys and their
+last use, and MFA flags.
 
 Importing the package registers every action on `cam`.
 """
 
-from localcloud.cam import access_keys, groups, last_used, policies, roles, users
+from localcloud.cam import access_keys, groups, last_used, mfa, policies, roles, users
 from localcloud.cam.common import cam
 from localcloud.cam.policies import install_presets
 from localcloud.cam.users import add_user
 
-__all__ = ["access_keys", "add_user", "cam", "groups", "install_presets", "last_used", "policies", "roles", "users"]
+__all__ = [
+    "access_keys",
+    "add_user",
+    "cam",
+    "groups",
+    "install_presets",
+    "last_used",
+    "mfa",
+    "policies",
+    "roles",
+    "users",
+]

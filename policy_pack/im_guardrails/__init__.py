@@ -5,6 +5,7 @@ from im_guardrails.custom_actions import custom_actions_in_catalogue
 from im_guardrails.exceptions import break_glass_exceptions_valid
 from im_guardrails.expiry import im_access_not_expired
 from im_guardrails.full_access import im_full_access_approved_stacks_only, im_full_access_break_glass
+from im_guardrails.mfa import im_console_login_protection
 from im_guardrails.provider_endpoint import provider_endpoint_fixed
 from im_guardrails.role_trust import im_role_trust_pinned
 from im_guardrails.stack_routes import im_full_access_across_the_stack
@@ -18,6 +19,7 @@ ALL_POLICIES = [
     custom_actions_in_catalogue,
     im_access_not_expired,
     console_password_generated_and_reset,
+    im_console_login_protection,
     provider_endpoint_fixed,
 ]
 
@@ -27,6 +29,7 @@ __all__ = [
     "console_password_generated_and_reset",
     "custom_actions_in_catalogue",
     "im_access_not_expired",
+    "im_console_login_protection",
     "im_full_access_across_the_stack",
     "im_full_access_approved_stacks_only",
     "im_full_access_break_glass",

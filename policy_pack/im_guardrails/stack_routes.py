@@ -17,6 +17,8 @@ policy costs a full deserialization of the stack in the analyzer.
   version_switches.py.
 - On every stack, approved ones included: a role that a pull request's workflow can assume holding
   IM full access or an admin preset, see role_trust.py.
+- On every stack, approved ones included: operation protection (MFA) for each CAM user of the
+  stack holding IM full access, see mfa.py.
 
 Principals are judged by the value they resolve to, wherever it is computed from: a group id or
 `targetUin` that depends on another resource is no reason to pass. A value unknown in preview is
@@ -50,6 +52,7 @@ from im_access.access import (
 from im_access.contract import IM_ACCESS_GRANT, Props
 from im_guardrails.approvals import stack_approvals, stack_is_approved
 from im_guardrails.full_access import FIX, all_of_im_verdict
+from im_guardrails.mfa import report_operation_protection
 from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES, attachment_principal
 from im_guardrails.role_trust import report_pull_request_admin_roles
 from im_guardrails.version_switches import report_version_switches
@@ -307,7 +310,8 @@ CHECKS: Mapping[str, Callable[[_Routes, PolicyResource], None]] = {
 
 
 def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    # Roles a pull request can assume are judged on every stack, approved ones included.
+    # Operation protection and roles a pull request can assume: every stack, approved ones included.
+    report_operation_protection(args.resources, report_violation)
     pending = report_pull_request_admin_roles(args.resources, report_violation)
     if not stack_is_approved():
         pending += _routes_off_approved(args, report_violation)
@@ -339,7 +343,8 @@ im_full_access_across_the_stack = StackValidationPolicy(
         "stack does not create (unless listed in reviewedCustomPolicies), judged by the values principals resolve "
         "to; and, on every stack, approved ones included, that no role a pull request's workflow can assume "
         "(policy_pack/trust.yaml) holds IM full access or an admin preset. Values unknown in preview are named in "
-        "one note."
+        "one note. On every stack too: that each CAM user of the stack holding IM full access has operation "
+        "protection (a cam.MfaFlag whose actionFlag sets a factor)."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_validate,

@@ -1,0 +1,114 @@
+"""API keys that rotate with overlap, through the real engine and provider against localcloud.
+
+One scenario on the `local` stack: `pulumi up` on successive days (IM_ACCESS_TODAY), counting the
+operator's keys in CAM with the official SDK after each step: one key, then two during the
+overlap, then the new one alone; never more than two, never none, the handed-over key always
+active. Then an operator with the user's own key (`apiKey: true`) moves to rotation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from commands.preview_summary import markdown
+from im_access.key_rotation import Rotation, anchor
+from tests.engine_project import SEED, EngineProject
+from tests.localcloud_process import LocalCloudProcess, call
+
+ROTOR = "im-local-rotor"
+LEGACY = "im-local-legacy"
+ROTATION = Rotation(rotate_days=30, overlap_days=5)
+DAY = dt.timedelta(days=1)
+# A generation start of ROTOR in 2026, and LEGACY's, far from an overlap of its own.
+START = anchor(ROTOR, ROTATION) + 77 * ROTATION.rotate_days * DAY
+
+
+def keys(project: EngineProject, user: str) -> list[dict[str, Any]]:
+    cam = project.cloud.cam()
+    uin = call(cam, "GetUser", Name=user)["Uin"]
+    return list(call(cam, "ListAccessKeys", TargetUin=uin)["AccessKeys"])
+
+
+SUMMARIES: list[str] = []  # the Markdown summary of each `up`, as a pull request would show it
+
+
+def up_on(project: EngineProject, day: dt.date) -> dict[str, Any]:
+    project.extra_env["IM_ACCESS_TODAY"] = day.isoformat()
+    result = project.run("up")
+    assert result.exit_code == 0, result.text
+    SUMMARIES.append(markdown(result.summary, result.exit_code))
+    return dict(project.outputs()["operators"])
+
+
+def handed_over_key_is_active(project: EngineProject, operator: dict[str, Any]) -> list[dict[str, Any]]:
+    listed = keys(project, operator["userName"])
+    assert 1 <= len(listed) <= 2, listed
+    assert {k["AccessKeyId"]: k["Status"] for k in listed}.get(operator["secretId"]) == "Active"
+    return listed
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProject]:
+    workdir = tmp_path_factory.mktemp("rotation")
+    cloud = LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED)).start()
+    local = EngineProject(workdir, cloud)
+    config = local.config("local")
+    rotating = {"rotateDays": ROTATION.rotate_days, "overlapDays": ROTATION.overlap_days}
+    config["im-access:operators"] = [
+        {"name": ROTOR, "access": "readonly", "console": False, "apiKey": rotating},
+        {"name": LEGACY, "access": "readonly", "console": False, "apiKey": True},
+    ]
+    config["im-access:grants"] = []
+    yield local
+    local.cloud.stop()
+
+
+def test_a_new_rotating_operator_gets_one_key(project: EngineProject) -> None:
+    operators = up_on(project, START + 10 * DAY)
+    rotor = operators[ROTOR]
+    assert [k["AccessKeyId"] for k in handed_over_key_is_active(project, rotor)] == [rotor["secretId"]]
+    assert rotor["keyCreated"] == START.isoformat() and rotor["previousKeyLastDay"] is None
+    assert rotor["nextKey"] == (START + 30 * DAY).isoformat()
+    assert len(rotor["secretKey"]) >= 20
+    # The legacy operator keeps the user's own key, as before.
+    assert [k["AccessKeyId"] for k in keys(project, LEGACY)] == [operators[LEGACY]["secretId"]]
+
+
+def test_at_rotation_a_new_key_is_handed_over_and_the_previous_one_stays_for_the_overlap(
+    project: EngineProject,
+) -> None:
+    before = project.outputs()["operators"][ROTOR]
+    operators = up_on(project, START + 30 * DAY)
+    rotor = operators[ROTOR]
+    listed = handed_over_key_is_active(project, rotor)
+    assert {k["AccessKeyId"] for k in listed} == {before["secretId"], rotor["secretId"]}
+    assert rotor["secretId"] != before["secretId"] and rotor["secretKey"] != before["secretKey"]
+    assert rotor["previousKeyLastDay"] == (START + 34 * DAY).isoformat()
+    new_key = f"{ROTOR}: a new API key, of {(START + 30 * DAY).isoformat()}, is created"
+    assert new_key in SUMMARIES[-1]
+    # The last day of the overlap changes nothing.
+    project.extra_env["IM_ACCESS_TODAY"] = (START + 34 * DAY).isoformat()
+    assert project.run("preview", expect_no_changes=True).exit_code == 0
+
+
+def test_after_the_overlap_only_the_new_key_is_left(project: EngineProject) -> None:
+    newest = project.outputs()["operators"][ROTOR]["secretId"]
+    operators = up_on(project, START + 35 * DAY)
+    assert [k["AccessKeyId"] for k in handed_over_key_is_active(project, operators[ROTOR])] == [newest]
+    assert operators[ROTOR]["previousKeyLastDay"] is None
+    assert f"{ROTOR}: the API key of {START.isoformat()} expires" in SUMMARIES[-1]
+
+
+def test_the_users_own_key_moves_to_rotation_without_a_moment_with_no_key(project: EngineProject) -> None:
+    inline = project.outputs()["operators"][LEGACY]["secretId"]
+    project.config("local")["im-access:operators"][1]["apiKey"] = {"rotateDays": 90, "overlapDays": 7}
+    operators = up_on(project, START + 36 * DAY)
+    legacy = operators[LEGACY]
+    listed = handed_over_key_is_active(project, legacy)
+    # The user's own key still works beside the new one: the provider never deletes it (see README).
+    assert {k["AccessKeyId"]: k["Status"] for k in listed} == {inline: "Active", legacy["secretId"]: "Active"}
+    assert legacy["secretId"] != inline
