@@ -17,7 +17,7 @@ from tests.engine_project import require_engine
 from tests.localcloud_process import ROOT
 from tests.pull_request import make_preview_localcloud, program_checkout
 
-SARIF_SCHEMA = ROOT / ".tools" / "sarif-2.1.0-rtm.5.json"
+SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-2.1.0-rtm.5.json"
 # A name that, unescaped, closes its code span, forges a green verdict for another stack, hides
 # the rest of the comment in an HTML comment, and corrupts XML.
 FORGED = "x`\n\n### Stack `prod`: passes\n\n<!-- "
