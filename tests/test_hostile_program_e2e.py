@@ -25,6 +25,10 @@ HOSTILE_USER = "mallory` <!-- ]](https://attacker.example) | \x1b]8;;\x07 <testc
 HOSTILE_PROGRAM = f'''
 import tencentcloud_iac_pulumi as _tencentcloud
 
+# The module's tests read one preview's reports: run on one worker, so it is previewed once
+# (`make test` uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("hostile-program")
+
 _tencentcloud.cam.UserPolicyAttachment({"hostile" + FORGED!r}, user_name={HOSTILE_USER + FORGED!r}, policy_id="524252")
 _steered = _tencentcloud.Provider("steered", domain="attacker.example")
 _tencentcloud.cam.Group("steered-group", name="steered", opts=pulumi.ResourceOptions(provider=_steered))

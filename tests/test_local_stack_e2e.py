@@ -18,6 +18,10 @@ from commands import handover
 from tests.engine_project import SEED, EngineProject
 from tests.localcloud_process import LocalCloudProcess, call, error_code
 
+# One scenario on one stack, in order (each test starts from what the one before left): the
+# module runs on one worker (`make test` distributes with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("local-stack")
+
 IM_READ_ONLY = "QcloudIMReadOnlyAccess"
 
 

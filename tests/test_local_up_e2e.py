@@ -8,24 +8,25 @@ import os
 import subprocess
 from pathlib import Path
 
+from tests.checkout import checkout_copy
 from tests.engine_project import require_engine
-from tests.localcloud_process import ROOT, LocalCloudProcess, call
-from tests.test_local_route import free_port
+from tests.localcloud_process import LocalCloudProcess, call
 
 
-def make(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": str(free_port())}
-    return subprocess.run(["make", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+def make(checkout: Path, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": "0"}
+    return subprocess.run(["make", *args], cwd=checkout, env=env, capture_output=True, text=True, timeout=600)
 
 
 def test_make_local_up_creates_the_local_stack_a_second_run_changes_nothing_and_the_audit_agrees(
     tmp_path: Path,
 ) -> None:
     require_engine()
+    checkout = checkout_copy(tmp_path / "checkout")  # the command writes into its checkout
     state = tmp_path / "localcloud" / "state.db"
-    stack_file = (ROOT / "Pulumi.local.yaml").read_bytes()
+    stack_file = (checkout / "Pulumi.local.yaml").read_bytes()
 
-    first = make(state, "local-up")
+    first = make(checkout, state, "local-up")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "### Stack `local`: passes" in first.stdout
     assert "Changes: 11 to create." in first.stdout
@@ -34,13 +35,13 @@ def test_make_local_up_creates_the_local_stack_a_second_run_changes_nothing_and_
     assert "[secret]" in first.stdout
     assert "warning" not in (first.stdout + first.stderr).lower()
 
-    second = make(state, "local-up")
+    second = make(checkout, state, "local-up")
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Changes: no changes." in second.stdout
     # The engine's passphrase salt never lands in the reviewed stack file.
-    assert (ROOT / "Pulumi.local.yaml").read_bytes() == stack_file
+    assert (checkout / "Pulumi.local.yaml").read_bytes() == stack_file
 
-    audit = make(state, "-s", "audit", "STACK=local", "FORMAT=json")
+    audit = make(checkout, state, "-s", "audit", "STACK=local", "FORMAT=json")
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert json.loads(audit.stdout) == {"stacks": ["local"], "findings": []}
 

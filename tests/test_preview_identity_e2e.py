@@ -13,6 +13,10 @@ import pytest
 from tests.engine_project import SEED, EngineProject
 from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call, error_code
 
+# The module's tests share one deployed stack (a 20 s `up`): run on one worker, so it is deployed
+# once (`make test` uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("preview-identity")
+
 POLICY_FILE = ROOT / "security" / "preview-identity-policy.json"
 PREVIEW_KEY = ("AKIDpreviewonly", "preview-only-secret-key")
 READ_VERBS = ("Get", "List", "Describe")
