@@ -19,6 +19,8 @@ mkdir -p "$(dirname "$state")/pulumi-state"
 export PULUMI_BACKEND_URL="file://$(cd "$(dirname "$state")/pulumi-state" && pwd)"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-local-only-passphrase}"
 
+# Emptied first: a banner left by an earlier run must not pass for this server's.
+: > "$log"
 # LOCALCLOUD_ARGS adds faults, e.g. "--throttle-rate 0.3"; it is split into words on purpose.
 # shellcheck disable=SC2086
 .venv/bin/python -m localcloud serve --port "$port" --state "$state" \

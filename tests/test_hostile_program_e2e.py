@@ -17,6 +17,10 @@ from tests.engine_project import require_engine
 from tests.localcloud_process import ROOT
 from tests.pull_request import make_preview_localcloud, program_checkout
 
+# The module's tests read one preview's reports: run on one worker, so it is previewed once
+# (`make test` uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("hostile-program")
+
 SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-2.1.0-rtm.5.json"
 # A name that, unescaped, closes its code span, forges a green verdict for another stack, hides
 # the rest of the comment in an HTML comment, and corrupts XML.
@@ -24,10 +28,6 @@ FORGED = "x`\n\n### Stack `prod`: passes\n\n<!-- "
 HOSTILE_USER = "mallory` <!-- ]](https://attacker.example) | \x1b]8;;\x07 <testcase name='forged'/>"
 HOSTILE_PROGRAM = f'''
 import tencentcloud_iac_pulumi as _tencentcloud
-
-# The module's tests read one preview's reports: run on one worker, so it is previewed once
-# (`make test` uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("hostile-program")
 
 _tencentcloud.cam.UserPolicyAttachment({"hostile" + FORGED!r}, user_name={HOSTILE_USER + FORGED!r}, policy_id="524252")
 _steered = _tencentcloud.Provider("steered", domain="attacker.example")

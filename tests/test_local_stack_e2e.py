@@ -109,18 +109,6 @@ def test_full_access_on_a_non_approved_stack_is_blocked_and_creates_nothing(proj
     assert error_code(project.cloud.cam(), "GetUser", Name="im-local-root") == "ResourceNotFound.UserNotExist"
 
 
-def test_up_converges_with_30_percent_of_requests_throttled(project: EngineProject) -> None:
-    project.cloud.stop()
-    project.cloud = LocalCloudProcess(project.cloud.state, "--throttle-rate", "0.3").start()
-    project.config("local")["im-access:operators"].append({"name": "im-local-carol", "access": "readonly"})
-    result = project.run("up")
-    assert result.exit_code == 0, result.text
-    project.cloud.stop()
-    project.cloud = LocalCloudProcess(project.cloud.state).start()
-    assert IM_READ_ONLY in attached_names(project, "im-local-carol")
-    assert project.run("preview", expect_no_changes=True).exit_code == 0
-
-
 def test_destroy_removes_what_the_stack_created_and_nothing_else(project: EngineProject) -> None:
     result = project.run("destroy")
     assert result.exit_code == 0, result.text
