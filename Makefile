@@ -14,7 +14,7 @@ lock:
 
 # The suite on several workers: the end-to-end tests mostly wait on the engine and the provider,
 # so more workers than cores pay off. TEST_WORKERS=0 runs it in one process.
-TEST_WORKERS ?= 6
+TEST_WORKERS ?= 4
 test:
 	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
