@@ -1,6 +1,6 @@
 # The same targets run on a laptop and in CI. Every engine run uses the project's own Pulumi
 # (.engine/, installed by `make setup`), never the user's ~/.pulumi.
-.PHONY: setup lock test lint bench preview preview-localcloud preview-report up destroy local-up audit
+.PHONY: setup lock test lint bench preview preview-localcloud preview-report up destroy stack-init local-up audit review
 PYTHON := .venv/bin/python
 
 setup:
@@ -28,12 +28,18 @@ bench:
 	$(PYTHON) -m benchmarks.localcloud_requests
 	$(PYTHON) -m benchmarks.local_stack_up
 	$(PYTHON) -m benchmarks.audit_requests
+	$(PYTHON) -m benchmarks.preflight_identity
 
 # Preview or deploy one stack with this checkout's guardrails, e.g. make preview STACK=dev.
 # PROJECT=DIR runs another checkout's program and stack files (a pull request's) instead.
 PROJECT ?= .
 preview up destroy:
 	$(PYTHON) -m commands.stack $@ $(STACK) --project $(PROJECT)
+
+# Create a cloud stack in the configured backend (PULUMI_BACKEND_URL), once, before its first
+# preview: make stack-init STACK=dev. The reviewed stack file is left byte for byte as it was.
+stack-init:
+	$(PYTHON) -m commands.stack init $(STACK) --project $(PROJECT)
 
 # Preview one stack against localcloud instead of the cloud: for runs without cloud secrets.
 preview-localcloud:
@@ -54,3 +60,10 @@ local-up:
 FORMAT ?= table
 audit:
 	@$(if $(filter local,$(STACK)),bash scripts/with_localcloud.sh) $(PYTHON) -m commands.audit $(if $(STACK),--stack $(STACK)) --format $(FORMAT)
+
+# Access review evidence: reports/access-review-<date>.html and .csv, one row per holding of IM
+# access with its declaration, last change and pull request, approver, expiry and last use.
+# make review [STACK=dev]; STACK=local goes through localcloud. UNUSED_DAYS (default 90).
+UNUSED_DAYS ?= 90
+review:
+	@$(if $(filter local,$(STACK)),bash scripts/with_localcloud.sh) $(PYTHON) -m commands.review $(if $(STACK),--stack $(STACK)) --unused-days $(UNUSED_DAYS)

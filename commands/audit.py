@@ -4,6 +4,7 @@
     python -m commands.audit --stack dev                   one stack (repeat --stack for more)
     python -m commands.audit --format markdown             for an issue or a pull request
     python -m commands.audit --format json                 {"stacks": [...], "findings": [...]}
+    python -m commands.audit --unused-days 30              access unused for 30 days is a finding (default 90)
 
 Reads each account once, with the credentials of a preview (read-only actions only). A holding no
 stack declares is reported once per account, not once per stack. Exit 0 when nothing drifted, 1
@@ -20,23 +21,38 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 try:
-    from commands import escape
+    from commands import cli, escape, preflight
     from commands.cam_account import (
         AccountReadError,
         PacedReader,
         client_for,
         endpoint_for,
-        read_group_members,
         read_holdings,
+        read_memberships,
+        read_usage,
     )
     from commands.engine import ROOT
     from commands.stack import GUARDRAILS, LOCAL_STACK
     from im_access.approvals import APPROVALS_FILE, load_approvals
-    from im_access.audit import Declared, Finding, audit_stack, declared_access, unmanaged
-    from im_access.break_glass import load_exceptions
+    from im_access.audit import (
+        DEFAULT_UNUSED_DAYS,
+        Declared,
+        Finding,
+        Held,
+        Holding,
+        Member,
+        Usage,
+        audit_stack,
+        declared_access,
+        expand,
+        unmanaged,
+        unused,
+    )
+    from im_access.break_glass import Exceptions, load_exceptions
     from im_access.config import ConfigurationError, parse_stack_config, read_namespace, read_stack_file
     from im_access.provider_config import localcloud_route, stack_config_problems
     from im_access.stack_files import StackFileError, known_stacks
@@ -80,8 +96,32 @@ def declared_in_account(project: Path, owner_uin: str, guardrails: Path = GUARDR
     return declared
 
 
-def run_audit(stacks: Sequence[str], project: Path, today: dt.date, guardrails: Path = GUARDRAILS) -> list[Finding]:
-    """The findings for `stacks`: each account they manage read once, its unmanaged holdings once."""
+@dataclass
+class Account:
+    """One account as the audit read it, and what it found there."""
+
+    owner_uin: str
+    stacks: list[str]  # the audited stacks that manage it
+    declared: dict[str, list[Declared]]  # by every stack of the project that manages it
+    holdings: list[Holding]
+    memberships: dict[str, list[Member]]
+    usage: dict[str, Usage]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def held(self) -> list[Held]:
+        return expand(self.holdings, self.memberships)
+
+
+def audit_accounts(
+    stacks: Sequence[str],
+    project: Path,
+    today: dt.date,
+    guardrails: Path = GUARDRAILS,
+    unused_days: int = DEFAULT_UNUSED_DAYS,
+) -> tuple[list[Account], Exceptions]:
+    """Each account `stacks` manage, read once, with its findings: its unmanaged holdings and unused
+    access once, then each stack's own; and the break-glass exceptions they were judged with."""
     approvals = load_approvals(guardrails)
     if approvals.problems:
         raise AuditError(f"{guardrails / APPROVALS_FILE}: {'; '.join(approvals.problems)}")
@@ -106,18 +146,39 @@ def run_audit(stacks: Sequence[str], project: Path, today: dt.date, guardrails: 
             raise AuditError(f"Pulumi.{stack}.yaml: " + "; ".join(problems))
         account = (str(config.get("im-access:ownerUin", "")), *endpoint_for(config, via_localcloud=via_localcloud))
         accounts.setdefault(account, []).append(stack)
-    findings: list[Finding] = []
-    for (owner_uin, *_), account_stacks in accounts.items():
+    read: list[Account] = []
+    for (owner_uin, _, protocol), account_stacks in accounts.items():
         declared = declared_in_account(project, owner_uin, guardrails)
+        try:
+            # Whose the credentials are, over the route the reads below take: another account stops it.
+            identity = preflight.check_identity(
+                account_stacks[0],
+                raw[account_stacks[0]],
+                os.environ,
+                plain_http=protocol == "http",
+                via_localcloud=via_localcloud,
+            )
+        except preflight.PreflightError as error:
+            raise AuditError(str(error)) from None
+        print(identity.line(", ".join(account_stacks)), file=sys.stderr)  # stdout holds the report alone
         try:
             reader = PacedReader(client_for(raw[account_stacks[0]], via_localcloud=via_localcloud))
             holdings = read_holdings(reader)
-            members = read_group_members(reader, holdings)
+            memberships = read_memberships(reader, holdings, full_only=False)
+            held = expand(holdings, memberships)
+            usage = read_usage(reader, {h.principal: h.uin for h in held if h.is_user and h.uin is not None})
         except AccountReadError as error:
             raise AuditError(str(error)) from None
-        findings += unmanaged(holdings, declared)
+        found = Account(owner_uin, account_stacks, declared, holdings, memberships, usage)
+        members = {group: [m.principal for m in users] for group, users in memberships.items()}
+        found.findings += unmanaged(holdings, declared)
+        found.findings += [
+            finding
+            for finding in unused(held, usage, declared, today=today, days=unused_days)
+            if finding.stack is None or finding.stack in account_stacks
+        ]
         for stack in account_stacks:
-            findings += audit_stack(
+            found.findings += audit_stack(
                 stack,
                 holdings,
                 declared,
@@ -126,7 +187,20 @@ def run_audit(stacks: Sequence[str], project: Path, today: dt.date, guardrails: 
                 exceptions=exceptions,
                 members=members,
             )
-    return findings
+        read.append(found)
+    return read, exceptions
+
+
+def run_audit(
+    stacks: Sequence[str],
+    project: Path,
+    today: dt.date,
+    guardrails: Path = GUARDRAILS,
+    unused_days: int = DEFAULT_UNUSED_DAYS,
+) -> list[Finding]:
+    """The findings for `stacks`: each account they manage read once, its unmanaged holdings once."""
+    accounts, _ = audit_accounts(stacks, project, today, guardrails, unused_days)
+    return [finding for account in accounts for finding in account.findings]
 
 
 def render(stacks: Sequence[str], findings: Sequence[Finding], output_format: str) -> str:
@@ -163,26 +237,36 @@ def render(stacks: Sequence[str], findings: Sequence[Finding], output_format: st
     return "\n".join(lines) + "\n"
 
 
+def positive_days(value: str) -> int:
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 3650:
+        raise argparse.ArgumentTypeError(f"{value[:20]!r}: allowed: a whole number of days from 1 to 3650")
+    return int(value)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m commands.audit", description=__doc__.split("\n")[0])
     parser.add_argument("--stack", action="append", help="a stack to audit (repeatable); default: every cloud stack")
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument("--project", type=Path, default=ROOT, help="the checkout whose stacks declare the access")
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today(), help="YYYY-MM-DD")
+    parser.add_argument(
+        "--unused-days",
+        type=positive_days,
+        default=DEFAULT_UNUSED_DAYS,
+        help=f"access unused for this many days is a finding (default {DEFAULT_UNUSED_DAYS})",
+    )
     args = parser.parse_args(argv)  # a usage error exits 2 too
     stacks = args.stack or cloud_stacks(args.project)
     try:
-        findings = run_audit(stacks, args.project, args.today)
+        findings = run_audit(stacks, args.project, args.today, unused_days=args.unused_days)
         report = render(stacks, findings, args.format)
     except AuditError as error:
         print(f"audit: could not audit {', '.join(stacks) or 'any stack'}: {error}", file=sys.stderr)
         return 2
-    except Exception as error:
-        print(f"audit: could not run: {type(error).__name__}: {str(error)[:500]}", file=sys.stderr)
-        return 2
-    sys.stdout.write(report)
+    sys.stdout.write(report)  # only once complete: a partial report is never printed
     return 1 if findings else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Any other failure: a one-line message for what a person can fix, else the traceback; exit 2.
+    sys.exit(cli.run("audit", main, (*cli.EXPECTED, AuditError)))

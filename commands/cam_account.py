@@ -3,13 +3,16 @@
 Read-only, and per policy rather than per user: one ListPolicies scan, GetPolicy for each custom
 policy (to judge its document), then ListEntitiesForPolicy for each IM-relevant policy, and
 ListUsersForGroup for each group that holds full IM access. The cost
-grows with the number of policies, not of users. Requests are paced under CAM's per-action rate
+grows with the number of policies, not of users. How IM holders use their access (for `unused`
+findings and the access review) costs a little per holder: DescribeSubAccounts for 50 users at a
+time, ListAccessKeys for each, GetSecurityLastUsed for 10 keys at a time. Requests are paced under CAM's per-action rate
 limits and `RequestLimitExceeded` is retried with backoff; any other failure stops the read, so a
 partial account is never reported as complete.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections import Counter
@@ -23,7 +26,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 
 from im_access.access import document_grants_some_im, inspect_policy_document, preset_im_level
-from im_access.audit import Holding
+from im_access.audit import Holding, KeyUse, Member, Usage
 from im_access.contract import group_principal, role_principal, user_principal
 
 # Requests per second CAM allows per action; most CAM actions document 20.
@@ -32,10 +35,15 @@ READ_LIMITS: Mapping[str, int] = {
     "GetPolicy": 20,
     "ListEntitiesForPolicy": 20,
     "ListUsersForGroup": 20,
+    "DescribeSubAccounts": 20,
+    "ListAccessKeys": 20,
+    "GetSecurityLastUsed": 20,
 }
 DEFAULT_LIMIT = 20
 CAM_ENDPOINT = "cam.tencentcloudapi.com"
 PAGE_SIZE = 200  # the largest Rp CAM accepts
+SUB_ACCOUNTS_PER_REQUEST = 50  # DescribeSubAccounts' FilterSubAccountUin
+KEYS_PER_REQUEST = 10  # GetSecurityLastUsed's SecretIdList
 MAX_ATTEMPTS = 6
 PRESET_TYPE = 2
 RELATED_USER, RELATED_GROUP, RELATED_ROLE = 1, 2, 3  # ListEntitiesForPolicy's RelatedType
@@ -117,6 +125,19 @@ class PacedReader:
             page += 1
 
 
+def day_of(value: object) -> dt.date | None:
+    """The day of a time as CAM writes it ("2026-11-25 10:00:00", "2026-11-25", epoch milliseconds);
+    None when CAM has none (null, empty, a zero time)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(value / 1000, dt.UTC).date() if value > 0 else None
+    text = str(value or "").strip()
+    try:
+        day = dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+    return day if day.year > 1970 else None
+
+
 def _holder(entity: Mapping[str, Any]) -> tuple[str, int | None]:
     related = int(entity["RelatedType"])
     if related == RELATED_USER:
@@ -147,17 +168,61 @@ def read_holdings(reader: PacedReader) -> list[Holding]:
             full = inspect_policy_document(document).grants_all_of_im
         for entity in reader.pages("ListEntitiesForPolicy", "List", PolicyId=policy_id, EntityFilter="All"):
             principal, uin = _holder(entity)
-            holdings.append(Holding(principal, name, policy_id, full, preset, uin))
+            since = day_of(entity.get("AttachmentTime"))
+            holdings.append(Holding(principal, name, policy_id, full, preset, uin, since))
     return holdings
+
+
+def read_memberships(reader: PacedReader, holdings: Iterable[Holding], *, full_only: bool) -> dict[str, list[Member]]:
+    """The users of each group holding IM access (only full access with `full_only`)."""
+    groups = sorted(
+        {h.principal for h in holdings if h.principal.startswith("group:") and (h.full_access or not full_only)}
+    )
+    return {
+        group: [
+            Member(user_principal(user["Name"]), int(user["Uin"]), day_of(user.get("CreateTime")))
+            for user in reader.pages("ListUsersForGroup", "UserInfo", GroupId=int(group.partition(":")[2]))
+        ]
+        for group in groups
+    }
 
 
 def read_group_members(reader: PacedReader, holdings: Iterable[Holding]) -> dict[str, list[str]]:
     """The users (`user:<name>`) of each group that holds full IM access."""
-    groups = sorted({h.principal for h in holdings if h.full_access and h.principal.startswith("group:")})
     return {
-        group: [
-            user_principal(user["Name"])
-            for user in reader.pages("ListUsersForGroup", "UserInfo", GroupId=int(group.partition(":")[2]))
-        ]
-        for group in groups
+        group: [member.principal for member in members]
+        for group, members in read_memberships(reader, holdings, full_only=True).items()
+    }
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def read_usage(reader: PacedReader, users: Mapping[str, int]) -> dict[str, Usage]:
+    """What CAM records of each user's use (user principal -> UIN): its last console login and each
+    API key's last use, keyed by the principal in lower case. A user CAM no longer knows has none."""
+    uins = {uin: principal for principal, uin in users.items()}
+    logins: dict[int, dt.date | None] = {}
+    for batch in _batches(sorted(uins), SUB_ACCOUNTS_PER_REQUEST):
+        for account in reader.call("DescribeSubAccounts", FilterSubAccountUin=batch).get("SubAccounts") or []:
+            logins[int(account["Uin"])] = day_of(account.get("LastLoginTime"))
+    keys: dict[int, list[dict[str, Any]]] = {
+        uin: reader.call("ListAccessKeys", TargetUin=uin).get("AccessKeys") or [] for uin in sorted(logins)
+    }
+    last_used: dict[str, dt.date | None] = {}
+    secret_ids = [str(key["AccessKeyId"]) for user_keys in keys.values() for key in user_keys]
+    for batch in _batches(secret_ids, KEYS_PER_REQUEST):
+        for row in reader.call("GetSecurityLastUsed", SecretIdList=batch).get("SecretIdLastUsedRows") or []:
+            last_used[str(row["SecretId"])] = day_of(row.get("LastSecretUsedDate")) or day_of(row.get("LastUsedDate"))
+    return {
+        uins[uin].casefold(): Usage(
+            logins[uin],
+            tuple(
+                KeyUse(str(k["AccessKeyId"]), str(k.get("Status") or ""), last_used.get(str(k["AccessKeyId"])))
+                for k in keys[uin]
+            ),
+        )
+        for uin in sorted(logins)
     }

@@ -38,6 +38,10 @@ class EngineMissingError(RuntimeError):
     """The pinned engine is not installed; names the command that installs it."""
 
 
+class StackMissingError(RuntimeError):
+    """The stack does not exist in the backend; names the command that creates it."""
+
+
 def pulumi_command() -> auto.PulumiCommand:
     """The pinned CLI, or EngineMissingError naming the setup command."""
     binary = PULUMI_ROOT / "bin" / "pulumi"
@@ -58,26 +62,58 @@ def engine_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     }
 
 
-@contextmanager
-def open_stack(
-    name: str, work_dir: Path = ROOT, env: Mapping[str, str] | None = None, create: bool = False
-) -> Iterator[auto.Stack]:
-    """The stack `name` of the project in `work_dir`; with `create`, made in the current backend if missing.
-
-    The engine writes its passphrase salt into the stack file (at `stack init`, and whenever
-    secrets are read while the file lacks it). The backend keeps the salt in the stack's state as
-    well, so the reviewed stack file is put back exactly as it was once the stack is closed.
-    """
-    workspace = auto.LocalWorkspace(
+def _workspace(
+    work_dir: Path, env: Mapping[str, str] | None, secrets_provider: str | None = None
+) -> auto.LocalWorkspace:
+    return auto.LocalWorkspace(
         work_dir=str(work_dir),
         pulumi_home=str(PULUMI_HOME),
         pulumi_command=pulumi_command(),
         env_vars=engine_env(env),
+        secrets_provider=secrets_provider,
     )
-    stack_file = work_dir / f"Pulumi.{name}.yaml"
+
+
+@contextmanager
+def _stack_file_kept(stack_file: Path) -> Iterator[None]:
+    """The engine writes its passphrase salt into the stack file (at `stack init`, and whenever
+    secrets are read while the file lacks it). The backend keeps the salt in the stack's state as
+    well (its checkpoint's secrets provider, from `stack init` on), so the reviewed stack file is put
+    back exactly as it was."""
     reviewed = stack_file.read_bytes() if stack_file.exists() else None
     try:
-        yield auto.Stack.create_or_select(name, workspace) if create else auto.Stack.select(name, workspace)
+        yield
     finally:
         if reviewed is not None and stack_file.read_bytes() != reviewed:
             stack_file.write_bytes(reviewed)
+
+
+@contextmanager
+def open_stack(
+    name: str, work_dir: Path = ROOT, env: Mapping[str, str] | None = None, create: bool = False
+) -> Iterator[auto.Stack]:
+    """The stack `name` of the project in `work_dir`; with `create`, made in the current backend if
+    missing, else StackMissingError. The stack file is left as it was."""
+    workspace = _workspace(work_dir, env)
+    with _stack_file_kept(work_dir / f"Pulumi.{name}.yaml"):
+        try:
+            opened = auto.Stack.create_or_select(name, workspace) if create else auto.Stack.select(name, workspace)
+        except auto.errors.StackNotFoundError:
+            backend = workspace.env_vars.get("PULUMI_BACKEND_URL") or os.environ.get("PULUMI_BACKEND_URL")
+            raise StackMissingError(
+                f"stack {name!r} does not exist in {backend or 'the backend'};"
+                f" create it with `make stack-init STACK={name}`"
+            ) from None
+        yield opened
+
+
+def init_stack(name: str, work_dir: Path = ROOT, env: Mapping[str, str] | None = None) -> bool:
+    """Create the stack `name` in the current backend, its secrets encrypted with the passphrase;
+    False when it exists already. The stack file is left as it was."""
+    workspace = _workspace(work_dir, env, secrets_provider="passphrase")
+    with _stack_file_kept(work_dir / f"Pulumi.{name}.yaml"):
+        try:
+            auto.Stack.create(name, workspace)
+        except auto.errors.StackAlreadyExistsError:
+            return False
+    return True

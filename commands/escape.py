@@ -52,3 +52,16 @@ def junit(text: object, *, multiline: bool = False) -> str:
     """Text a JUnit XML report can hold (the XML writer escapes `<` and `&`); one line unless
     `multiline`, where only characters XML cannot carry are replaced."""
     return _NOT_XML.sub("\ufffd", str(text)) if multiline else _NOT_XML.sub("\ufffd", one_line(text))
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection"); a
+# leading tab or carriage return can hide one. Fullwidth forms are normalised to them by some.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_cell(text: object) -> str:
+    """A CSV cell a spreadsheet shows as text: one line, and a leading `'` where it would start a
+    formula. The csv module quotes separators and quotes."""
+    raw = "" if text is None else str(text)
+    line = one_line(raw)
+    return "'" + line if raw.startswith(_FORMULA_START) or line.startswith(_FORMULA_START) else line

@@ -21,8 +21,9 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from commands.engine import EngineMissingError, open_stack
-from commands.stack import LOCAL_STACK
+from commands import cli, preflight
+from commands.engine import ROOT, EngineMissingError, open_stack, pulumi_command
+from commands.stack import GUARDRAILS, LOCAL_STACK, check_stack_files, plain_http
 
 COLUMNS = ("User name", "Password", "SecretId", "SecretKey", "Login link")
 OUTPUT_KEYS = ("userName", "password", "secretId", "secretKey", "loginUrl")
@@ -32,10 +33,20 @@ class HandoverError(Exception):
     pass
 
 
-def read_stack_operators(stack: str) -> Mapping[str, Any]:
-    """The stack's `operators` output, secrets decrypted in memory, through the project's engine."""
+def read_stack_operators(stack: str, work_dir: Path = ROOT) -> Mapping[str, Any]:
+    """The stack's `operators` output, secrets decrypted in memory, through the project's engine,
+    after the preflight: the credentials must be the stack's account's (printed on stderr)."""
+    env = dict(os.environ)
+    config = check_stack_files(stack, work_dir, GUARDRAILS)
     try:
-        with open_stack(stack) as opened:
+        pulumi_command()  # the engine first: nothing below can run without it
+        preflight.check_backend(env, work_dir)
+        with open_stack(stack, work_dir) as opened:
+            preflight.check_passphrase(env)
+            identity = preflight.check_identity(
+                stack, config, env, plain_http=plain_http(config, False), via_localcloud=stack == LOCAL_STACK
+            )
+            print(identity.line(stack), file=sys.stderr)
             outputs = opened.outputs()
     except EngineMissingError as error:
         raise HandoverError(str(error)) from None
@@ -44,6 +55,17 @@ def read_stack_operators(stack: str) -> Mapping[str, Any]:
     if "operators" not in outputs:
         raise HandoverError(f"stack {stack!r} has no `operators` output; run `make up STACK={stack}` first")
     return dict(outputs["operators"].value)
+
+
+def read_outputs_file(path: Path) -> Mapping[str, Any]:
+    """The `operators` output saved as JSON (`pulumi stack output operators --json --show-secrets`)."""
+    try:
+        operators = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise HandoverError(f"{path} is not JSON: {str(error)[:200]}") from None
+    if not isinstance(operators, dict):
+        raise HandoverError(f"{path} must hold a JSON object of operators by user name")
+    return operators
 
 
 def credentials_csv(operator: Mapping[str, Any]) -> str:
@@ -103,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="replace an existing file")
     args = parser.parse_args(argv)
     try:
-        operators = json.loads(args.outputs_file.read_text()) if args.outputs_file else read_stack_operators(args.stack)
+        operators = read_outputs_file(args.outputs_file) if args.outputs_file else read_stack_operators(args.stack)
         if args.list:
             print(login_links(operators, args.stack))
             return 0
@@ -117,4 +139,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run("handover", main))

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from commands import escape
+from commands import cli, escape
 from commands.engine import ROOT
 from commands.guarded_files import changed_guarded_files
 from commands.guardrail_reports import pack_rules, write_reports
@@ -38,7 +38,7 @@ COMMAND = "preview"
 COMMENT_MARKER = "<!-- im-access-preview -->"
 MAX_BYTES = 5_000_000
 MAX_ENTRIES = 10_000
-MAX_URN, MAX_MESSAGE = 2_048, 8_192
+MAX_URN, MAX_MESSAGE, MAX_CALLER = 2_048, 8_192, 256
 # The engine's step operations (what a summary's changes table can say).
 OPERATIONS = frozenset(
     [
@@ -69,14 +69,15 @@ def events_path(folder: Path, stack: str, command: str = COMMAND) -> Path:
     return folder / f"{stack}-{command}.events.json"
 
 
-def write_events(summary: Summary, exit_code: int, folder: Path, command: str) -> None:
-    """The event log a later job rebuilds the reports from."""
+def write_events(summary: Summary, exit_code: int, folder: Path, command: str, identity: Any = None) -> None:
+    """The event log a later job rebuilds the reports from; `identity` is the preflight's answer."""
     document = {
         "stack": summary.stack,
         "command": command,
         "exitCode": exit_code,
         "changes": [list(change) for change in summary.changes],
         "violations": [list(violation) for violation in summary.violations],
+        "identity": identity.as_json() if identity is not None else None,
     }
     events_path(folder, summary.stack, command).write_text(json.dumps(document) + "\n")
 
@@ -100,10 +101,13 @@ def _rows(document: dict[str, Any], key: str, checks: Sequence[Any], problems: l
     return valid
 
 
-def read_events(path: Path, stack: str, policies: set[str]) -> tuple[Summary, int]:
+def read_events(path: Path, stack: str, policies: set[str]) -> tuple[Summary, int, dict[str, str] | None]:
     """The summary and exit code in an untrusted event log; ReportError unless every field is valid."""
     if not path.is_file():
-        raise ReportError(f"{path.name} is missing: the preview produced no event log")
+        raise ReportError(
+            f"{path.name} is missing: the preview produced no event log (a preflight failure stops it before"
+            " the engine; its job's log says why)"
+        )
     if path.stat().st_size > MAX_BYTES:
         raise ReportError(f"{path.name} is larger than {MAX_BYTES} bytes")
     try:
@@ -113,8 +117,11 @@ def read_events(path: Path, stack: str, policies: set[str]) -> tuple[Summary, in
     if not isinstance(document, dict):
         raise ReportError(f"{path.name} is not a JSON object")
     problems: list[str] = []
-    if set(document) != {"stack", "command", "exitCode", "changes", "violations"}:
-        problems.append("the keys must be exactly stack, command, exitCode, changes, violations")
+    if set(document) - {"identity"} != {"stack", "command", "exitCode", "changes", "violations"}:
+        problems.append("the keys must be exactly stack, command, exitCode, changes, violations and identity")
+    identity = document.get("identity")
+    if identity is not None and not _identity(identity):
+        problems.append(f"identity must be null or {{account: digits, caller: text of at most {MAX_CALLER}}}")
     if document.get("stack") != stack or document.get("command") != COMMAND:
         problems.append(f"it is not the {COMMAND} of stack {stack!r}")
     exit_code = document.get("exitCode")
@@ -130,7 +137,16 @@ def read_events(path: Path, stack: str, policies: set[str]) -> tuple[Summary, in
     if problems:
         raise ReportError(f"{path.name}: " + "; ".join(problems[:20]))
     summary = Summary(stack, [(op, urn) for op, urn in changes], [(a, b, c, d) for a, b, c, d in violations])
-    return summary, int(exit_code)  # type: ignore[arg-type]
+    return summary, int(exit_code), identity  # type: ignore[arg-type]
+
+
+def _identity(value: Any) -> bool:
+    """The preflight's answer as the preview job reported it: an account uin and the caller's ARN."""
+    if not isinstance(value, dict) or set(value) != {"account", "caller"}:
+        return False
+    account, caller = value["account"], value["caller"]
+    digits = isinstance(account, str) and account.isascii() and account.isdigit() and len(account) <= 20
+    return digits and _text(caller, MAX_CALLER)
 
 
 def invalid_report(stack: str, error: ReportError) -> str:
@@ -150,7 +166,7 @@ def rebuild(events: Path, project: Path, out: Path, *, against_localcloud: bool,
     sections, status = [], 0
     for stack in (name for name in known_stacks(guardrails) if name != LOCAL_STACK):
         try:
-            summary, exit_code = read_events(events_path(events, stack), stack, policies)
+            summary, exit_code, identity = read_events(events_path(events, stack), stack, policies)
         except ReportError as error:
             sections.append(invalid_report(stack, error))
             status = 2
@@ -163,6 +179,7 @@ def rebuild(events: Path, project: Path, out: Path, *, against_localcloud: bool,
             changed_files=changed,
             exceptions=exceptions.for_stack(stack, today()),
             approved=approvals.is_approved(stack),
+            identity=identity,
         )
         (out / f"{stack}-{COMMAND}.md").write_text(report)
         sections.append(report)
@@ -184,4 +201,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run("preview-report", main))

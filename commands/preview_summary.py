@@ -7,7 +7,7 @@ policy events. Secrets never appear: only resource URNs, operations and policy m
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pulumi.automation import EngineEvent
@@ -79,6 +79,7 @@ def markdown(
     changed_files: Sequence[str] = (),
     exceptions: Sequence[BreakGlass] = (),
     approved: bool = False,
+    identity: Mapping[str, str] | None = None,
 ) -> str:
     """The summary as Markdown; every name, URN and message in it goes through `escape.markdown`."""
     verdict = "blocked by a mandatory policy" if summary.blocked else ("failed" if exit_code else "passes")
@@ -90,6 +91,13 @@ def markdown(
     elif guardrails_changed:
         lines += [GUARDRAILS_CHANGED, ""]
     lines += [AGAINST_LOCALCLOUD, ""] if against_localcloud else []
+    if identity:
+        # Whose the credentials were, as the preflight's STS call answered before the engine started.
+        account, caller = (
+            escape.markdown(identity["account"], code=True),
+            escape.markdown(identity["caller"], code=True),
+        )
+        lines += [f"Acting on account {account} as caller {caller} (preflight).", ""]
     approval = "approved" if approved else "not approved"
     lines += [f"IM full access is {approval} on this stack (policy_pack/approvals.yaml).", ""]
     if exceptions:

@@ -13,7 +13,11 @@ shows, written to reports/<stack>-<command>.md and printed, and as SARIF and JUn
 (reports/<stack>-<command>.sarif, .junit.xml); the events' summary is kept as
 reports/<stack>-<command>.events.json, from which commands/preview_report.py rebuilds them in CI.
 Before the engine starts, the project's stack files are checked as files: one per known stack,
-none steering the provider's endpoint (exit 2 otherwise).
+none steering the provider's endpoint; then the preflight (commands/preflight.py) checks the
+backend, the stack, the passphrase and the credentials, and asks STS whose they are: another account
+than the stack's `ownerUin` stops the run. Each failure is one line and exit 2.
+
+    python -m commands.stack init dev   creates the stack in the backend (make stack-init STACK=dev)
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from pathlib import Path
 import yaml
 from pulumi import automation as auto
 
-from commands.engine import ROOT, EngineMissingError, open_stack
+from commands import cli, preflight
+from commands.engine import ROOT, init_stack, open_stack, pulumi_command
 from commands.guarded_files import changed_guarded_files
 from commands.guardrail_reports import write_reports
 from commands.preview_report import write_events
@@ -36,11 +41,12 @@ from commands.preview_summary import Summary, markdown, summarise
 from im_access import safe_yaml
 from im_access.approvals import APPROVALS_FILE, load_approvals
 from im_access.break_glass import BreakGlass, load_exceptions, today
-from im_access.config import ConfigurationError, read_stack_file
+from im_access.config import read_stack_file
 from im_access.provider_config import stack_config_problems
 from im_access.stack_files import StackFileError, known_stacks, stack_files
 
 COMMANDS = ("preview", "up", "destroy")
+INIT = "init"  # creates the stack in the backend; runs nothing
 GUARDRAILS = ROOT / "policy_pack"  # the pack and its approvals, from this checkout
 LOCAL_STACK = "local"  # the stack that always runs against localcloud
 # Resource operations run at once. The provider waits about 10 s after each CAM create, so a
@@ -62,6 +68,7 @@ class StackRun:
     exceptions: list[BreakGlass] = field(default_factory=list)  # break-glass exceptions in force
     approved: bool = False  # approved for IM full access in policy_pack/approvals.yaml
     output: list[str] = field(default_factory=list)
+    identity: preflight.Identity | None = None  # whose the credentials were (the preflight's answer)
 
     @property
     def guardrails_changed(self) -> bool:
@@ -96,21 +103,40 @@ def localcloud_config_file(stack: str, work_dir: Path, reports: Path) -> str:
     return str(path)
 
 
-def check_stack_files(stack: str, work_dir: Path, guardrails: Path) -> None:
+def check_stack_files(stack: str, work_dir: Path, guardrails: Path) -> dict[str, object]:
     """One file per known stack, and no stack file that steers the provider's endpoint: checked on the
-    files themselves before the engine starts, as a pull request's program might not check them."""
-    try:
-        files = stack_files(work_dir, known_stacks(guardrails))
-        if stack not in files:
-            raise StackFileError([f"there is no Pulumi.{stack}.yaml; stacks: {', '.join(files) or 'none'}"])
-        config = read_stack_file(files[stack])
-    except (StackFileError, ConfigurationError) as error:
-        raise RuntimeError(str(error)) from None
+    files themselves before the engine starts, as a pull request's program might not check them.
+    Returns the stack's flat config."""
+    files = stack_files(work_dir, known_stacks(guardrails))
+    if stack not in files:
+        raise StackFileError([f"there is no Pulumi.{stack}.yaml; stacks: {', '.join(files) or 'none'}"])
+    config = read_stack_file(files[stack])
     # Judged as the file says, whatever route this run takes: only the local stack's file may ask for
     # plain HTTP (a run through localcloud adds it to a copy, never to the file).
     problems = stack_config_problems(stack, config, {})
     if problems:
-        raise RuntimeError(f"Pulumi.{stack}.yaml: " + "; ".join(problems))
+        raise StackFileError([f"Pulumi.{stack}.yaml: " + "; ".join(problems)])
+    return config
+
+
+def plain_http(config: Mapping[str, object], against_localcloud: bool) -> bool:
+    """Whether the provider's requests (and so the preflight's) go in plain HTTP, to localcloud."""
+    return against_localcloud or str(config.get("tencentcloud:protocol", "")).upper() == "HTTP"
+
+
+def create_stack(stack_name: str, *, work_dir: Path = ROOT, guardrails: Path = GUARDRAILS) -> str:
+    """`make stack-init`: the stack in the configured backend, its stack file left byte for byte as
+    reviewed (the backend keeps the passphrase salt). What it did, as one line."""
+    check_stack_files(stack_name, work_dir, guardrails)
+    env = dict(os.environ)
+    pulumi_command()
+    preflight.check_backend(env, work_dir)
+    preflight.check_passphrase(env)
+    created = init_stack(stack_name, work_dir)
+    backend = env.get("PULUMI_BACKEND_URL") or "the configured backend"
+    if not created:
+        return f"stack: {stack_name!r} exists already in {backend}; nothing changed"
+    return f"stack: created {stack_name!r} in {backend}; Pulumi.{stack_name}.yaml is unchanged"
 
 
 def run(
@@ -139,7 +165,7 @@ def run(
         if echo is not None:
             echo(line)
 
-    check_stack_files(stack_name, work_dir, guardrails)
+    config = check_stack_files(stack_name, work_dir, guardrails)
     options: dict[str, object] = {
         "on_event": events.append,
         "on_output": on_output,
@@ -150,14 +176,27 @@ def run(
         options.update(guardrail_args(stack_name, guardrails))
     if against_localcloud:
         if not run_env.get("HTTP_PROXY"):
-            raise RuntimeError("--against-localcloud needs HTTP_PROXY; run it through scripts/with_localcloud.sh")
+            raise preflight.PreflightError(
+                "--against-localcloud needs HTTP_PROXY; run it through scripts/with_localcloud.sh"
+            )
         options["config_file"] = localcloud_config_file(stack_name, work_dir, reports)
 
     # Stacks against localcloud live in a throwaway local backend and are made on first use; a
     # cloud stack must exist already, so a typo never creates a new, empty stack.
     create = against_localcloud or stack_name == LOCAL_STACK
     exit_code = 0
+    pulumi_command()  # the engine first (EngineMissingError names `make setup`)
+    preflight.check_backend(run_env, work_dir)
     with open_stack(stack_name, work_dir, env, create=create) as stack:
+        preflight.check_passphrase(run_env)
+        identity = preflight.check_identity(
+            stack_name,
+            config,
+            run_env,
+            plain_http=plain_http(config, against_localcloud),
+            via_localcloud=against_localcloud or stack_name == LOCAL_STACK,
+        )
+        on_output(identity.line(stack_name))
         try:
             if command == "preview":
                 stack.preview(parallel=parallel, expect_no_changes=expect_no_changes, **options)  # type: ignore[arg-type]
@@ -171,36 +210,43 @@ def run(
             exit_code = 1
     summary = summarise(stack_name, events)
     if command == "destroy":
-        return StackRun(stack_name, command, exit_code, summary, output=output)
+        return StackRun(stack_name, command, exit_code, summary, output=output, identity=identity)
     exceptions = load_exceptions(guardrails).for_stack(stack_name, today(run_env))
     approved = load_approvals(guardrails).is_approved(stack_name)
     write_reports(summary, guardrails, work_dir, reports, command)
-    write_events(summary, exit_code, reports, command)
+    write_events(summary, exit_code, reports, command, identity)
     return StackRun(
-        stack_name, command, exit_code, summary, guardrails_differ(work_dir, guardrails), exceptions, approved, output
+        stack_name,
+        command,
+        exit_code,
+        summary,
+        guardrails_differ(work_dir, guardrails),
+        exceptions,
+        approved,
+        output,
+        identity,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m commands.stack", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=COMMANDS)
+    parser.add_argument("command", choices=(*COMMANDS, INIT))
     parser.add_argument("stack")
     parser.add_argument("--against-localcloud", action="store_true", help="preview against localcloud's account")
     parser.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL, help="resource operations at once")
     parser.add_argument("--project", type=Path, default=ROOT, help="the checkout whose program and stacks to run")
     args = parser.parse_args(argv)
-    try:
-        result = run(
-            args.command,
-            args.stack,
-            work_dir=args.project.resolve(),
-            against_localcloud=args.against_localcloud,
-            parallel=args.parallel,
-            echo=print,
-        )
-    except (EngineMissingError, FileNotFoundError, RuntimeError, safe_yaml.UnsafeYamlError, yaml.YAMLError) as error:
-        print(f"stack: {error}", file=sys.stderr)
-        return 2
+    if args.command == INIT:
+        print(create_stack(args.stack, work_dir=args.project.resolve()))
+        return 0
+    result = run(
+        args.command,
+        args.stack,
+        work_dir=args.project.resolve(),
+        against_localcloud=args.against_localcloud,
+        parallel=args.parallel,
+        echo=lambda line: print(line, flush=True),
+    )
     report = markdown(
         result.summary,
         result.exit_code,
@@ -208,6 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         changed_files=result.changed_files,
         exceptions=result.exceptions,
         approved=result.approved,
+        identity=result.identity.as_json() if result.identity else None,
     )
     (args.project / "reports" / f"{args.stack}-{args.command}.md").write_text(report)
     sys.stdout.write("\n" + report)
@@ -215,4 +262,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run("stack", main))

@@ -3,7 +3,9 @@
 The account side is a list of `Holding`s (a principal holding one IM-relevant policy), read by
 commands/cam_account.py; the code side is what each stack's configuration declares. An account's
 `unmanaged` holdings (no stack declares them) are found once per account; `audit_stack` finds what
-concerns one stack (missing, expired, full access off an approved stack, also held through a group).
+concerns one stack (missing, expired, full access off an approved stack, also held through a group);
+`unused` finds access nobody has used for a number of days, from what CAM records of its users'
+console logins and API key use.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from im_access.break_glass import ALLOWS, Exceptions, allows_policy
 from im_access.config import GrantConfig, OperatorConfig, StackConfig, custom_policy_name
 from im_access.contract import user_principal
 
-FindingKind = Literal["unmanaged", "missing", "expired", "full-access-off-approved"]
-FINDING_KINDS: tuple[FindingKind, ...] = ("unmanaged", "missing", "expired", "full-access-off-approved")
+FindingKind = Literal["unmanaged", "missing", "expired", "full-access-off-approved", "unused"]
+FINDING_KINDS: tuple[FindingKind, ...] = ("unmanaged", "missing", "expired", "full-access-off-approved", "unused")
+DEFAULT_UNUSED_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -32,10 +35,96 @@ class Holding:
     full_access: bool
     preset: bool
     uin: int | None = None  # a user's UIN, for the revoke command
+    since: dt.date | None = None  # the day the policy was attached, when CAM says
 
     @property
     def key(self) -> tuple[str, str]:
         return self.principal.casefold(), self.policy.casefold()
+
+
+@dataclass(frozen=True)
+class Member:
+    """A user of a group, as CAM lists it."""
+
+    principal: str
+    uin: int | None
+    joined: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Held:
+    """Who holds a holding: the principal itself, or each member of a group holding it (`via` the group).
+    A group without members holds it as itself, so that it still shows."""
+
+    principal: str
+    holding: Holding
+    via: str | None
+    uin: int | None
+    since: dt.date | None
+
+    @property
+    def is_user(self) -> bool:
+        return self.principal.startswith("user:")
+
+
+def expand(holdings: Iterable[Holding], memberships: Mapping[str, Sequence[Member]]) -> list[Held]:
+    """Every holding, a group's expanded to its members; a member holds it since it both joined and
+    the group held it, whichever came later."""
+    held: list[Held] = []
+    for holding in holdings:
+        members = memberships.get(holding.principal, ()) if holding.principal.startswith("group:") else ()
+        if not members:
+            held.append(Held(holding.principal, holding, None, holding.uin, holding.since))
+            continue
+        for member in members:
+            known = [day for day in (holding.since, member.joined) if day is not None]
+            held.append(Held(member.principal, holding, holding.principal, member.uin, max(known, default=None)))
+    return held
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """One API key of a user and the day CAM last saw it used (None: never, as far as CAM says)."""
+
+    secret_id: str
+    status: str
+    last_used: dt.date | None
+
+
+def masked_secret_id(secret_id: str) -> str:
+    """A SecretId as reports show it: enough to tell a user's keys apart, not the whole identifier."""
+    return secret_id if len(secret_id) <= 8 else f"{secret_id[:4]}…{secret_id[-4:]}"
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What CAM records of a user's use: its last console login and each API key's last use."""
+
+    last_login: dt.date | None = None
+    keys: tuple[KeyUse, ...] = ()
+
+    @property
+    def last_used(self) -> dt.date | None:
+        days = [self.last_login, *(key.last_used for key in self.keys)]
+        return max((day for day in days if day is not None), default=None)
+
+    def describe(self) -> str:
+        login = f"last console login {self.last_login.isoformat()}" if self.last_login else "no console login"
+        keys = [
+            f"key {masked_secret_id(k.secret_id)} {k.last_used.isoformat() if k.last_used else 'never used'}"
+            for k in self.keys
+        ]
+        return ", ".join([login, *keys]) if keys else f"{login}, no API key"
+
+
+def idle_days(held: Held, usage: Usage | None, today: dt.date) -> int | None:
+    """Days since the user last used its access, counted from when it got it if it used it since
+    never; None where CAM records no use (a role, or a group without members)."""
+    if not held.is_user:
+        return None
+    usage = usage or Usage()
+    reference = max((day for day in (usage.last_used, held.since) if day is not None), default=None)
+    return None if reference is None else (today - reference).days
 
 
 @dataclass(frozen=True)
@@ -176,6 +265,54 @@ def audit_stack(
             under = f"not allowed by {exception.describe()}: an exception {ALLOWS}, not {holding.policy}; "
         fix = f"{route}{under}stack {stack!r} is not approved for IM full access; {_revoke(holding)}"
         findings.append(Finding("full-access-off-approved", principal, holding.policy, holding.policy_id, fix, stack))
+    return findings
+
+
+def unused(
+    held: Iterable[Held],
+    usage: Mapping[str, Usage],
+    declared_by_stack: Mapping[str, Sequence[Declared]],
+    *,
+    today: dt.date,
+    days: int = DEFAULT_UNUSED_DAYS,
+) -> list[Finding]:
+    """Access a user has not used for `days` days or more (no console login, no API key used since
+    it got the access, or since its last use): candidates for removal. The finding belongs to the
+    stack that declares the holding, or to the account when none does; a user CAM knows nothing of
+    (never used, with no attachment date) counts as unused."""
+    declaring: dict[tuple[str, str], str] = {}
+    for name, entries in declared_by_stack.items():
+        for declaration in entries:
+            declaring.setdefault(declaration.key, name)
+    # One finding per user, policy and stack: a user holding it directly and through a group (or two)
+    # is told every removal it takes.
+    found: dict[tuple[str, str, str | None], tuple[Held, int | None, Usage, list[str]]] = {}
+    for entry in held:
+        if not entry.is_user:
+            continue
+        record = usage.get(entry.principal.casefold(), Usage())
+        idle = idle_days(entry, record, today)
+        if idle is not None and idle < days:
+            continue
+        holding, stack = entry.holding, declaring.get(entry.holding.key)
+        if entry.via:
+            remove = f"remove it from {entry.via}"
+        elif stack:
+            remove = f"remove the entry from Pulumi.{stack}.yaml and run `make up`"
+        else:
+            remove = _revoke(holding)
+        key = (entry.principal.casefold(), holding.policy.casefold(), stack)
+        first, known, _, removals = found.setdefault(key, (entry, idle, record, []))
+        shortest = min((days for days in (known, idle) if days is not None), default=None)
+        found[key] = (first, shortest, record, [*removals, remove])
+    findings: list[Finding] = []
+    for (_, _, stack), (entry, idle, record, removals) in found.items():
+        period = f"not used for {idle} days" if idle is not None else "no use recorded"
+        fix = f"{period} ({record.describe()}; {days} days or more is unused): a candidate for removal; "
+        holding = entry.holding
+        findings.append(
+            Finding("unused", entry.principal, holding.policy, holding.policy_id, fix + "; and ".join(removals), stack)
+        )
     return findings
 
 

@@ -13,16 +13,21 @@ import sys
 from pathlib import Path
 
 from localcloud.authorization import load_identity
+from localcloud.cam.last_used import record_use
 from localcloud.errors import ApiError
 from localcloud.rate_limits import RateLimits
 from localcloud.seed import apply_seed
 from localcloud.server import Faults, open_cloud, serve
+from localcloud.store import Store
+
+# The uins of --restricted-identity keys, in the order given: sub-users localcloud does not list.
+RESTRICTED_UIN_BASE = 100030000001
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("serve", help="serve CAM 2019-01-16 and tag 2018-08-13 over HTTP")
+    run = commands.add_parser("serve", help="serve CAM 2019-01-16, tag 2018-08-13 and STS 2018-08-13 over HTTP")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=18080, help="0 picks a free port (printed at start)")
     run.add_argument("--state", type=Path, default=Path(".localcloud/state.db"), help="SQLite database file")
@@ -39,12 +44,47 @@ def _parser() -> argparse.ArgumentParser:
         metavar=("SECRET_ID", "SECRET_KEY", "POLICY_FILE"),
         help="another key pair, limited to the actions a CAM policy document allows (repeatable)",
     )
+    run.add_argument(
+        "--other-account-key",
+        nargs=3,
+        action="append",
+        default=[],
+        metavar=("SECRET_ID", "SECRET_KEY", "ACCOUNT_UIN"),
+        help="the root key of another account: answered for sts:GetCallerIdentity only (repeatable)",
+    )
     run.add_argument("--verbose", action="store_true", help="log every request")
+    use = commands.add_parser(
+        "record-use", help="local only, for tests: record console logins and API key use, which CAM records itself"
+    )
+    use.add_argument("--state", type=Path, default=Path(".localcloud/state.db"), help="SQLite database file")
+    use.add_argument("--login", action="append", default=[], metavar="USER=TIME", help="a console login (repeatable)")
+    use.add_argument("--key", action="append", default=[], metavar="SECRET_ID=TIME", help="a key's use (repeatable)")
     return parser
+
+
+def _record_use(args: argparse.Namespace) -> int:
+    """Writes the state file directly (a running server sees it at its next request)."""
+    pairs = {"--login": args.login, "--key": args.key}
+    bad = [f"{flag} {value}" for flag, values in pairs.items() for value in values if "=" not in value]
+    if bad:
+        print(f"localcloud: expected NAME=YYYY-MM-DD[ HH:MM:SS], got: {', '.join(bad)}", file=sys.stderr)
+        return 2
+    logins, keys = (dict(value.split("=", 1) for value in values) for values in pairs.values())
+    store = Store(args.state)
+    try:
+        record_use(store, logins, keys)
+    except ApiError as error:
+        print(f"localcloud: nothing recorded: {error.code}: {error.message}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "record-use":
+        return _record_use(args)
     secret_id = os.environ.get("TENCENTCLOUD_SECRET_ID")
     secret_key = os.environ.get("TENCENTCLOUD_SECRET_KEY")
     if not secret_id or not secret_key:
@@ -59,16 +99,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"localcloud: the seed {args.seed} cannot be read: {error}", file=sys.stderr)
         return 2
     try:
-        restricted = {key_id: load_identity(key, Path(file)) for key_id, key, file in args.restricted_identity}
+        restricted = {
+            key_id: load_identity(key, Path(file), RESTRICTED_UIN_BASE + index)
+            for index, (key_id, key, file) in enumerate(args.restricted_identity)
+        }
     except (OSError, ValueError, KeyError, TypeError) as error:
         print(f"localcloud: a --restricted-identity policy cannot be read: {error!r}", file=sys.stderr)
         return 2
+    bad = [
+        uin
+        for *_, uin in args.other_account_key
+        if not uin.isascii() or not uin.isdigit() or int(uin) == args.owner_uin
+    ]
+    if bad:
+        print(
+            f"localcloud: --other-account-key needs the uin of another account than {args.owner_uin}, not {bad[0]!r}",
+            file=sys.stderr,
+        )
+        return 2
+    other_accounts = {key_id: (key, int(uin)) for key_id, key, uin in args.other_account_key}
     cloud = open_cloud(
         args.state,
         {secret_id: secret_key},
         args.owner_uin,
         Faults(args.throttle_rate, args.latency_ms / 1000, RateLimits() if args.rate_limits else None),
         restricted,
+        other_accounts,
     )
     try:
         apply_seed(cloud, seed)

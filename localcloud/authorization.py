@@ -22,6 +22,7 @@ class RestrictedIdentity:
     secret_key: str
     allowed: tuple[str, ...]
     denied: tuple[str, ...]
+    uin: int = 0  # the sub-user the key stands for (localcloud does not list it as a user)
 
     def permits(self, service: str, action: str) -> bool:
         name = f"name/{service}:{action}".lower()
@@ -36,7 +37,7 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def load_identity(secret_key: str, policy_file: Path) -> RestrictedIdentity:
+def load_identity(secret_key: str, policy_file: Path, uin: int = 0) -> RestrictedIdentity:
     """An identity limited to the actions a CAM policy document (JSON file) allows."""
     document: Mapping[str, Any] = json.loads(policy_file.read_text())
     allowed: list[str] = []
@@ -44,7 +45,7 @@ def load_identity(secret_key: str, policy_file: Path) -> RestrictedIdentity:
     for statement in _as_list(document["statement"]):
         actions = [str(action).lower() for action in _as_list(statement["action"])]
         (allowed if statement["effect"] == "allow" else denied).extend(actions)
-    return RestrictedIdentity(secret_key, tuple(allowed), tuple(denied))
+    return RestrictedIdentity(secret_key, tuple(allowed), tuple(denied), uin)
 
 
 def authorize(identity: RestrictedIdentity | None, service: str, action: str) -> None:

@@ -26,11 +26,12 @@ from localcloud.cam import cam, install_presets
 from localcloud.errors import ApiError
 from localcloud.params import check_fields
 from localcloud.rate_limits import RateLimits
-from localcloud.service import Context, Service
+from localcloud.service import Caller, Context, Service
 from localcloud.store import Store
+from localcloud.sts import sts
 from localcloud.tag import tag
 
-SERVICES: dict[str, Service] = {service.name: service for service in (cam, tag)}
+SERVICES: dict[str, Service] = {service.name: service for service in (cam, tag, sts)}
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
@@ -53,6 +54,17 @@ class LocalCloud:
     faults: Faults
     random: random.Random
     restricted: Mapping[str, RestrictedIdentity] = field(default_factory=dict)
+    # Root keys of other accounts, SecretId -> (SecretKey, account uin): localcloud holds one
+    # account, so these are answered for actions any caller may call (STS GetCallerIdentity) only.
+    other_accounts: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+
+    def caller(self, secret_id: str) -> Caller:
+        if secret_id in self.other_accounts:
+            account = self.other_accounts[secret_id][1]
+            return Caller(account, account)
+        if secret_id in self.restricted:
+            return Caller(self.owner_uin, self.restricted[secret_id].uin)
+        return Caller(self.owner_uin, self.owner_uin)
 
     def handle(self, request: signature.SignedRequest, host: str) -> dict[str, Any]:
         request_id = str(uuid.uuid4())
@@ -68,7 +80,11 @@ class LocalCloud:
     def _dispatch(self, request: signature.SignedRequest, host: str) -> dict[str, Any]:
         if request.method != "POST" or not request.headers.get("content-type", "").startswith("application/json"):
             raise ApiError("UnsupportedProtocol", "localcloud accepts POST requests with a JSON body only.")
-        credentials = {**self.credentials, **{key: who.secret_key for key, who in self.restricted.items()}}
+        credentials = {
+            **{key: secret for key, (secret, _) in self.other_accounts.items()},
+            **{key: who.secret_key for key, who in self.restricted.items()},
+            **self.credentials,
+        }
         secret_id, scope_service = signature.verify(request, credentials, time.time())
         # A request for <service>.tencentcloudapi.com names its service; a bare address relies on the scope.
         named = host.split(".", 1)[0] if ".tencentcloudapi.com" in host else scope_service
@@ -93,7 +109,15 @@ class LocalCloud:
         if not isinstance(body, dict):
             raise ApiError("InvalidParameter", "The request body must be a JSON object.")
         params = check_fields(action.schema, body)
-        authorize(self.restricted.get(secret_id), service.name, action_name)
+        caller = self.caller(secret_id)
+        if not action.any_caller:
+            if caller.account_uin != self.owner_uin:
+                raise ApiError(
+                    "UnsupportedOperation",
+                    f"This key belongs to account {caller.account_uin}; localcloud holds account {self.owner_uin}"
+                    " and answers other accounts' keys for sts:GetCallerIdentity only.",
+                )
+            authorize(self.restricted.get(secret_id), service.name, action_name)
 
         if self.faults.latency_seconds:
             time.sleep(self.faults.latency_seconds)
@@ -101,7 +125,7 @@ class LocalCloud:
         if over_limit or (self.faults.throttle_rate and self.random.random() < self.faults.throttle_rate):
             raise ApiError("RequestLimitExceeded", "The request rate limit is exceeded; retry later.")
         with self.store.transaction(write=action.writes) as db:
-            return action.handler(Context(db, self.owner_uin, dt.datetime.now(dt.UTC)), params)
+            return action.handler(Context(db, self.owner_uin, dt.datetime.now(dt.UTC), caller), params)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -159,11 +183,14 @@ def open_cloud(
     owner_uin: int,
     faults: Faults,
     restricted: Mapping[str, RestrictedIdentity] | None = None,
+    other_accounts: Mapping[str, tuple[str, int]] | None = None,
 ) -> LocalCloud:
     store = Store(state)
     with store.transaction(write=True) as db:
         install_presets(db, dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"))
-    return LocalCloud(store, credentials, owner_uin, faults, random.Random(), dict(restricted or {}))
+    return LocalCloud(
+        store, credentials, owner_uin, faults, random.Random(), dict(restricted or {}), dict(other_accounts or {})
+    )
 
 
 def serve(cloud: LocalCloud, host: str, port: int, verbose: bool = False) -> None:

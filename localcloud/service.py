@@ -1,4 +1,4 @@
-"""A service (CAM, tag) as a table of actions, each with its parameter schema."""
+"""A service (CAM, tag, STS) as a table of actions, each with its parameter schema."""
 
 from __future__ import annotations
 
@@ -12,12 +12,22 @@ from localcloud.params import Param
 
 
 @dataclass(frozen=True)
+class Caller:
+    """Who signed a request: the account its key belongs to, and the key's owner in that account
+    (the account's own uin for a root key)."""
+
+    account_uin: int
+    uin: int
+
+
+@dataclass(frozen=True)
 class Context:
-    """What an action sees: its transaction and the account it runs in."""
+    """What an action sees: its transaction, the account it runs in and who signed the request."""
 
     db: sqlite3.Connection
     owner_uin: int
     now: dt.datetime
+    caller: Caller | None = None  # None for work localcloud does itself (a seed)
 
     @property
     def timestamp(self) -> str:
@@ -32,6 +42,8 @@ class Action:
     handler: Handler
     schema: Mapping[str, Param]
     writes: bool
+    # Any valid key may call it, whatever its policy or account (who am I, not what may I do).
+    any_caller: bool = False
 
 
 @dataclass
@@ -43,6 +55,15 @@ class Service:
     def action(self, name: str, *, writes: bool, **schema: Param) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.actions[name] = Action(handler, schema, writes)
+            return handler
+
+        return register
+
+    def any_caller_action(self, name: str, **schema: Param) -> Callable[[Handler], Handler]:
+        """A read-only action every valid key may call, whatever its policy or account."""
+
+        def register(handler: Handler) -> Handler:
+            self.actions[name] = Action(handler, schema, writes=False, any_caller=True)
             return handler
 
         return register

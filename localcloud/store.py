@@ -46,6 +46,12 @@ CREATE TABLE IF NOT EXISTS tags (
     service TEXT NOT NULL, prefix TEXT NOT NULL, region TEXT NOT NULL, resource_id TEXT NOT NULL,
     tag_key TEXT NOT NULL, tag_value TEXT NOT NULL, category TEXT NOT NULL DEFAULT 'Custom',
     PRIMARY KEY (service, prefix, region, resource_id, tag_key));
+CREATE TABLE IF NOT EXISTS console_logins (
+    uin INTEGER PRIMARY KEY REFERENCES users(uin) ON DELETE CASCADE,
+    ip TEXT NOT NULL DEFAULT '', login_time TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS key_last_used (
+    access_key_id TEXT PRIMARY KEY REFERENCES access_keys(access_key_id) ON DELETE CASCADE,
+    used_time TEXT NOT NULL);
 """
 
 

@@ -19,6 +19,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.common.http.request import RequestInternal
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.sts.v20180813 import sts_client
 from tencentcloud.tag.v20180813 import tag_client
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +87,12 @@ class LocalCloudProcess:
         self, secret_key: str = SECRET_KEY, secret_id: str = SECRET_ID, via_proxy: bool = False
     ) -> cam_client.CamClient:
         return cam_client.CamClient(credential.Credential(secret_id, secret_key), "", self._profile(via_proxy, "cam"))
+
+    def sts(
+        self, secret_key: str = SECRET_KEY, secret_id: str = SECRET_ID, via_proxy: bool = False
+    ) -> sts_client.StsClient:
+        credentials = credential.Credential(secret_id, secret_key)
+        return sts_client.StsClient(credentials, "ap-guangzhou", self._profile(via_proxy, "sts"))
 
     def tag(self, via_proxy: bool = False) -> tag_client.TagClient:
         return tag_client.TagClient(credential.Credential(SECRET_ID, SECRET_KEY), "", self._profile(via_proxy, "tag"))

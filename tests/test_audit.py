@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from im_access.audit import Declared, Holding, audit
+from im_access.audit import Declared, Holding, KeyUse, Member, Usage, audit, expand, unused
 from im_access.break_glass import parse_exceptions
 from tests.test_break_glass import VALID as VALID_EXCEPTION
 
@@ -53,3 +53,61 @@ def test_a_custom_policy_named_like_the_im_preset_is_not_covered_by_an_exception
     found = audit("staging", [named_alike], DECLARED, approved=False, today=TODAY, exceptions=exceptions)
     assert [finding.kind for finding in found] == ["full-access-off-approved"]
     assert kinds(approved=False, exceptions=exceptions) == []  # the preset itself stays allowed
+
+
+# ---- unused access --------------------------------------------------------------------------
+
+READ_ONLY = Holding("group:90001", "QcloudIMReadOnlyAccess", 900001, False, True, since=dt.date(2026, 6, 1))
+MEMBERS = {
+    "group:90001": [Member("user:qa-lead", 100020000001, dt.date(2026, 5, 1)), Member("user:new", 2, TODAY)]
+}
+GROUP_DECLARED = {"staging": [Declared("staging", "group:90001", "QcloudIMReadOnlyAccess", None)]}
+
+
+def unused_findings(usage: dict[str, Usage], days: int = 90, holdings: list[Holding] | None = None) -> dict[str, str]:
+    held = expand(holdings or [READ_ONLY], MEMBERS)
+    found = unused(held, usage, GROUP_DECLARED, today=TODAY, days=days)
+    assert all(finding.kind == "unused" for finding in found)
+    return {finding.principal: finding.fix for finding in found}
+
+
+def test_a_group_holding_is_expanded_to_its_members_each_since_it_both_joined_and_the_group_held_it() -> None:
+    held = expand([READ_ONLY, FULL], MEMBERS)
+    assert [(h.principal, h.via, h.since) for h in held] == [
+        ("user:qa-lead", "group:90001", dt.date(2026, 6, 1)),
+        ("user:new", "group:90001", TODAY),
+        ("user:im-stg-oncall", None, None),
+    ]
+    assert expand([READ_ONLY], {})[0].principal == "group:90001", "a group without members still shows"
+
+
+def test_access_not_used_for_the_days_given_is_unused_counted_from_the_last_use_or_the_grant() -> None:
+    # Held since 2026-06-01 (178 days), never used: unused; the member who joined today is not.
+    found = unused_findings({})
+    assert set(found) == {"user:qa-lead"}
+    assert "not used for 178 days" in found["user:qa-lead"] and "remove it from group:90001" in found["user:qa-lead"]
+    # A console login 89 days ago is recent enough; an API key used 90 days ago is not.
+    assert unused_findings({"user:qa-lead": Usage(TODAY - dt.timedelta(days=89))}) == {}
+    key = KeyUse("AKIDqa", "Active", TODAY - dt.timedelta(days=90))
+    assert set(unused_findings({"user:qa-lead": Usage(None, (key,))})) == {"user:qa-lead"}
+    assert unused_findings({"user:qa-lead": Usage(None, (key,))}, days=91) == {}
+
+
+def test_unused_access_belongs_to_the_declaring_stack_or_else_the_account() -> None:
+    carol = Holding("user:console-carol", "QcloudIMReadOnlyAccess", 900001, False, True, uin=7, since=None)
+    held = expand([READ_ONLY, carol], MEMBERS)
+    found = {f.principal: f for f in unused(held, {}, GROUP_DECLARED, today=TODAY)}
+    assert found["user:qa-lead"].stack == "staging"
+    assert found["user:console-carol"].stack is None
+    assert "no use recorded" in found["user:console-carol"].fix
+    assert "tccli cam DetachUserPolicy --DetachUin 7" in found["user:console-carol"].fix
+
+
+def test_a_user_holding_it_directly_and_through_a_group_gets_one_finding_naming_both_removals() -> None:
+    direct = Holding("user:qa-lead", "QcloudIMReadOnlyAccess", 900001, False, True, uin=1, since=dt.date(2026, 7, 1))
+    own = Declared("staging", "user:qa-lead", "QcloudIMReadOnlyAccess", None)
+    declared = {"staging": [*GROUP_DECLARED["staging"], own]}
+    found = unused(expand([READ_ONLY, direct], MEMBERS), {}, declared, today=TODAY)
+    (finding,) = [f for f in found if "qa-lead" in f.principal]
+    assert finding.stack == "staging" and "not used for 148 days" in finding.fix
+    assert "remove it from group:90001; and remove the entry from Pulumi.staging.yaml" in finding.fix

@@ -36,7 +36,10 @@ def findings(project: EngineProject, *args: str) -> tuple[int, set[tuple[str, st
     assert result.returncode in (0, 1), result.stderr
     document = json.loads(result.stdout)  # exactly one JSON document
     assert document["stacks"] == ["local"] and set(document) == {"stacks", "findings"}
-    assert all(f["stack"] == (None if f["kind"] == "unmanaged" else "local") for f in document["findings"])
+    # The account's own: unmanaged holdings, and unused access no stack declares.
+    account_level = [f for f in document["findings"] if f["stack"] is None]
+    assert all(f["kind"] in ("unmanaged", "unused") for f in account_level)
+    assert all(f["stack"] == "local" for f in document["findings"] if f["kind"] not in ("unmanaged", "unused"))
     found = {(f["kind"], f["principal"], f["policy"], f["policyId"]) for f in document["findings"]}
     assert len(found) == len(document["findings"])
     return result.returncode, found
@@ -118,6 +121,10 @@ def test_access_kept_past_its_expiry_is_reported(project: EngineProject) -> None
     expired = ("expired", "user:qa-lead", IM_READ_ONLY, read_only)
     assert expired not in on_the_day
     assert day_after - on_the_day == {expired}
+    # Nobody has logged in or used a key since the grants, 119 days before: unused, unless 200 days is the limit.
+    assert ("unused", "user:qa-lead", IM_READ_ONLY, read_only) in on_the_day
+    _, patient = findings(project, "--today", GRANT_EXPIRES, "--unused-days", "200")
+    assert {kind for kind, *_ in patient} == {kind for kind, *_ in on_the_day} - {"unused"}
 
 
 def test_every_page_of_a_large_account_is_read(project: EngineProject) -> None:

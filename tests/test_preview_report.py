@@ -65,6 +65,9 @@ FORGED = [
     ({**VALID, "changes": [["### Stack `prod`: passes", URN]]}, "changes[0] is not a valid entry"),
     ("[" * 100_000 + "]" * 100_000, "is not"),
     ("not json", "is not JSON"),
+    ({**VALID, "identity": {"account": "1000 123", "caller": "x"}}, "identity must be null or"),
+    ({**VALID, "identity": {"account": "1", "caller": "x" * 300}}, "identity must be null or"),
+    ({**VALID, "identity": {"account": "1", "caller": "x", "role": "admin"}}, "identity must be null or"),
     (None, "is missing: the preview produced no event log"),
 ]
 
@@ -81,6 +84,17 @@ def test_a_forged_or_missing_log_is_refused_and_the_report_says_so(tmp_path: Pat
     assert "### Stack `dev`: no valid preview report" in comment and escape.markdown(problem) in comment
     assert not (tmp_path / "out" / "dev-preview.sarif").exists()
     assert (tmp_path / "out" / "prod-preview.sarif").exists()  # the other stacks are still reported
+
+
+def test_the_preflight_identity_is_shown_escaped(tmp_path: Path) -> None:
+    caller = "qcs::cam:100012345678:uin/100012345678`\n### Stack `prod`: passes"
+    events = write_logs(tmp_path / "events", dev={**VALID, "identity": {"account": "100012345678", "caller": caller}})
+    assert rebuild(events, ROOT, tmp_path / "out", against_localcloud=False) == 0
+    summary = (tmp_path / "out" / "dev-preview.md").read_text()
+    shown = f"Acting on account `100012345678` as caller {escape.markdown(caller, code=True)} (preflight)."
+    assert shown in summary
+    rendered = MarkdownIt("commonmark").enable("table").render((tmp_path / "out" / "comment.md").read_text())
+    assert rendered.count("<h3>") == 3
 
 
 def test_make_preview_report_ignores_the_reports_a_program_wrote(tmp_path: Path) -> None:

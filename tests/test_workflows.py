@@ -154,3 +154,17 @@ def test_jobs_that_run_pull_request_code_hold_no_write_permission_and_hand_over_
     for name, job in jobs.items():
         if name != "report":
             assert "upload-sarif" not in yaml.safe_dump(job) and "gh pr comment" not in yaml.safe_dump(job), name
+
+
+def test_the_daily_audit_keeps_the_access_review_report_with_full_history() -> None:
+    steps = yaml.safe_load((WORKFLOWS / "audit.yml").read_text())["jobs"]["audit"]["steps"]
+    checkout = next(step for step in steps if str(step.get("uses", "")).startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0, "a shallow clone has no provenance to show"
+    names = [step.get("run") or step.get("uses") for step in steps]
+    review = names.index("make review")
+    upload = next(i for i, name in enumerate(names) if str(name).startswith("actions/upload-artifact"))
+    assert names.index(next(n for n in names if "commands.audit" in str(n))) < review < upload
+    artifact = steps[upload]["with"]
+    assert artifact["path"].split() == ["reports/access-review-*.html", "reports/access-review-*.csv"]
+    assert artifact["if-no-files-found"] == "error"
+    assert steps[review]["env"]["TENCENTCLOUD_SECRET_ID"] == "${{ secrets.TENCENTCLOUD_PREVIEW_SECRET_ID }}"

@@ -120,7 +120,13 @@ def add_user(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 
 @cam.action("GetUser", writes=False, Name=Str(required=True))
 def get_user(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    return {**_user_fields(find_user(ctx.db, p["Name"])), "RecentlyLoginIP": "", "RecentlyLoginTime": ""}
+    user = find_user(ctx.db, p["Name"])
+    login = ctx.db.execute("SELECT ip, login_time FROM console_logins WHERE uin = ?", (user["uin"],)).fetchone()
+    return {
+        **_user_fields(user),
+        "RecentlyLoginIP": login["ip"] if login else "",
+        "RecentlyLoginTime": login["login_time"] if login else "",
+    }
 
 
 @cam.action("UpdateUser", writes=True, Name=Str(required=True), **USER_DETAILS)

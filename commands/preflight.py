@@ -1,0 +1,194 @@
+"""Before a preview, up, destroy, audit or hand-over: where the command is about to act, checked in order.
+
+1. a backend for Pulumi state (`PULUMI_BACKEND_URL`, or a login the project's engine knows);
+2. the stack exists in it (`make stack-init STACK=<stack>` creates it; see commands/stack.py);
+3. the passphrase that encrypts the stack's secrets;
+4. Tencent Cloud credentials, as the provider reads them (`TENCENTCLOUD_SECRET_ID` / `_KEY`);
+5. whose they are: STS GetCallerIdentity, with the official SDK, over the route the command's own
+   requests take (HTTPS to STS's own host; plain HTTP through localcloud on its route). An account
+   other than the stack's `ownerUin` stops the command before the engine starts.
+
+Each failure is a PreflightError: one line naming what is missing and how to supply it. On success
+the caller prints `Identity.line()`: the account and the caller the command acts as.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tencentcloud.common import credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.sts.v20180813 import models, sts_client
+
+from commands.engine import PULUMI_HOME
+from commands.escape import one_line
+
+STS_ENDPOINT = "sts.tencentcloudapi.com"  # never taken from a stack file
+DEFAULT_REGION = "ap-guangzhou"  # STS answers in every region; the header must name one
+REGION = re.compile(r"^[a-z]{2,4}-[a-z0-9-]{2,30}$")
+TIMEOUT_SECONDS = 15
+MAX_SHOWN = 200  # characters of an answer or error shown back
+BACKEND_FIX = (
+    "export PULUMI_BACKEND_URL: the team's COS bucket"
+    " ('s3://<bucket>?endpoint=cos.<region>.myqcloud.com&region=<region>&s3ForcePathStyle=true',"
+    " README: Share state across a team), or file://<folder> for a trial on this machine"
+)
+PASSPHRASES = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
+CREDENTIALS = ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY")
+
+
+class PreflightError(RuntimeError):
+    """A step of the preflight failed; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Whose the credentials are, as STS answered: the account (root uin) and the caller's ARN."""
+
+    account: str
+    caller: str
+
+    def line(self, stacks: str) -> str:
+        return f"preflight: acting on account {self.account} as caller {self.caller} (stack {stacks})"
+
+    def as_json(self) -> dict[str, str]:
+        return {"account": self.account, "caller": self.caller}
+
+
+def _shown(text: object) -> str:
+    return one_line(text)[:MAX_SHOWN]
+
+
+def check_backend(env: Mapping[str, str], work_dir: Path) -> None:
+    """A backend is configured: PULUMI_BACKEND_URL, Pulumi.yaml's `backend.url`, a `pulumi login` in
+    the project's engine home, or a Pulumi Cloud token (the engine's default backend)."""
+    if env.get("PULUMI_BACKEND_URL") or env.get("PULUMI_ACCESS_TOKEN"):
+        return
+    if re.search(r"(?m)^backend:\s*\n\s+url:\s*\S", _read(work_dir / "Pulumi.yaml")):
+        return
+    try:
+        if json.loads(_read(PULUMI_HOME / "credentials.json") or "{}").get("current"):
+            return
+    except (ValueError, AttributeError):
+        pass
+    raise PreflightError(f"no Pulumi backend is configured for the stack's state; {BACKEND_FIX}")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def stack_missing(stack: str, env: Mapping[str, str]) -> PreflightError:
+    backend = env.get("PULUMI_BACKEND_URL") or "the configured backend"
+    return PreflightError(
+        f"stack {stack!r} does not exist in {_shown(backend)}; create it with `make stack-init STACK={stack}`"
+    )
+
+
+def check_passphrase(env: Mapping[str, str]) -> None:
+    if not any(name in env for name in PASSPHRASES):
+        raise PreflightError(
+            "PULUMI_CONFIG_PASSPHRASE is not set: export the passphrase that encrypts the stack's secrets"
+            " (or PULUMI_CONFIG_PASSPHRASE_FILE, a file holding it)"
+        )
+
+
+def check_credentials(env: Mapping[str, str], owner_uin: str) -> None:
+    missing = [name for name in CREDENTIALS if not env.get(name)]
+    if missing:
+        raise PreflightError(
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: export the API key"
+            f" of an identity of account {owner_uin} (for a preview or the audit, the read-only preview identity)"
+        )
+
+
+def _proxy(env: Mapping[str, str], plain_http: bool) -> str | None:
+    """The proxy the provider (Go) and the SDK pick for STS's host from the environment."""
+    names = ("HTTP_PROXY", "http_proxy") if plain_http else ("HTTPS_PROXY", "https_proxy")
+    proxy = next((env[name] for name in names if env.get(name)), None)
+    no_proxy = [host.strip() for host in (env.get("NO_PROXY") or env.get("no_proxy") or "").split(",")]
+    return None if STS_ENDPOINT in no_proxy else proxy
+
+
+def caller_identity(env: Mapping[str, str], *, plain_http: bool, region: str = DEFAULT_REGION) -> Identity:
+    """Whose the credentials in `env` are, from STS GetCallerIdentity. Plain HTTP only through a proxy
+    (localcloud's route): a signed request never goes to STS's host in the clear."""
+    proxy = _proxy(env, plain_http)
+    if plain_http and proxy is None:
+        raise PreflightError(
+            "plain HTTP is only for localcloud, and HTTP_PROXY is not set; run through scripts/with_localcloud.sh"
+        )
+    secret_id, secret_key = (env.get(name, "") for name in CREDENTIALS)
+    token = env.get("TENCENTCLOUD_SECURITY_TOKEN") or None  # temporary credentials, as the provider takes them
+    http = HttpProfile(
+        endpoint=STS_ENDPOINT, protocol="http" if plain_http else "https", reqTimeout=TIMEOUT_SECONDS, proxy=proxy
+    )
+    client = sts_client.StsClient(
+        credential.Credential(secret_id, secret_key, token),
+        region if REGION.match(region) else DEFAULT_REGION,
+        ClientProfile(httpProfile=http),
+    )
+    try:
+        answer = client.GetCallerIdentity(models.GetCallerIdentityRequest())
+    except TencentCloudSDKException as error:
+        code, message = str(error.get_code() or ""), _shown(error.get_message())
+        if code == "ClientNetworkError" or not code:
+            raise PreflightError(
+                f"could not reach {STS_ENDPOINT} to ask whose the credentials are: {message}"
+            ) from None
+        raise PreflightError(
+            f"STS refused the credentials in TENCENTCLOUD_SECRET_ID/KEY ({_shown(code)}: {message}); export a valid"
+            " API key (an identity whose policy denies sts:GetCallerIdentity needs it allowed)"
+        ) from None
+    account, caller = str(answer.AccountId or ""), _shown(answer.Arn or answer.UserId or "")
+    if not account.isascii() or not account.isdigit():
+        raise PreflightError(f"STS answered an account that is not a uin: {_shown(account)!r}")
+    return Identity(account, caller or "(unnamed)")
+
+
+def check_account(stack: str, identity: Identity, owner_uin: str, *, via_localcloud: bool = False) -> None:
+    """The credentials belong to the account the stack declares, or nothing runs."""
+    if identity.account == owner_uin:
+        return
+    hint = (
+        f"; localcloud's account is set with --owner-uin (LOCALCLOUD_ARGS='--owner-uin {owner_uin}')"
+        if via_localcloud
+        else f"; export a key of account {owner_uin}, or correct im-access:ownerUin"
+    )
+    raise PreflightError(
+        f"these credentials belong to account {identity.account} (caller {identity.caller});"
+        f" stack {stack} declares ownerUin {owner_uin} (Pulumi.{stack}.yaml){hint}"
+    )
+
+
+def owner_uin(stack: str, config: Mapping[str, Any]) -> str:
+    """The stack file's `im-access:ownerUin`: the account every command on the stack must act on."""
+    value = config.get("im-access:ownerUin")
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not text.isascii() or not text.isdigit():
+        raise PreflightError(
+            f"Pulumi.{stack}.yaml: im-access:ownerUin must be the account's root uin, a string of digits"
+            f" (got {_shown(value)!r}); without it no command can tell which account the stack manages"
+        )
+    return text
+
+
+def check_identity(
+    stack: str, config: Mapping[str, Any], env: Mapping[str, str], *, plain_http: bool, via_localcloud: bool = False
+) -> Identity:
+    """Steps 4 and 5 for one stack: credentials present, and they are the stack's account's."""
+    owner = owner_uin(stack, config)
+    check_credentials(env, owner)
+    identity = caller_identity(env, plain_http=plain_http, region=str(config.get("tencentcloud:region") or ""))
+    check_account(stack, identity, owner, via_localcloud=via_localcloud)
+    return identity
