@@ -54,7 +54,9 @@ class Reviewed:
 
 
 def make(checkout: Path, state: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    variables = {**os.environ, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": "0", **env}
+    # As from a shell: under `make test` the inherited MAKELEVEL would make it print "Entering directory".
+    shell = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    variables = {**shell, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": "0", **env}
     return subprocess.run(["make", *args], cwd=checkout, env=variables, capture_output=True, text=True, timeout=600)
 
 
