@@ -25,7 +25,6 @@ from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
-from tencentcloud.common.retry import StandardRetryer
 from tencentcloud.sts.v20180813 import models, sts_client
 
 from commands.engine import PULUMI_HOME
@@ -121,20 +120,6 @@ def _proxy(env: Mapping[str, str], plain_http: bool) -> str | None:
     return None if STS_ENDPOINT in no_proxy else proxy
 
 
-class _ThrottleRetryer(StandardRetryer):
-    """STS throttles like every Tencent Cloud API, and the deploy after the preflight retries throttled
-    calls: so does the preflight, for RequestLimitExceeded only (a network error is reported at once)."""
-
-    def __init__(self) -> None:
-        super().__init__(max_attempts=6, backoff_fn=lambda attempt: min(0.5 * 2**attempt, 4.0))
-
-    @staticmethod
-    def should_retry(resp: Any, err: Any) -> bool:
-        return isinstance(err, TencentCloudSDKException) and str(err.get_code() or "").startswith(
-            "RequestLimitExceeded"
-        )
-
-
 def caller_identity(env: Mapping[str, str], *, plain_http: bool, region: str = DEFAULT_REGION) -> Identity:
     """Whose the credentials in `env` are, from STS GetCallerIdentity. Plain HTTP only through a proxy
     (localcloud's route): a signed request never goes to STS's host in the clear."""
@@ -151,7 +136,7 @@ def caller_identity(env: Mapping[str, str], *, plain_http: bool, region: str = D
     client = sts_client.StsClient(
         credential.Credential(secret_id, secret_key, token),
         region if REGION.match(region) else DEFAULT_REGION,
-        ClientProfile(httpProfile=http, retryer=_ThrottleRetryer()),
+        ClientProfile(httpProfile=http),
     )
     try:
         answer = client.GetCallerIdentity(models.GetCallerIdentityRequest())
