@@ -9,7 +9,8 @@ walks, without running anything:
   Makefile's guarded targets run with `python -m`;
 - the files those targets' recipes, and the scripts they run, name (scripts, requirement files,
   the engine pins, localcloud's seed), and the requirement files those include;
-- the pack's whole folder (its manifest, config and break-glass exceptions are read by the pack).
+- the pack's whole folder (its manifest, config and break-glass exceptions are read by the pack),
+  and the requirement files its own requirement file includes.
 
 CODEOWNERS puts every one of them behind the security owners (tests/test_security_owners.py
 checks it), and the preview summary says when a change touches any of them.
@@ -140,7 +141,13 @@ def guarded_files(root: Path) -> set[str]:
     or read, as paths relative to `root`."""
     recipes = _recipes(root, GUARDED_TARGETS)
     found = {"Makefile"} if _file(root, "Makefile") else set()
-    pending = [*_named_files(root, recipes)]
+    # The pack's whole folder is read by the pack; its requirement file's includes are followed too.
+    pack_files = {
+        str(path.relative_to(root))
+        for path in (root / PACK).rglob("*")
+        if path.is_file() and not set(path.relative_to(root).parts) & set(SKIPPED)
+    }
+    pending = [*_named_files(root, recipes), *sorted(pack_files)]
     modules = set(_MODULE_FLAG.findall(recipes))
     while pending:
         current = pending.pop()
@@ -156,11 +163,6 @@ def guarded_files(root: Path) -> set[str]:
     entries = [PACK_ENTRY, *(name for module in modules if (name := _module_file(root, module, ("",))))]
     entries += [f"{module.replace('.', '/')}/__main__.py" for module in modules]
     found |= python_closure(root, entries)
-    found |= {
-        str(path.relative_to(root))
-        for path in (root / PACK).rglob("*")
-        if path.is_file() and not set(path.relative_to(root).parts) & set(SKIPPED)
-    }
     return found
 
 

@@ -3,11 +3,13 @@
 # IM_ACCESS_ENGINE_DIR moves it):
 #   .engine/pulumi-<version>/bin   the CLI and its Python language host
 #   .engine/home                   PULUMI_HOME: plugins and CLI settings, never the user's ~/.pulumi
-# Where the CLI comes from, first match wins:
-#   1. a `pulumi` of the pinned version already on PATH (linked, not copied);
-#   2. the release tarballs in a mirror folder: $PULUMI_RELEASE_MIRROR, else ../shared/engine,
-#      each checked against engine/SHA256SUMS before anything is extracted;
-#   3. the official installer at the pinned version, and the plugin from its release server.
+# Both come as release tarballs, from the first of:
+#   1. a mirror folder: $PULUMI_RELEASE_MIRROR, else ../shared/engine;
+#   2. the official release downloads (PULUMI_RELEASE_URL and TENCENTCLOUD_PLUGIN_URL in
+#      engine/versions.env), fetched into a scratch folder.
+# Either way a tarball is installed only if its sha256 is one that engine/SHA256SUMS pins for its
+# name; anything else stops the setup before a file is extracted. A `pulumi` already on PATH is
+# never used: its origin cannot be checked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/engine_env.sh  # PULUMI_ROOT, PULUMI_HOME and the pinned versions
@@ -18,63 +20,56 @@ mirror="${PULUMI_RELEASE_MIRROR:-}"
 if [ -z "$mirror" ] && [ -d ../shared/engine ]; then mirror=../shared/engine; fi
 cli_tarball="pulumi-v${PULUMI_VERSION}-linux-x64.tar.gz"
 plugin_tarball="pulumi-resource-tencentcloud-v${TENCENTCLOUD_PLUGIN_VERSION}-linux-amd64.tar.gz"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 
-# Refuses a tarball whose sum differs from the one pinned in this repository.
+# The path of release tarball $1 (downloaded from $2 when there is no mirror), once its sha256 is
+# one engine/SHA256SUMS pins for that name.
 verified() {
-  local file="$mirror/$1" expected actual
-  expected=$(awk -v name="$1" '$2 == name { print $1 }' engine/SHA256SUMS)
-  [ -n "$expected" ] || fail "no pinned sha256 for $1 in engine/SHA256SUMS"
-  [ -f "$file" ] || fail "$file is missing from the mirror folder $mirror"
+  local name="$1" url="$2" file expected actual
+  expected=$(awk -v name="$name" '$1 !~ /^#/ && $2 == name { print $1 }' engine/SHA256SUMS)
+  [ -n "$expected" ] || fail "no pinned sha256 for $name in engine/SHA256SUMS; refusing to install it"
+  if [ -n "$mirror" ]; then
+    file="$mirror/$name"
+    [ -f "$file" ] || fail "$file is missing from the mirror folder $mirror"
+  else
+    file="$scratch/$name"
+    curl -fsSL --proto '=https,http' -o "$file" "$url" || fail "could not download $url"
+  fi
   actual=$(sha256sum "$file" | cut -d' ' -f1)
-  [ "$actual" = "$expected" ] || fail "$file has sha256 $actual, but engine/SHA256SUMS pins $expected; refusing to install it"
+  grep -qxF "$actual" <<<"$expected" \
+    || fail "$file has sha256 $actual, but engine/SHA256SUMS pins $(echo $expected) for $name; refusing to install it"
   echo "$file"
 }
 
 cli_version() { "$1" version 2>/dev/null | sed 's/^v//'; }
 
 install_cli() {
-  local staging
   if [ -x "$PULUMI_ROOT/bin/pulumi" ] && [ "$(cli_version "$PULUMI_ROOT/bin/pulumi")" = "$PULUMI_VERSION" ]; then
     echo "install_engine: Pulumi $PULUMI_VERSION already in $PULUMI_ROOT"
     return
   fi
   rm -rf "$PULUMI_ROOT"
-  local on_path
-  on_path=$(command -v pulumi || true)
-  if [ -n "$on_path" ] && [ "$(cli_version "$on_path")" = "$PULUMI_VERSION" ]; then
-    mkdir -p "$PULUMI_ROOT/bin"
-    for tool in "$(dirname "$on_path")"/pulumi "$(dirname "$on_path")"/pulumi-language-python*; do
-      [ -e "$tool" ] && ln -s "$tool" "$PULUMI_ROOT/bin/"
-    done
-    echo "install_engine: using Pulumi $PULUMI_VERSION from $on_path"
-  elif [ -n "$mirror" ]; then
-    local tarball
-    tarball=$(verified "$cli_tarball")
-    # Extracted aside first, so an interrupted extraction never looks installed.
-    staging=$(mktemp -d)
-    tar -xzf "$tarball" -C "$staging"
-    mkdir -p "$PULUMI_ROOT" && mv "$staging/pulumi" "$PULUMI_ROOT/bin" && rmdir "$staging"
-    echo "install_engine: Pulumi $PULUMI_VERSION from $tarball (sha256 verified)"
-  else
-    curl -fsSL https://get.pulumi.com | sh -s -- --version "$PULUMI_VERSION" --install-root "$PULUMI_ROOT" --no-edit-path
-  fi
+  local tarball
+  tarball=$(verified "$cli_tarball" "$PULUMI_RELEASE_URL/$cli_tarball")
+  # Extracted aside first, so an interrupted extraction never looks installed.
+  tar -xzf "$tarball" -C "$scratch"
+  mkdir -p "$PULUMI_ROOT" && mv "$scratch/pulumi" "$PULUMI_ROOT/bin"
   [ "$(cli_version "$PULUMI_ROOT/bin/pulumi")" = "$PULUMI_VERSION" ] || fail "$PULUMI_ROOT/bin/pulumi is not version $PULUMI_VERSION"
+  echo "install_engine: Pulumi $PULUMI_VERSION from $tarball (sha256 verified)"
 }
 
 install_plugin() {
   # Read the list whole first: `grep -q` closing the pipe early would fail the listing under pipefail.
-  local installed
+  local installed tarball
   installed=$(pulumi plugin ls 2>/dev/null || true)
   if grep -qE "^tencentcloud +resource +${TENCENTCLOUD_PLUGIN_VERSION} " <<<"$installed"; then
     echo "install_engine: tencentcloud plugin $TENCENTCLOUD_PLUGIN_VERSION already in $PULUMI_HOME"
-  elif [ -n "$mirror" ]; then
-    local tarball
-    tarball=$(verified "$plugin_tarball")
-    pulumi plugin install resource tencentcloud "v$TENCENTCLOUD_PLUGIN_VERSION" --file "$tarball" --non-interactive
-  else
-    pulumi plugin install resource tencentcloud "v$TENCENTCLOUD_PLUGIN_VERSION" \
-      --server "$TENCENTCLOUD_PLUGIN_SERVER" --non-interactive
+    return
   fi
+  tarball=$(verified "$plugin_tarball" "$TENCENTCLOUD_PLUGIN_URL/$plugin_tarball")
+  pulumi plugin install resource tencentcloud "v$TENCENTCLOUD_PLUGIN_VERSION" --file "$tarball" --non-interactive
+  echo "install_engine: tencentcloud plugin $TENCENTCLOUD_PLUGIN_VERSION from $tarball (sha256 verified)"
 }
 
 mkdir -p "$PULUMI_HOME"

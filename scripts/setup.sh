@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# One-time (and idempotent) setup: the Python environment and the tools the tests use.
+# One-time (and idempotent) setup: the Python environment and the tools the tests use. Needs
+# Python 3.11 (no Go, no npm): every package comes from PyPI with a pinned sha256 (requirement
+# files made by `make lock`), the engine from the mirror folder or the official release, checked
+# against engine/SHA256SUMS (scripts/install_engine.sh), and the browser test's chromium from the
+# system's packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -7,24 +11,11 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -r requirements-dev.txt
-.venv/bin/python -m pip install --quiet --no-deps -e .
-# actionlint lints the GitHub workflows in the tests; built from its Go module (no release download).
-ACTIONLINT_VERSION=v1.7.7
-if [ ! -x .tools/bin/actionlint ] || ! .tools/bin/actionlint -version | grep -q "${ACTIONLINT_VERSION#v}"; then
-  GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
-fi
-# The SARIF 2.1.0 schema the tests validate preview reports against, from the npm package of
-# Microsoft's SARIF SDK (only the schema file is kept).
-SARIF_SCHEMA=.tools/sarif-2.1.0-rtm.5.json
-if [ ! -f "$SARIF_SCHEMA" ]; then
-  scratch=$(mktemp -d)
-  (cd "$scratch" && npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null)
-  tar -xzf "$scratch"/microsoft-jest-sarif-1.0.0-beta.0.tgz -C "$scratch" package/lib/schemas/sarif-2.1.0-rtm.5.json
-  mkdir -p .tools && mv "$scratch/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$SARIF_SCHEMA"
-  rm -rf "$scratch"
-fi
+# --require-hashes: a package whose file does not match its pinned hash stops the setup. The list
+# includes pip and setuptools, and the project itself is then built with that setuptools, so
+# nothing unpinned is fetched (no build isolation).
+.venv/bin/python -m pip install --quiet --require-hashes -r requirements-dev.txt
+.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 # The browser the access review's browser test drives: Debian's chromium, installed when missing and
 # this is Debian with root; otherwise the command that installs it is printed.
 if ! command -v chromium >/dev/null 2>&1; then
@@ -36,4 +27,4 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 # The pinned Pulumi CLI and provider plugin, in .engine/ (see scripts/install_engine.sh).
 bash scripts/install_engine.sh
-echo "setup: ready (.venv with $(.venv/bin/python -c 'import importlib.metadata as m; print("pulumi", m.version("pulumi"))'), actionlint ${ACTIONLINT_VERSION}, $(source scripts/engine_env.sh && pulumi version))"
+echo "setup: ready (.venv with $(.venv/bin/python -c 'import importlib.metadata as m; print("pulumi", m.version("pulumi"))'), $(.venv/bin/actionlint -version | head -n 1), $(source scripts/engine_env.sh && pulumi version))"

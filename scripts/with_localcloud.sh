@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# LOCALCLOUD_PORT=0 takes any free port (parallel runs); the address is read from localcloud's banner.
 port="${LOCALCLOUD_PORT:-18080}"
 state="${LOCALCLOUD_STATE:-.localcloud/state.db}"
 log="$(dirname "$state")/server.log"
@@ -18,18 +19,22 @@ mkdir -p "$(dirname "$state")/pulumi-state"
 export PULUMI_BACKEND_URL="file://$(cd "$(dirname "$state")/pulumi-state" && pwd)"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-local-only-passphrase}"
 
+# Emptied first: a banner left by an earlier run must not pass for this server's.
+: > "$log"
 # LOCALCLOUD_ARGS adds faults, e.g. "--throttle-rate 0.3"; it is split into words on purpose.
 # shellcheck disable=SC2086
 .venv/bin/python -m localcloud serve --port "$port" --state "$state" \
   --seed localcloud/seeds/local.json ${LOCALCLOUD_ARGS:-} > "$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
+for _ in $(seq 300); do  # up to 30 s: a loaded machine starts Python slowly
   grep -q "listening on" "$log" 2>/dev/null && break
   kill -0 "$server" 2>/dev/null || { cat "$log" >&2; exit 1; }
   sleep 0.1
 done
 echo "with_localcloud: $(head -n 1 "$log") (state: $state)" >&2
+port=$(sed -n '1s/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
+[ -n "$port" ] || { echo "with_localcloud: no port in localcloud's banner: $(head -n 1 "$log")" >&2; exit 1; }
 
 # The provider sends plain-HTTP requests for cam/tag.tencentcloudapi.com to localcloud as a proxy;
 # the engine's own loopback traffic to its plugins must not go through it.

@@ -168,6 +168,9 @@ def run_program(
     """
     mocks = CloudMocks()
     monitor = RecordingMonitor(mocks)
+    # A fresh root stack resource for each run: set_mocks keeps an earlier run's (its stack name and
+    # monitor) when one exists, and this run's outputs would then be registered under that one.
+    pulumi.runtime.reset_options()
     pulumi.runtime.set_mocks(mocks, project="im-access", stack=stack, preview=preview, monitor=monitor)
     # Pulumi hands structured config to programs as JSON text.
     pulumi.runtime.set_all_config(

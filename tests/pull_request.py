@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 from tests.localcloud_process import ROOT
-from tests.test_local_route import free_port
 
 PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components")
 
@@ -35,7 +34,7 @@ def make_preview_localcloud(
     env = {
         **os.environ,
         "LOCALCLOUD_STATE": str(scratch / "localcloud" / "state.db"),
-        "LOCALCLOUD_PORT": str(free_port()),
+        "LOCALCLOUD_PORT": "0",
     }
     return subprocess.run(
         ["make", "preview-localcloud", f"STACK={stack}", f"PROJECT={project}"],

@@ -25,6 +25,10 @@ PROGRAM = """
 import pulumi
 from components import CiFederation, CiFederationArgs
 
+# The tests share one deployed federation: the module runs on one worker (`make test`
+# distributes with --dist loadgroup), so it is deployed once.
+pytestmark = pytest.mark.xdist_group("ci-federation")
+
 federation = CiFederation(
     "ci",
     CiFederationArgs(

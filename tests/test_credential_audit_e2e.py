@@ -16,6 +16,10 @@ from im_access.audit import masked_secret_id
 from tests.engine_project import SEED, EngineProject
 from tests.localcloud_process import ROOT, LocalCloudProcess, call
 
+# The tests share one deployed stack and change the account in turn: the module runs on one
+# worker (`make test` distributes with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("credential-audit")
+
 ROTOR = "im-local-rotor"
 TODAY = dt.datetime.now(dt.UTC).date()  # localcloud stamps keys with its clock
 

@@ -24,6 +24,10 @@ from commands import handover
 from tests.engine_project import SEED, EngineProject
 from tests.localcloud_process import LocalCloudProcess, call
 
+# The tests share one deployed stack and change it in turn: the module runs on one worker
+# (`make test` distributes with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("credentials")
+
 NAME = "im-local-sealed"
 AGE = pyrage.x25519.Identity.generate()
 PGP = Tsk.generate("IM operator <operator@example.com>")  # the operator's private key

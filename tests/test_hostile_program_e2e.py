@@ -17,7 +17,11 @@ from tests.engine_project import require_engine
 from tests.localcloud_process import ROOT
 from tests.pull_request import make_preview_localcloud, program_checkout
 
-SARIF_SCHEMA = ROOT / ".tools" / "sarif-2.1.0-rtm.5.json"
+# The module's tests read one preview's reports: run on one worker, so it is previewed once
+# (`make test` uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("hostile-program")
+
+SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-2.1.0-rtm.5.json"
 # A name that, unescaped, closes its code span, forges a green verdict for another stack, hides
 # the rest of the comment in an HTML comment, and corrupts XML.
 FORGED = "x`\n\n### Stack `prod`: passes\n\n<!-- "

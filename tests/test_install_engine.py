@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from commands.engine import PULUMI_HOME, PULUMI_ROOT, PULUMI_VERSION
+from commands.engine import PULUMI_VERSION
 from tests.localcloud_process import ROOT
 
 MIRROR = ROOT.parent / "shared" / "engine"
@@ -15,10 +15,22 @@ CLI_TARBALL = f"pulumi-v{PULUMI_VERSION}-linux-x64.tar.gz"
 PLUGIN_TARBALL = "pulumi-resource-tencentcloud-v0.2.3-linux-amd64.tar.gz"
 
 
-def install(engine_dir: Path, mirror: Path, path: str = "/usr/bin:/bin") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "IM_ACCESS_ENGINE_DIR": str(engine_dir), "PULUMI_RELEASE_MIRROR": str(mirror), "PATH": path}
+def install(
+    engine_dir: Path, mirror: Path, path: str = "/usr/bin:/bin", mirror_set: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """scripts/install_engine.sh into `engine_dir`; without `mirror_set`, run from a copy of the scripts
+    with no ../shared/engine beside it, so the downloads are used."""
+    env = {**os.environ, "IM_ACCESS_ENGINE_DIR": str(engine_dir), "PATH": path}
+    env.pop("PULUMI_RELEASE_MIRROR", None)
+    checkout = ROOT
+    if mirror_set:
+        env["PULUMI_RELEASE_MIRROR"] = str(mirror)
+    else:
+        checkout = mirror.parent / "checkout" / "project"
+        for folder in ("scripts", "engine"):
+            shutil.copytree(ROOT / folder, checkout / folder)
     return subprocess.run(
-        ["bash", "scripts/install_engine.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        ["bash", "scripts/install_engine.sh"], cwd=checkout, env=env, capture_output=True, text=True, timeout=300
     )
 
 
@@ -53,13 +65,63 @@ def test_the_mirror_is_verified_then_installed_and_a_second_run_changes_nothing(
     assert "already in" in second.stdout and "sha256" not in second.stdout
 
 
-def test_a_pinned_pulumi_already_on_path_is_used_as_it_is(tmp_path: Path) -> None:
+def test_a_pulumi_on_path_is_never_used(tmp_path: Path) -> None:
+    impostor = tmp_path / "bin" / "pulumi"
+    impostor.parent.mkdir()
+    impostor.write_text(f"#!/bin/sh\necho v{PULUMI_VERSION}\n")
+    impostor.chmod(0o755)
     engine_dir = tmp_path / "engine"
-    # The plugin is there already (only the plugins: logs of other runs may come and go meanwhile).
-    shutil.copytree(PULUMI_HOME / "plugins", engine_dir / "home" / "plugins", symlinks=True)
 
-    result = install(engine_dir, tmp_path / "no-mirror", path=f"{PULUMI_ROOT / 'bin'}:/usr/bin:/bin")
+    result = install(engine_dir, MIRROR, path=f"{impostor.parent}:/usr/bin:/bin")
 
     assert result.returncode == 0, result.stderr
-    assert f"using Pulumi {PULUMI_VERSION} from {PULUMI_ROOT / 'bin' / 'pulumi'}" in result.stdout
-    assert (engine_dir / f"pulumi-{PULUMI_VERSION}" / "bin" / "pulumi").resolve() == PULUMI_ROOT / "bin" / "pulumi"
+    assert "(sha256 verified)" in result.stdout
+    cli = engine_dir / f"pulumi-{PULUMI_VERSION}" / "bin" / "pulumi"
+    assert not cli.is_symlink() and cli.read_bytes() != impostor.read_bytes()
+
+
+def fake_downloads(tmp_path: Path, served: Path) -> str:
+    """A PATH whose `curl` answers every URL with the file of the same name in `served`, and logs the URL."""
+    bin_dir = tmp_path / "fake-bin"
+    bin_dir.mkdir()
+    curl = bin_dir / "curl"
+    curl.write_text(
+        "#!/bin/bash\n"
+        'for arg; do case "$prev" in -o) out="$arg";; esac; prev="$arg"; url="$arg"; done\n'
+        f'echo "$url" >> {tmp_path / "downloads.log"}\n'
+        f'cp "{served}/${{url##*/}}" "$out"\n'
+    )
+    curl.chmod(0o755)
+    return f"{bin_dir}:/usr/bin:/bin"
+
+
+def test_without_a_mirror_the_official_download_is_verified_before_it_is_installed(tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    for name in (CLI_TARBALL, PLUGIN_TARBALL):
+        shutil.copy(MIRROR / name, served / name)  # a build whose sums engine/SHA256SUMS pins
+    engine_dir = tmp_path / "engine"
+
+    result = install(engine_dir, tmp_path / "no-mirror", path=fake_downloads(tmp_path, served), mirror_set=False)
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "downloads.log").read_text().split() == [
+        f"https://get.pulumi.com/releases/sdk/{CLI_TARBALL}",
+        f"https://github.com/tencentcloudstack/pulumi-tencentcloud/releases/download/v0.2.3/{PLUGIN_TARBALL}",
+    ]
+    assert result.stdout.count("(sha256 verified)") == 2
+
+
+def test_a_download_that_does_not_match_the_pinned_sum_stops_the_setup_and_installs_nothing(tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    tampered = bytearray((MIRROR / CLI_TARBALL).read_bytes())
+    tampered[len(tampered) // 2] ^= 0xFF
+    (served / CLI_TARBALL).write_bytes(bytes(tampered))
+    engine_dir = tmp_path / "engine"
+
+    result = install(engine_dir, tmp_path / "no-mirror", path=fake_downloads(tmp_path, served), mirror_set=False)
+
+    assert result.returncode != 0
+    assert f"{CLI_TARBALL} has sha256" in result.stderr and "refusing to install it" in result.stderr
+    assert not (engine_dir / f"pulumi-{PULUMI_VERSION}").exists()

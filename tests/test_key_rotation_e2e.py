@@ -19,6 +19,10 @@ from im_access.key_rotation import Rotation, anchor
 from tests.engine_project import SEED, EngineProject
 from tests.localcloud_process import LocalCloudProcess, call
 
+# One rotation cycle on one stack, date after date (each test starts from what the one before
+# left): the module runs on one worker (`make test` distributes with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("key-rotation")
+
 ROTOR = "im-local-rotor"
 LEGACY = "im-local-legacy"
 ROTATION = Rotation(rotate_days=30, overlap_days=5)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -31,16 +30,10 @@ print(json.dumps({"user": user["Name"], "group": group["GroupName"], "members": 
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def run_through_local_route(state: Path) -> dict[str, object]:
     env = {
         **os.environ,
-        "LOCALCLOUD_PORT": str(free_port()),
+        "LOCALCLOUD_PORT": "0",
         "LOCALCLOUD_STATE": str(state),
     }
     for name in ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "HTTP_PROXY", "http_proxy"):

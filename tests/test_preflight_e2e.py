@@ -16,6 +16,7 @@ import pytest
 from pulumi import automation as auto
 
 from commands import engine, stack
+from tests.checkout import checkout_copy
 from tests.engine_project import SEED, require_engine
 from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess
 from tests.pull_request import make_preview_localcloud, program_checkout
@@ -187,10 +188,12 @@ def test_a_hand_over_with_another_accounts_key_reads_nothing(cloud: LocalCloudPr
     state.mkdir()
     env = through(cloud, OTHER[:2], PULUMI_BACKEND_URL=f"file://{state}", PULUMI_CONFIG_PASSPHRASE="e2e-only")
     # The local stack exists in that backend (as after `make local-up`), so only the account is wrong.
-    with engine.open_stack("local", ROOT, env, create=True):
+    # In a copy of the checkout: creating the stack writes (then restores) its stack file.
+    checkout = checkout_copy(tmp_path / "checkout")
+    with engine.open_stack("local", checkout, env, create=True):
         pass
     command = [sys.executable, "-m", "commands.handover", "--stack", "local", "--list"]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "handover: these credentials belong to account 200098765432" in result.stderr
     assert "stack local declares ownerUin 100012345678" in result.stderr and result.stdout == ""

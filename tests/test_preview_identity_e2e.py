@@ -7,24 +7,41 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.engine_project import SEED, EngineProject
 from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call, error_code
 
+# The tests of the deployed stack share it (a 20 s `up`): they run on one worker, so it is deployed
+# once (`make test` uses --dist loadgroup). The cloud stacks' previews need no deploy and run anywhere.
+DEPLOYED = pytest.mark.xdist_group("preview-identity-deployed")
+
 POLICY_FILE = ROOT / "security" / "preview-identity-policy.json"
 PREVIEW_KEY = ("AKIDpreviewonly", "preview-only-secret-key")
 READ_VERBS = ("Get", "List", "Describe")
 
 
+IDENTITY = ("--restricted-identity", *PREVIEW_KEY, str(POLICY_FILE))
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProject]:
+    """The local stack deployed by the deploy identity; the project then signs with the preview identity."""
     workdir = tmp_path_factory.mktemp("preview-identity")
-    identity = ("--restricted-identity", *PREVIEW_KEY, str(POLICY_FILE))
-    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED), *identity) as cloud:
+    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED), *IDENTITY) as cloud:
         project = EngineProject(workdir, cloud)
         assert project.run("up").exit_code == 0  # deployed by the deploy identity
+        project.credentials = PREVIEW_KEY
+        yield project
+
+
+@pytest.fixture
+def undeployed(tmp_path: Path) -> Iterator[EngineProject]:
+    """The seeded account with nothing deployed, the project signing with the preview identity."""
+    with LocalCloudProcess(tmp_path / "localcloud.db", "--seed", str(SEED), *IDENTITY) as cloud:
+        project = EngineProject(tmp_path, cloud)
         project.credentials = PREVIEW_KEY
         yield project
 
@@ -37,6 +54,7 @@ def test_the_preview_policy_allows_read_actions_only() -> None:
     assert not any("*" in action for action in actions)
 
 
+@DEPLOYED
 def test_the_preview_identity_can_call_nothing_else(project: EngineProject) -> None:
     reader = project.cloud.cam(secret_key=PREVIEW_KEY[1], secret_id=PREVIEW_KEY[0])
     assert call(reader, "ListPolicies", Rp=10)["TotalNum"] > 0
@@ -45,14 +63,21 @@ def test_the_preview_identity_can_call_nothing_else(project: EngineProject) -> N
     assert error_code(reader, "CreateAccessKey", TargetUin=1) == "UnauthorizedOperation"
 
 
-@pytest.mark.parametrize("stack_name", ["local", "dev", "prod"])
-def test_a_preview_runs_with_the_preview_identity(project: EngineProject, stack_name: str) -> None:
-    result = project.run("preview", stack_name)
+@DEPLOYED
+def test_a_preview_of_the_deployed_local_stack_runs_with_the_preview_identity(project: EngineProject) -> None:
+    result = project.run("preview", "local")
     assert result.exit_code == 0, result.text
-    if stack_name == "local":
-        assert result.summary.changes == []
+    assert result.summary.changes == []
 
 
+@pytest.mark.parametrize("stack_name", ["dev", "prod"])
+def test_a_preview_of_a_cloud_stack_runs_with_the_preview_identity(undeployed: EngineProject, stack_name: str) -> None:
+    result = undeployed.run("preview", stack_name)
+    assert result.exit_code == 0, result.text
+    assert result.summary.changes, "a preview against an empty stack shows what it would create"
+
+
+@DEPLOYED
 def test_the_audit_runs_with_the_preview_identity(project: EngineProject) -> None:
     command = [sys.executable, "-m", "commands.audit", "--stack", "local", "--project", str(project.workdir)]
     env = {"PATH": "/usr/bin:/bin", **project.env()}
@@ -71,6 +96,7 @@ def test_the_audit_runs_with_the_preview_identity(project: EngineProject) -> Non
     assert found == {("unmanaged", f"group:{group}"), ("full-access-off-approved", "user:qa-lead")}
 
 
+@DEPLOYED
 def test_an_up_with_the_preview_identity_changes_nothing(project: EngineProject) -> None:
     project.config("local")["im-access:operators"].append({"name": "im-local-mallory", "access": "readonly"})
     result = project.run("up")

@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import ConsoleMessage, Dialog, sync_playwright
 
+from tests.checkout import checkout_copy
 from tests.engine_project import require_engine
 from tests.localcloud_process import ROOT, LocalCloudProcess, call
-from tests.test_local_route import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 REPORT_DAY = dt.date.today() + dt.timedelta(days=120)
@@ -39,6 +39,11 @@ IM_ACTION = json.dumps(
 )
 
 
+# The module's tests read one review of one deployed stack (`make local-up`, then `make review`):
+# they run on one worker, so it is deployed once (`make test` uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("review")
+
+
 @dataclass
 class Reviewed:
     html: Path
@@ -48,9 +53,11 @@ class Reviewed:
     make_stdout: str
 
 
-def make(state: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    variables = {**os.environ, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": str(free_port()), **env}
-    return subprocess.run(["make", *args], cwd=ROOT, env=variables, capture_output=True, text=True, timeout=600)
+def make(checkout: Path, state: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    # As from a shell: under `make test` the inherited MAKELEVEL would make it print "Entering directory".
+    shell = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    variables = {**shell, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": "0", **env}
+    return subprocess.run(["make", *args], cwd=checkout, env=variables, capture_output=True, text=True, timeout=600)
 
 
 def policy_id(cam: Any, name: str) -> int:
@@ -62,8 +69,10 @@ def policy_id(cam: Any, name: str) -> int:
 def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reviewed]:
     require_engine()
     assert Path(CHROMIUM).exists(), "chromium is missing: run `make setup` (as root on Debian it installs it)"
-    state = tmp_path_factory.mktemp("review") / "localcloud" / "state.db"
-    up = make(state, "local-up")
+    workdir = tmp_path_factory.mktemp("review")
+    checkout = checkout_copy(workdir / "checkout")  # the commands write into their checkout
+    state = workdir / "localcloud" / "state.db"
+    up = make(checkout, state, "local-up")
     assert up.returncode == 0, up.stdout + up.stderr
     with LocalCloudProcess(state) as cloud:
         cam = cloud.cam()
@@ -94,11 +103,11 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reviewed]:
     )  # fmt: skip
     assert recorded.returncode == 0, recorded.stderr
 
-    result = make(state, "review", "STACK=local", IM_ACCESS_TODAY=REPORT_DAY.isoformat())
+    result = make(checkout, state, "review", "STACK=local", IM_ACCESS_TODAY=REPORT_DAY.isoformat())
 
     assert result.returncode == 0, result.stdout + result.stderr
     html, csv_path = (Path(line) for line in result.stdout.split())
-    assert html == ROOT / "reports" / f"access-review-{REPORT_DAY}.html"
+    assert html == checkout / "reports" / f"access-review-{REPORT_DAY}.html"
     assert csv_path == html.with_suffix(".csv")
     yield Reviewed(html, csv_path, f"group:{ops}", key["AccessKeyId"], result.stdout)
 

