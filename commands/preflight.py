@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
-from tencentcloud.common.retry import StandardRetryer
 from tencentcloud.sts.v20180813 import models, sts_client
 
 from commands.engine import PULUMI_HOME
@@ -35,9 +35,10 @@ STS_ENDPOINT = "sts.tencentcloudapi.com"  # never taken from a stack file
 DEFAULT_REGION = "ap-guangzhou"  # STS answers in every region; the header must name one
 REGION = re.compile(r"^[a-z]{2,4}-[a-z0-9-]{2,30}$")
 TIMEOUT_SECONDS = 15
-# STS throttles like any API: the SDK's retryer retries RequestLimitExceeded and network errors,
-# 0.25 s doubling, about 8 s in all before the preflight gives up.
-RETRYER = StandardRetryer(max_attempts=6, backoff_fn=lambda attempt: 0.25 * 2**attempt)
+# STS throttles like any API: RequestLimitExceeded is retried, 0.25 s doubling (about 8 s in all).
+# Not the SDK's StandardRetryer: it keeps the first error after a retry succeeds, so it never recovers.
+THROTTLE_BACKOFF_SECONDS = (0.25, 0.5, 1.0, 2.0, 4.0)
+T = TypeVar("T")
 MAX_SHOWN = 200  # characters of an answer or error shown back
 BACKEND_FIX = (
     "export PULUMI_BACKEND_URL: the team's COS bucket"
@@ -124,6 +125,17 @@ def _proxy(env: Mapping[str, str], plain_http: bool) -> str | None:
     return None if STS_ENDPOINT in no_proxy else proxy
 
 
+def _unthrottled(request: Callable[[], T]) -> T:
+    for pause in THROTTLE_BACKOFF_SECONDS:
+        try:
+            return request()
+        except TencentCloudSDKException as error:
+            if error.get_code() != "RequestLimitExceeded":
+                raise
+        time.sleep(pause)
+    return request()
+
+
 def caller_identity(env: Mapping[str, str], *, plain_http: bool, region: str = DEFAULT_REGION) -> Identity:
     """Whose the credentials in `env` are, from STS GetCallerIdentity. Plain HTTP only through a proxy
     (localcloud's route): a signed request never goes to STS's host in the clear."""
@@ -140,10 +152,10 @@ def caller_identity(env: Mapping[str, str], *, plain_http: bool, region: str = D
     client = sts_client.StsClient(
         credential.Credential(secret_id, secret_key, token),
         region if REGION.match(region) else DEFAULT_REGION,
-        ClientProfile(httpProfile=http, retryer=RETRYER),
+        ClientProfile(httpProfile=http),
     )
     try:
-        answer = client.GetCallerIdentity(models.GetCallerIdentityRequest())
+        answer = _unthrottled(lambda: client.GetCallerIdentity(models.GetCallerIdentityRequest()))
     except TencentCloudSDKException as error:
         code, message = str(error.get_code() or ""), _shown(error.get_message())
         if code == "ClientNetworkError" or not code:

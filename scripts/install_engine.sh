@@ -38,7 +38,8 @@ verified() {
   fi
   actual=$(sha256sum "$file" | cut -d' ' -f1)
   grep -qxF "$actual" <<<"$expected" \
-    || fail "$file has sha256 $actual, but engine/SHA256SUMS pins $(echo $expected) for $name; refusing to install it"
+    || fail "$file has sha256 $actual, but engine/SHA256SUMS pins $(echo $expected) for $name; refusing to install it$( \
+      [ -n "$mirror" ] || echo " (an official download whose sum is not pinned yet: compare $actual with the release's published checksums, then add the line '$actual  $name' to engine/SHA256SUMS in a reviewed change)")"
   echo "$file"
 }
 

@@ -20,14 +20,14 @@ from tests.localcloud_process import ROOT, LocalCloudProcess, call, error_code
 from tests.oidc_issuer import OidcIssuer, subject
 from tests.test_localcloud_sts_assume import assume_with_token, cam_as, refused
 
+# The tests share one deployed federation: the module runs on one worker (`make test`
+# distributes with --dist loadgroup), so it is deployed once.
+pytestmark = pytest.mark.xdist_group("ci-federation")
+
 OWNER_UIN = "100012345678"
 PROGRAM = """
 import pulumi
 from components import CiFederation, CiFederationArgs
-
-# The tests share one deployed federation: the module runs on one worker (`make test`
-# distributes with --dist loadgroup), so it is deployed once.
-pytestmark = pytest.mark.xdist_group("ci-federation")
 
 federation = CiFederation(
     "ci",

@@ -124,4 +124,6 @@ def test_a_download_that_does_not_match_the_pinned_sum_stops_the_setup_and_insta
 
     assert result.returncode != 0
     assert f"{CLI_TARBALL} has sha256" in result.stderr and "refusing to install it" in result.stderr
+    # A download names the one reviewed step that lets it in: pinning its sum after checking it.
+    assert "published checksums" in result.stderr and f"  {CLI_TARBALL}' to engine/SHA256SUMS" in result.stderr
     assert not (engine_dir / f"pulumi-{PULUMI_VERSION}").exists()
