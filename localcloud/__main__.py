@@ -50,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar=("SECRET_ID", "SECRET_KEY", "ACCOUNT_UIN"),
-        help="the root key of another account: answered for sts:GetCallerIdentity only (repeatable)",
+        help="the root key of another account, which localcloud then serves too, its state beside --state's"
+        " (STATE-UIN.db); requests signed with it act in that account (repeatable)",
     )
     run.add_argument("--verbose", action="store_true", help="log every request")
     use = commands.add_parser(
@@ -130,14 +131,14 @@ def main(argv: list[str] | None = None) -> int:
         apply_seed(cloud, seed)
     except (KeyError, TypeError, ApiError) as error:
         print(f"localcloud: the seed {args.seed} cannot be applied: {error!r}", file=sys.stderr)
-        cloud.store.close()
+        cloud.close()
         return 2
     try:
         serve(cloud, args.host, args.port, args.verbose)
     except KeyboardInterrupt:
         pass
     finally:
-        cloud.store.close()
+        cloud.close()
     return 0
 
 

@@ -21,17 +21,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from localcloud import signature
+from localcloud.accounts import open_account, state_path
 from localcloud.authorization import RestrictedIdentity, authorize
-from localcloud.cam import cam, install_presets
-from localcloud.cam.roles import install_roles
+from localcloud.cam import cam
 from localcloud.errors import ApiError
 from localcloud.params import check_fields
 from localcloud.rate_limits import RateLimits
 from localcloud.service import Caller, Context, Service
 from localcloud.store import Store
 from localcloud.sts import sts
-from localcloud.sts_assume import install_sessions, session_of, unsigned_call
 from localcloud.sts_assume import register as register_assume_role
+from localcloud.sts_assume import session_of, unsigned_call
 from localcloud.tag import tag
 
 register_assume_role(sts)
@@ -50,17 +50,25 @@ class Faults:
 
 @dataclass
 class LocalCloud:
-    """Everything a request needs: state, credentials, the owner account and faults."""
+    """Everything a request needs: each account's state, credentials, the main account and faults."""
 
-    store: Store
+    store: Store  # the main account's (owner_uin), where seeds go
     credentials: Mapping[str, str]
     owner_uin: int
     faults: Faults
     random: random.Random
     restricted: Mapping[str, RestrictedIdentity] = field(default_factory=dict)
-    # Root keys of other accounts, SecretId -> (SecretKey, account uin): localcloud holds one
-    # account, so these are answered for actions any caller may call (STS GetCallerIdentity) only.
+    # Root keys of other accounts, SecretId -> (SecretKey, account uin): each acts in its account.
     other_accounts: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    # Every account's store, account uin -> Store; the main account's is `store`.
+    stores: dict[int, Store] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.stores.setdefault(self.owner_uin, self.store)
+
+    def close(self) -> None:
+        for store in self.stores.values():
+            store.close()
 
     def caller(self, secret_id: str) -> Caller:
         if secret_id in self.other_accounts:
@@ -90,7 +98,7 @@ class LocalCloud:
             **self.credentials,
         }
         # Temporary credentials sign like any key, and must carry their token.
-        session = session_of(self.store, request.headers, time.time(), credentials)
+        session = session_of(self.stores, request.headers, time.time(), credentials)
         if session is not None:
             credentials[session.secret_id] = session.secret_key
         host_service = host.split(".", 1)[0] if ".tencentcloudapi.com" in host else ""
@@ -121,24 +129,22 @@ class LocalCloud:
         if not isinstance(body, dict):
             raise ApiError("InvalidParameter", "The request body must be a JSON object.")
         params = check_fields(action.schema, body)
-        caller = Caller(self.owner_uin, self.owner_uin, session.role) if session else self.caller(secret_id)
+        caller = Caller(session.account_uin, session.account_uin, session.role) if session else self.caller(secret_id)
         if not action.any_caller:
-            if caller.account_uin != self.owner_uin:
-                raise ApiError(
-                    "UnsupportedOperation",
-                    f"This key belongs to account {caller.account_uin}; localcloud holds account {self.owner_uin}"
-                    " and answers other accounts' keys for sts:GetCallerIdentity only.",
-                )
             # A role's temporary credentials may do what the role's policies allow.
             authorize(session.identity if session else self.restricted.get(secret_id), service.name, action_name)
+        # A request acts in its caller's account, unless the action names another one that
+        # localcloud holds (AssumeRole's RoleArn); an account it does not hold is the action's to refuse.
+        named_account = action.account_of(params) if action.account_of else None
+        account = named_account if named_account in self.stores else caller.account_uin
 
         if self.faults.latency_seconds:
             time.sleep(self.faults.latency_seconds)
         over_limit = self.faults.rate_limits is not None and not self.faults.rate_limits.allow(action_name)
         if over_limit or (self.faults.throttle_rate and self.random.random() < self.faults.throttle_rate):
             raise ApiError("RequestLimitExceeded", "The request rate limit is exceeded; retry later.")
-        with self.store.transaction(write=action.writes) as db:
-            return action.handler(Context(db, self.owner_uin, dt.datetime.now(dt.UTC), caller), params)
+        with self.stores[account].transaction(write=action.writes) as db:
+            return action.handler(Context(db, account, dt.datetime.now(dt.UTC), caller), params)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -198,13 +204,12 @@ def open_cloud(
     restricted: Mapping[str, RestrictedIdentity] | None = None,
     other_accounts: Mapping[str, tuple[str, int]] | None = None,
 ) -> LocalCloud:
-    store = Store(state)
-    with store.transaction(write=True) as db:
-        install_presets(db, dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"))
-        install_roles(db)
-        install_sessions(db)
+    other_accounts = dict(other_accounts or {})
+    uins = {owner_uin, *(uin for _, uin in other_accounts.values())}
+    stores = {uin: open_account(state_path(state, owner_uin, uin)) for uin in sorted(uins)}
+    restricted = dict(restricted or {})
     return LocalCloud(
-        store, credentials, owner_uin, faults, random.Random(), dict(restricted or {}), dict(other_accounts or {})
+        stores[owner_uin], credentials, owner_uin, faults, random.Random(), restricted, other_accounts, stores
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from localcloud.params import Param
@@ -45,6 +45,9 @@ class Context:
 
 
 Handler = Callable[[Context, dict[str, Any]], dict[str, Any]]
+# The account a request names in its parameters (None when it names none), for an action that acts
+# in another account than its caller's (AssumeRole into a role of that account).
+AccountOf = Callable[[dict[str, Any]], int | None]
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class Action:
     writes: bool
     # Any valid key may call it, whatever its policy or account (who am I, not what may I do).
     any_caller: bool = False
+    account_of: AccountOf | None = None
 
 
 @dataclass
@@ -68,6 +72,10 @@ class Service:
             return handler
 
         return register
+
+    def acts_in(self, name: str, account_of: AccountOf) -> None:
+        """Action `name` runs in the account its parameters name, when localcloud holds that account."""
+        self.actions[name] = replace(self.actions[name], account_of=account_of)
 
     def any_caller_action(self, name: str, **schema: Param) -> Callable[[Handler], Handler]:
         """A read-only action every valid key may call, whatever its policy or account."""

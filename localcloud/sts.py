@@ -1,9 +1,9 @@
 """Security Token Service (`sts`, version 2018-08-13): who signed a request.
 
 GetCallerIdentity answers per key, as STS does: the account the key belongs to (`AccountId`) and
-who holds it. Every valid key may ask, whatever its policy, and so may a key of another account
-(`--other-account-key`), which localcloud answers for nothing else. More STS actions (AssumeRole,
-...) register here on `sts` the same way.
+who holds it. Every valid key may ask, whatever its policy or account; temporary credentials
+answer for their role's account. More STS actions (AssumeRole, ...) register here on `sts` the same
+way.
 """
 
 from __future__ import annotations

@@ -109,7 +109,14 @@ def trusts(document: str, action: str, principal: str, values: Mapping[str, str]
 # ---- roles and credentials -----------------------------------------------------------------
 
 
+def role_account(p: dict[str, Any]) -> int | None:
+    """The account whose role a RoleArn names (None for a malformed ARN): the request runs there."""
+    match = ROLE_ARN.match(p.get("RoleArn", ""))
+    return int(match.group(1)) if match else None
+
+
 def _role(ctx: Context, arn: str) -> sqlite3.Row:
+    """The role `arn` names in the account the request runs in (the ARN's account when localcloud holds it)."""
     match = ROLE_ARN.match(arn)
     if match is None:
         raise ApiError("InvalidParameter.ParamError", f"RoleArn `{arn[:128]}` is not a role's ARN.")
@@ -226,6 +233,9 @@ def register(sts: Service) -> None:
         SerialNumber=Str(),
         TokenCode=Str(),
     )(assume_role)
+    # The role's account: where the role is looked up and the session lives.
+    sts.acts_in("AssumeRoleWithWebIdentity", role_account)
+    sts.acts_in("AssumeRole", role_account)
 
 
 # ---- requests signed with temporary credentials ---------------------------------------------
@@ -237,6 +247,7 @@ class Session:
     secret_key: str
     role: str
     identity: RestrictedIdentity  # the role's policies
+    account_uin: int  # the role's account, where requests signed with the session act
 
 
 def _identity(secret_key: str, documents: list[str]) -> RestrictedIdentity:
@@ -249,25 +260,34 @@ def _identity(secret_key: str, documents: list[str]) -> RestrictedIdentity:
     return RestrictedIdentity(secret_key, tuple(allowed), tuple(denied))
 
 
-def session_of(store: Store, headers: Mapping[str, str], now: float, known: Mapping[str, str]) -> Session | None:
-    """The session a request's SecretId belongs to (None for any other key); AuthFailure.TokenFailure
-    when its X-TC-Token is missing or wrong or the session has expired."""
-    match = _CREDENTIAL.search(headers.get("authorization", ""))
-    if match is None or match.group(1) in known:  # a long-lived key of the account
-        return None
+def _find_session(store: Store, secret_id: str) -> tuple[sqlite3.Row, list[str]] | None:
     with store.transaction(write=False) as db:
         row = db.execute(
             "SELECT sessions.*, roles.name AS role FROM sessions JOIN roles USING (role_id) WHERE secret_id = ?",
-            (match.group(1),),
+            (secret_id,),
         ).fetchone()
-        if row is None:
-            return None
-        documents = role_policy_documents(db, row["role_id"])
+        return None if row is None else (row, role_policy_documents(db, row["role_id"]))
+
+
+def session_of(
+    stores: Mapping[int, Store], headers: Mapping[str, str], now: float, known: Mapping[str, str]
+) -> Session | None:
+    """The session a request's SecretId belongs to, in whichever account holds its role (None for any
+    other key); AuthFailure.TokenFailure when its X-TC-Token is missing or wrong or the session has expired."""
+    match = _CREDENTIAL.search(headers.get("authorization", ""))
+    if match is None or match.group(1) in known:  # a long-lived key
+        return None
+    hits = ((account, _find_session(store, match.group(1))) for account, store in stores.items())
+    account, found = next(((account, hit) for account, hit in hits if hit is not None), (0, None))
+    if found is None:
+        return None
+    row, documents = found
     if not hmac.compare_digest(headers.get("x-tc-token", "").encode(), row["token"].encode()):
         raise ApiError("AuthFailure.TokenFailure", "The X-TC-Token does not belong to these temporary credentials.")
     if now >= row["expires_at"]:
         raise ApiError("AuthFailure.TokenFailure", "These temporary credentials have expired.")
-    return Session(row["secret_id"], row["secret_key"], row["role"], _identity(row["secret_key"], documents))
+    identity = _identity(row["secret_key"], documents)
+    return Session(row["secret_id"], row["secret_key"], row["role"], identity, account)
 
 
 def unsigned_call(headers: Mapping[str, str], service: str) -> bool:

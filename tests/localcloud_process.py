@@ -84,14 +84,16 @@ class LocalCloudProcess:
         return ClientProfile(httpProfile=http)
 
     def cam(
-        self, secret_key: str = SECRET_KEY, secret_id: str = SECRET_ID, via_proxy: bool = False
+        self, secret_key: str = SECRET_KEY, secret_id: str = SECRET_ID, via_proxy: bool = False, token: str = ""
     ) -> cam_client.CamClient:
-        return cam_client.CamClient(credential.Credential(secret_id, secret_key), "", self._profile(via_proxy, "cam"))
+        """A CAM client signing with a key pair (and the token of temporary credentials)."""
+        credentials = credential.Credential(secret_id, secret_key, token or None)
+        return cam_client.CamClient(credentials, "", self._profile(via_proxy, "cam"))
 
     def sts(
-        self, secret_key: str = SECRET_KEY, secret_id: str = SECRET_ID, via_proxy: bool = False
+        self, secret_key: str = SECRET_KEY, secret_id: str = SECRET_ID, via_proxy: bool = False, token: str = ""
     ) -> sts_client.StsClient:
-        credentials = credential.Credential(secret_id, secret_key)
+        credentials = credential.Credential(secret_id, secret_key, token or None)
         return sts_client.StsClient(credentials, "ap-guangzhou", self._profile(via_proxy, "sts"))
 
     def tag(self, via_proxy: bool = False) -> tag_client.TagClient:
