@@ -19,6 +19,7 @@ from localcloud.rate_limits import RateLimits
 from localcloud.seed import apply_seed
 from localcloud.server import Faults, open_cloud, serve
 from localcloud.store import Store
+from localcloud.tls import make_authority, write_ca
 
 # The uins of --restricted-identity keys, in the order given: sub-users localcloud does not list.
 RESTRICTED_UIN_BASE = 100030000001
@@ -52,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar=("SECRET_ID", "SECRET_KEY", "ACCOUNT_UIN"),
         help="the root key of another account, which localcloud then serves too, its state beside --state's"
         " (STATE-UIN.db); requests signed with it act in that account (repeatable)",
+    )
+    run.add_argument(
+        "--ca-file",
+        type=Path,
+        help="where to write the certificate of the CA localcloud makes at start, for HTTPS through the proxy"
+        " (default: the state file's path + .ca.pem)",
     )
     run.add_argument("--verbose", action="store_true", help="log every request")
     use = commands.add_parser(
@@ -133,8 +140,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"localcloud: the seed {args.seed} cannot be applied: {error!r}", file=sys.stderr)
         cloud.close()
         return 2
+    authority = make_authority()
+    ca_file = args.ca_file or Path(f"{args.state}.ca.pem")
     try:
-        serve(cloud, args.host, args.port, args.verbose)
+        write_ca(authority, ca_file)
+    except OSError as error:
+        print(f"localcloud: the CA certificate cannot be written to {ca_file}: {error}", file=sys.stderr)
+        cloud.close()
+        return 2
+    try:
+        serve(cloud, args.host, args.port, args.verbose, authority)
     except KeyboardInterrupt:
         pass
     finally:

@@ -2,7 +2,9 @@
 
 Requests arrive either directly (`POST /` with `Host: cam.tencentcloudapi.com`) or as an HTTP
 proxy would receive them (`POST http://cam.tencentcloudapi.com/`), so a client can reach the
-server through `HTTP_PROXY` without changing its endpoint.
+server through `HTTP_PROXY` without changing its endpoint. Over HTTPS, a client asks the proxy for
+a tunnel (`CONNECT sts.tencentcloudapi.com:443`, as `HTTPS_PROXY` makes it); localcloud ends the
+TLS itself with a certificate of its own CA (localcloud/tls.py) and reads the requests inside.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import ssl
+import sys
 import time
 import traceback
 import uuid
@@ -33,10 +37,12 @@ from localcloud.sts import sts
 from localcloud.sts_assume import register as register_assume_role
 from localcloud.sts_assume import session_of, unsigned_call
 from localcloud.tag import tag
+from localcloud.tls import Authority, tunnel_host
 
 register_assume_role(sts)
 SERVICES: dict[str, Service] = {service.name: service for service in (cam, tag, sts)}
 MAX_BODY_BYTES = 10 * 1024 * 1024
+HANDSHAKE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,8 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in separate writes; without this, delayed ACKs add ~40 ms per answer.
     disable_nagle_algorithm = True
     server: _Server
+    tunnel: str = ""  # inside a CONNECT tunnel: the host it was opened to
+    tls: ssl.SSLSocket | None = None
 
     def do_POST(self) -> None:
         self._answer()
@@ -160,8 +168,34 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer()
 
     def do_CONNECT(self) -> None:
-        # HTTPS through the proxy would need a certificate for *.tencentcloudapi.com.
-        self.send_error(405, "localcloud speaks plain HTTP; set the client's protocol to HTTP")
+        host = tunnel_host(self.path)
+        authority = self.server.authority
+        if host is None or authority is None or self.tunnel:
+            print(f"localcloud: refused CONNECT {self.path[:300]!r} from {self.client_address[0]}", file=sys.stderr)
+            self.send_error(403, "localcloud opens tunnels to <service>.tencentcloudapi.com:443 only")
+            return
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self._terminate_tls(authority, host)
+
+    def _terminate_tls(self, authority: Authority, host: str) -> None:
+        """Speaks TLS on the tunnel's socket, then reads the requests inside it like any other."""
+        self.connection.settimeout(HANDSHAKE_SECONDS)
+        try:
+            tls = authority.context.wrap_socket(self.connection, server_side=True)
+        except (ssl.SSLError, OSError) as error:  # e.g. a client that does not trust localcloud's CA
+            print(f"localcloud: no TLS with {self.client_address[0]} for {host}: {error}", file=sys.stderr)
+            self.close_connection = True
+            return
+        tls.settimeout(None)
+        self.tls, self.tunnel, self.connection = tls, host, tls
+        self.rfile, self.wfile = tls.makefile("rb"), tls.makefile("wb")
+        self.close_connection = False  # a CONNECT sent as HTTP/1.0 still keeps its tunnel open
+
+    def finish(self) -> None:
+        super().finish()
+        if self.tls is not None:
+            self.tls.close()
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -170,7 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length)
         target = urlsplit(self.path)
-        host = target.netloc or self.headers.get("Host", "")
+        host = self.tunnel or target.netloc or self.headers.get("Host", "")
         headers = {name.lower(): value for name, value in self.headers.items()}
         headers.setdefault("host", host)
         request = signature.SignedRequest(self.command, target.path or "/", target.query, headers, body)
@@ -190,10 +224,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], cloud: LocalCloud, verbose: bool) -> None:
+    def __init__(self, address: tuple[str, int], cloud: LocalCloud, verbose: bool, authority: Authority | None) -> None:
         super().__init__(address, _Handler)
         self.cloud = cloud
         self.verbose = verbose
+        self.authority = authority  # None: no HTTPS through the proxy
 
 
 def open_cloud(
@@ -213,7 +248,7 @@ def open_cloud(
     )
 
 
-def serve(cloud: LocalCloud, host: str, port: int, verbose: bool = False) -> None:
-    with _Server((host, port), cloud, verbose) as server:
+def serve(cloud: LocalCloud, host: str, port: int, verbose: bool = False, authority: Authority | None = None) -> None:
+    with _Server((host, port), cloud, verbose, authority) as server:
         print(f"localcloud listening on http://{host}:{server.server_port}", flush=True)
         server.serve_forever()

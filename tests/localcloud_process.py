@@ -54,6 +54,19 @@ class LocalCloudProcess:
         self.address = banner.rsplit("http://", 1)[1].strip()
         return self
 
+    @property
+    def ca_file(self) -> Path:
+        """The certificate of the CA localcloud made at start (HTTPS through the proxy trusts it)."""
+        args = list(self.extra_args)
+        return Path(args[args.index("--ca-file") + 1]) if "--ca-file" in args else Path(f"{self.state}.ca.pem")
+
+    def https_env(self) -> dict[str, str]:
+        """For a child process that calls `https://<service>.tencentcloudapi.com` (as the provider's
+        STS check does): the proxy for HTTPS, and localcloud's CA as the one certificate it trusts
+        (Go's crypto/x509 and OpenSSL read SSL_CERT_FILE)."""
+        proxy = f"http://{self.address}"
+        return {"HTTPS_PROXY": proxy, "https_proxy": proxy, "SSL_CERT_FILE": str(self.ca_file)}
+
     def kill(self) -> None:
         """Kill -9: no shutdown code runs."""
         assert self.process is not None
