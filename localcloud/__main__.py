@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -89,6 +90,27 @@ def _record_use(args: argparse.Namespace) -> int:
     return 0
 
 
+def _key_problems(args: argparse.Namespace, secret_id: str) -> list[str]:
+    """What is wrong with the keys given by flags, all at once."""
+    problems = []
+    # The uin names the account's state file: digits only, as account uins are.
+    bad = [
+        uin
+        for *_, uin in args.other_account_key
+        if not re.fullmatch(r"[1-9][0-9]{0,19}", uin) or int(uin) == args.owner_uin
+    ]
+    if bad:
+        problems.append(
+            f"--other-account-key needs the uin (1 to 20 digits) of another account than {args.owner_uin},"
+            f" not {', '.join(repr(uin) for uin in bad)}"
+        )
+    key_ids = [secret_id, *(key[0] for key in args.restricted_identity + args.other_account_key)]
+    reused = sorted({key_id for key_id in key_ids if key_ids.count(key_id) > 1})
+    if reused:
+        problems.append(f"each key needs its own SecretId; given more than once: {', '.join(reused)}")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "record-use":
@@ -114,16 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError, TypeError) as error:
         print(f"localcloud: a --restricted-identity policy cannot be read: {error!r}", file=sys.stderr)
         return 2
-    bad = [
-        uin
-        for *_, uin in args.other_account_key
-        if not uin.isascii() or not uin.isdigit() or int(uin) == args.owner_uin
-    ]
-    if bad:
-        print(
-            f"localcloud: --other-account-key needs the uin of another account than {args.owner_uin}, not {bad[0]!r}",
-            file=sys.stderr,
-        )
+    problems = _key_problems(args, secret_id)
+    if problems:
+        print(f"localcloud: {'; '.join(problems)}", file=sys.stderr)
         return 2
     other_accounts = {key_id: (key, int(uin)) for key_id, key, uin in args.other_account_key}
     cloud = open_cloud(

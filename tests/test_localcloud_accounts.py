@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ import pytest
 from tencentcloud.cam.v20190116.cam_client import CamClient
 from tencentcloud.common.common_client import CommonClient
 
-from tests.localcloud_process import LocalCloudProcess, call, error_code
+from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call, error_code
 from tests.oidc_issuer import AUDIENCE, ISSUER, OidcIssuer, subject
 
 A = 100012345678  # the main account (--owner-uin's default)
@@ -210,3 +213,16 @@ def test_an_account_is_served_only_while_its_key_is_given(state: Path, cloud: Lo
     assert state.with_name(f"state-{B}.db").stat().st_size == before
     cloud.start()
     assert "b-while-served" in user_names(in_b(cloud))
+
+
+def test_bad_account_keys_are_all_named_and_nothing_is_made(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "localcloud", "serve", "--port", "0", "--state", str(tmp_path / "state.db")]
+    for key in (("AKIDb", "k", "../x"), ("AKIDc", "k", str(A)), (SECRET_ID, "k", "200000000001"), ("AKIDb", "k", "2")):
+        command += ["--other-account-key", *key]
+    env = {**os.environ, "TENCENTCLOUD_SECRET_ID": SECRET_ID, "TENCENTCLOUD_SECRET_KEY": SECRET_KEY}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr  # one line, no traceback
+    assert f"not '../x', '{A}'" in result.stderr
+    assert f"given more than once: AKIDb, {SECRET_ID}" in result.stderr
+    assert list(tmp_path.iterdir()) == []
