@@ -29,7 +29,10 @@ RESTRICTED_UIN_BASE = 100030000001
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("serve", help="serve CAM 2019-01-16, tag 2018-08-13 and STS 2018-08-13 over HTTP")
+    run = commands.add_parser(
+        "serve",
+        help="serve CAM 2019-01-16, tag 2018-08-13 and STS 2018-08-13 over HTTP, and over HTTPS through its proxy",
+    )
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=18080, help="0 picks a free port (printed at start)")
     run.add_argument("--state", type=Path, default=Path(".localcloud/state.db"), help="SQLite database file")
