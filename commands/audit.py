@@ -181,7 +181,7 @@ def audit_accounts(
         ]
         try:
             # Whose the credentials are, over the route the reads below take: another account stops it.
-            identity = preflight.check_identity(
+            identity, acting_env = preflight.acting_identity(
                 account_stacks[0],
                 raw[account_stacks[0]],
                 os.environ,
@@ -192,7 +192,8 @@ def audit_accounts(
             raise AuditError(str(error)) from None
         print(identity.line(", ".join(account_stacks)), file=sys.stderr)  # stdout holds the report alone
         try:
-            reader = PacedReader(client_for(raw[account_stacks[0]], via_localcloud=via_localcloud))
+            # As the stack's provider acts: through the role of a member account, if it assumes one.
+            reader = PacedReader(client_for(raw[account_stacks[0]], acting_env, via_localcloud=via_localcloud))
             holdings = read_holdings(reader)
             memberships = read_memberships(reader, holdings, full_only=False)
             held = expand(holdings, memberships)
@@ -216,7 +217,7 @@ def audit_accounts(
                 stack,
                 holdings,
                 declared,
-                approved=approvals.is_approved(stack),
+                approved=approvals.is_approved(stack, owner_uin),
                 today=today,
                 exceptions=exceptions,
                 members=members,

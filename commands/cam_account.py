@@ -68,17 +68,21 @@ def endpoint_for(stack_config: Mapping[str, Any], *, via_localcloud: bool = Fals
     return CAM_ENDPOINT, "http" if plain else "https"
 
 
-def client_for(stack_config: Mapping[str, Any], *, via_localcloud: bool = False) -> cam_client.CamClient:
-    """A CAM client as the provider of this stack would reach CAM, with the caller's credentials."""
-    secret_id, secret_key = os.environ.get("TENCENTCLOUD_SECRET_ID"), os.environ.get("TENCENTCLOUD_SECRET_KEY")
+def client_for(
+    stack_config: Mapping[str, Any], env: Mapping[str, str] | None = None, *, via_localcloud: bool = False
+) -> cam_client.CamClient:
+    """A CAM client as the provider of this stack would reach CAM, with the credentials in `env`
+    (by default this process's): a member account's are a session of the role the stack assumes."""
+    env = os.environ if env is None else env
+    secret_id, secret_key = env.get("TENCENTCLOUD_SECRET_ID"), env.get("TENCENTCLOUD_SECRET_KEY")
     if not secret_id or not secret_key:
         raise AccountReadError(
             "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (the read-only preview identity)"
         )
     endpoint, protocol = endpoint_for(stack_config, via_localcloud=via_localcloud)
     profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, protocol=protocol, keepAlive=True))
-    # Temporary credentials (a CI role's) carry their session token, as the provider reads it.
-    token = os.environ.get("TENCENTCLOUD_SECURITY_TOKEN") or None
+    # Temporary credentials (a CI role's, a member account's session) carry their token, as the provider reads it.
+    token = env.get("TENCENTCLOUD_SECURITY_TOKEN") or None
     return cam_client.CamClient(credential.Credential(secret_id, secret_key, token), "", profile)
 
 

@@ -6,7 +6,9 @@
 4. Tencent Cloud credentials, as the provider reads them (`TENCENTCLOUD_SECRET_ID` / `_KEY`);
 5. whose they are: STS GetCallerIdentity, with the official SDK, over the route the command's own
    requests take (HTTPS to STS's own host; plain HTTP through localcloud on its route). An account
-   other than the stack's `ownerUin` stops the command before the engine starts.
+   other than the stack's `ownerUin` stops the command before the engine starts. A stack in a
+   member account (`tencentcloud:assumeRole`) is checked as the role's session, as the provider
+   will act.
 
 Each failure is a PreflightError: one line naming what is missing and how to supply it. On success
 the caller prints `Identity.line()`: the account and the caller the command acts as.
@@ -47,6 +49,9 @@ BACKEND_FIX = (
 )
 PASSPHRASES = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
 CREDENTIALS = ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY")
+SECURITY_TOKEN = "TENCENTCLOUD_SECURITY_TOKEN"
+ASSUME_ROLE_KEY = "tencentcloud:assumeRole"
+ASSUMED_SESSION_SECONDS = 900  # long enough for an audit or a review; the provider takes its own
 
 
 class PreflightError(RuntimeError):
@@ -136,29 +141,38 @@ def _unthrottled(request: Callable[[], T]) -> T:
     return request()
 
 
-def caller_identity(env: Mapping[str, str], *, plain_http: bool, region: str = DEFAULT_REGION) -> Identity:
-    """Whose the credentials in `env` are, from STS GetCallerIdentity. Plain HTTP only through a proxy
-    (localcloud's route): a signed request never goes to STS's host in the clear."""
+def _sts(env: Mapping[str, str], *, plain_http: bool, region: str) -> sts_client.StsClient:
+    """An STS client with the credentials in `env`. Plain HTTP only through a proxy (localcloud's
+    route): a signed request never goes to STS's host in the clear."""
     proxy = _proxy(env, plain_http)
     if plain_http and proxy is None:
         raise PreflightError(
             "plain HTTP is only for localcloud, and HTTP_PROXY is not set; run through scripts/with_localcloud.sh"
         )
     secret_id, secret_key = (env.get(name, "") for name in CREDENTIALS)
-    token = env.get("TENCENTCLOUD_SECURITY_TOKEN") or None  # temporary credentials, as the provider takes them
+    token = env.get(SECURITY_TOKEN) or None  # temporary credentials, as the provider takes them
     http = HttpProfile(
         endpoint=STS_ENDPOINT, protocol="http" if plain_http else "https", reqTimeout=TIMEOUT_SECONDS, proxy=proxy
     )
-    client = sts_client.StsClient(
+    return sts_client.StsClient(
         credential.Credential(secret_id, secret_key, token),
         region if REGION.match(region) else DEFAULT_REGION,
         ClientProfile(httpProfile=http),
     )
+
+
+def _unreachable(error: TencentCloudSDKException) -> bool:
+    return error.get_code() == "ClientNetworkError" or not error.get_code()
+
+
+def caller_identity(env: Mapping[str, str], *, plain_http: bool, region: str = DEFAULT_REGION) -> Identity:
+    """Whose the credentials in `env` are, from STS GetCallerIdentity."""
+    client = _sts(env, plain_http=plain_http, region=region)
     try:
         answer = _unthrottled(lambda: client.GetCallerIdentity(models.GetCallerIdentityRequest()))
     except TencentCloudSDKException as error:
         code, message = str(error.get_code() or ""), _shown(error.get_message())
-        if code == "ClientNetworkError" or not code:
+        if _unreachable(error):
             raise PreflightError(
                 f"could not reach {STS_ENDPOINT} to ask whose the credentials are: {message}"
             ) from None
@@ -170,6 +184,36 @@ def caller_identity(env: Mapping[str, str], *, plain_http: bool, region: str = D
     if not account.isascii() or not account.isdigit():
         raise PreflightError(f"STS answered an account that is not a uin: {_shown(account)!r}")
     return Identity(account, caller or "(unnamed)")
+
+
+def assumed_env(
+    env: Mapping[str, str], role: Mapping[str, Any], *, plain_http: bool, region: str = DEFAULT_REGION
+) -> dict[str, str]:
+    """`env` with the credentials replaced by a session of `role` (the stack's `tencentcloud:assumeRole`,
+    already checked against its pin), as the provider assumes it: STS AssumeRole."""
+    request = models.AssumeRoleRequest()
+    request.RoleArn, request.RoleSessionName = str(role["roleArn"]), str(role["sessionName"])
+    request.DurationSeconds = int(role.get("sessionDuration") or ASSUMED_SESSION_SECONDS)
+    client = _sts(env, plain_http=plain_http, region=region)
+    try:
+        answer = _unthrottled(lambda: client.AssumeRole(request))
+    except TencentCloudSDKException as error:
+        if _unreachable(error):
+            raise PreflightError(
+                f"could not reach {STS_ENDPOINT} to assume {request.RoleArn}: {_shown(error)}"
+            ) from None
+        raise PreflightError(
+            f"STS refused to let these credentials assume {request.RoleArn} ({_shown(error.get_code())}:"
+            f" {_shown(error.get_message())}); the role's trust policy must name the account these credentials"
+            " belong to (README: Stacks in member accounts)"
+        ) from None
+    credentials = answer.Credentials
+    return {
+        **env,
+        CREDENTIALS[0]: str(credentials.TmpSecretId),
+        CREDENTIALS[1]: str(credentials.TmpSecretKey),
+        SECURITY_TOKEN: str(credentials.Token),
+    }
 
 
 def check_account(stack: str, identity: Identity, owner_uin: str, *, via_localcloud: bool = False) -> None:
@@ -202,9 +246,33 @@ def owner_uin(stack: str, config: Mapping[str, Any]) -> str:
 def check_identity(
     stack: str, config: Mapping[str, Any], env: Mapping[str, str], *, plain_http: bool, via_localcloud: bool = False
 ) -> Identity:
-    """Steps 4 and 5 for one stack: credentials present, and they are the stack's account's."""
+    """Steps 4 and 5 for one stack: credentials present, and they (or the role the stack assumes with
+    them) act on the stack's account."""
+    return acting_identity(stack, config, env, plain_http=plain_http, via_localcloud=via_localcloud)[0]
+
+
+def acting_identity(
+    stack: str, config: Mapping[str, Any], env: Mapping[str, str], *, plain_http: bool, via_localcloud: bool = False
+) -> tuple[Identity, dict[str, str]]:
+    """check_identity, with the environment whose credentials act on the stack's account: `env`
+    itself, or a session of the role the stack assumes (a member account's)."""
     owner = owner_uin(stack, config)
     check_credentials(env, owner)
-    identity = caller_identity(env, plain_http=plain_http, region=str(config.get("tencentcloud:region") or ""))
+    region = str(config.get("tencentcloud:region") or "")
+    acting = dict(env)
+    role = _decoded(config.get(ASSUME_ROLE_KEY))
+    if isinstance(role, Mapping):
+        acting = assumed_env(env, role, plain_http=plain_http, region=region or DEFAULT_REGION)
+    identity = caller_identity(acting, plain_http=plain_http, region=region)
     check_account(stack, identity, owner, via_localcloud=via_localcloud)
-    return identity
+    return identity, acting
+
+
+def _decoded(value: Any) -> Any:
+    """Structured config as the engine hands it over (JSON text) or as a stack file holds it."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value

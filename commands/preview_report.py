@@ -178,7 +178,7 @@ def rebuild(events: Path, project: Path, out: Path, *, against_localcloud: bool,
             against_localcloud=against_localcloud,
             changed_files=changed,
             exceptions=exceptions.for_stack(stack, today()),
-            approved=approvals.is_approved(stack),
+            approved=approvals.is_approved(stack, identity["account"] if identity else None),
             identity=identity,
         )
         (out / f"{stack}-{COMMAND}.md").write_text(report)

@@ -181,6 +181,7 @@ def _declaration(history: History, relative: str, line: int, commits: Sequence[s
         return Declaration(relative, line, None, "not in git history")
     if NOT_COMMITTED in commits:
         return Declaration(relative, line, None, "changed and not committed yet")
+
     # The last change: the commit that descends from the others; between commits of parallel branches,
     # the one committed last.
     def order(a: Commit, b: Commit) -> int:

@@ -212,7 +212,7 @@ def run(
     if command == "destroy":
         return StackRun(stack_name, command, exit_code, summary, output=output, identity=identity)
     exceptions = load_exceptions(guardrails).for_stack(stack_name, today(run_env))
-    approved = load_approvals(guardrails).is_approved(stack_name)
+    approved = load_approvals(guardrails).is_approved(stack_name, identity.account)
     write_reports(summary, guardrails, work_dir, reports, command)
     write_events(summary, exit_code, reports, command, identity)
     return StackRun(

@@ -55,7 +55,12 @@ class ImAccessGrant(pulumi.ComponentResource):
         super().__init__(
             self.TYPE,
             name,
-            {Props.USER_NAME: args.user_name, Props.GROUP_ID: args.group_id, **args.access.engine_props()},
+            {
+                Props.USER_NAME: args.user_name,
+                Props.GROUP_ID: args.group_id,
+                Props.OWNER_UIN: args.owner_uin,
+                **args.access.engine_props(),
+            },
             opts,
         )
         child = pulumi.ResourceOptions(parent=self)

@@ -83,6 +83,7 @@ class ImOperator(pulumi.ComponentResource):
                 Props.API_KEY: args.api_key,
                 Props.LOGIN_MFA: args.login_mfa,
                 Props.MFA_OPT_OUT_REASON: args.mfa_opt_out_reason,
+                Props.OWNER_UIN: args.owner_uin,
                 **args.access.engine_props(),
             },
             opts,

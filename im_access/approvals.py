@@ -24,14 +24,16 @@ APPROVALS_FILE = "approvals.yaml"
 # The engine's rule for a stack name: letters, digits, hyphens, underscores and periods.
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 PRINCIPAL = re.compile(r"^(group:[0-9]{1,20}|uin:[0-9]{1,20}|orgIdentity:[0-9]{1,20})$")
-KEYS = ("fullAccessApproved", "fullAccessPrincipals", "reviewedCustomPolicies")
+KEYS = ("account", "fullAccessApproved", "fullAccessPrincipals", "reviewedCustomPolicies")
+ACCOUNT = re.compile(r"^[0-9]{5,20}$")
 MAX_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
 class StackApprovals:
-    """What the reviewers decided for one stack."""
+    """What the reviewers decided for one stack, in the one account they decided it for."""
 
+    account: str = ""
     full_access: bool = False
     full_access_principals: frozenset[str] = frozenset()  # group:<id>, uin:<uin>, orgIdentity:<id>, outside the stack
     reviewed_custom_policies: frozenset[int] = frozenset()  # policy ids whose versions were reviewed elsewhere
@@ -42,13 +44,20 @@ class Approvals:
     stacks: Mapping[str, StackApprovals] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
 
-    def is_approved(self, stack: str) -> bool:
-        """Whether IM full access is approved on `stack` (the one place this is decided)."""
-        return not self.problems and self.of(stack).full_access
+    def is_approved(self, stack: str, account: str | None) -> bool:
+        """Whether IM full access is approved on `stack` acting on `account` (the one place this is decided)."""
+        return self.of(stack, account).full_access
 
-    def of(self, stack: str) -> StackApprovals:
-        """The approvals of a stack; nothing approved when the file has problems or omits it."""
-        return StackApprovals() if self.problems else self.stacks.get(stack, StackApprovals())
+    def account_of(self, stack: str) -> str | None:
+        """The account the reviewers named for `stack`."""
+        entry = self.stacks.get(stack)
+        return entry.account if entry is not None and entry.account else None
+
+    def of(self, stack: str, account: str | None) -> StackApprovals:
+        """The approvals of a stack in an account; nothing approved when the file has problems, omits the
+        stack, or approved it for another account (an approval is for one account x stack)."""
+        entry = StackApprovals() if self.problems else self.stacks.get(stack, StackApprovals())
+        return entry if account is not None and entry.account == str(account) else StackApprovals()
 
 
 def _ints(path: str, value: Any, problems: list[str]) -> frozenset[int]:
@@ -71,10 +80,17 @@ def _stack(name: str, entry: Any, problems: list[str]) -> StackApprovals:
         problems.append(f"{path}: a mapping of {', '.join(KEYS)}")
         return StackApprovals()
     problems += [f"{path}.{key}: unknown key; allowed: {', '.join(KEYS)}" for key in entry if key not in KEYS]
+    account = entry.get("account")
+    if not (isinstance(account, str) and ACCOUNT.match(account)):
+        problems.append(
+            f"{path}.account: required, the uin of the account the stack acts on, in quotes"
+            f" (its Pulumi.{name}.yaml ownerUin; got {str(account)[:40]!r})"
+        )
     full = entry.get("fullAccessApproved")
     if not isinstance(full, bool):
         problems.append(f"{path}.fullAccessApproved: required, true or false (got {str(full)[:40]!r})")
     return StackApprovals(
+        account if isinstance(account, str) else "",
         full is True,
         _principals(f"{path}.fullAccessPrincipals", entry.get("fullAccessPrincipals", []), problems),
         _ints(f"{path}.reviewedCustomPolicies", entry.get("reviewedCustomPolicies", []), problems),

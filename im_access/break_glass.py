@@ -113,7 +113,7 @@ def _parse(index: int, entry: Any, known_stacks: Iterable[str], approvals: Appro
     known = stack in set(known_stacks)
     if stack and not known:
         problems.append(f"stack {safe_yaml.shown(stack)} is unknown: policy_pack/approvals.yaml does not list it")
-    if known and approvals.is_approved(stack):
+    if known and approvals.is_approved(stack, approvals.account_of(stack)):
         problems.append(f"stack {stack!r} is approved for IM full access already; an exception is not needed")
     if entry.get("access") not in (None, "", "full"):
         problems.append("access must be 'full', the only access an exception can allow")

@@ -27,6 +27,7 @@ class Props:
     API_KEY = "apiKey"
     LOGIN_MFA = "loginMfa"  # false: the operator opted out of login protection (with the reason)
     MFA_OPT_OUT_REASON = "mfaOptOutReason"
+    OWNER_UIN = "ownerUin"  # the account the component acts on, for approvals (one account x stack)
 
 
 # CAM's MFA flags (`cam.MfaFlag`): the factor the components turn on, a virtual MFA device.

@@ -3,33 +3,37 @@
 `tencentcloud:domain` (or `cosDomain`, a profile, a role to assume, ...) would send the audit's
 signed requests, and the deploy's responses that carry passwords and keys, to another host;
 `tencentcloud:protocol: HTTP` would send them in plain text. Provider settings are therefore an
-allow-list: a stack may set its region, and only localcloud's route may speak HTTP (the local
-stack, or a run whose HTTP_PROXY is localcloud on this machine). The config check, the policy
-pack, the stack command and the audit all judge by this module.
+allow-list: a stack may set its region and its account pin (im_access/account_pin.py), and only
+localcloud's route may speak HTTP (the local stack, or a run whose HTTP_PROXY is localcloud on this
+machine). The config check, the policy pack, the stack command and the audit all judge by this
+module.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from im_access.account_pin import ALLOWED_ACCOUNTS, ASSUME_ROLE, pin_problems
+
 PROVIDER = "tencentcloud"
 PROVIDER_RESOURCE = f"pulumi:providers:{PROVIDER}"
 LOCAL_STACK = "local"  # the stack that runs against localcloud
-# What a stack file may set in the provider's namespace.
-STACK_FILE_KEYS = frozenset({"region"})
+# What a stack file may set in the provider's namespace (the pin's values are judged by account_pin).
+STACK_FILE_KEYS = frozenset({"region", ALLOWED_ACCOUNTS, ASSUME_ROLE})
 # What else a provider resource may carry: none of it says where requests go.
 PROVIDER_INPUT_KEYS = STACK_FILE_KEYS | {
     "version",
-    "allowedAccountIds",
-    "forbiddenAccountIds",
     "secretId",
     "secretKey",
     "securityToken",
 }
 PROTOCOL = "protocol"
+OWNER_UIN_KEY = "im-access:ownerUin"
+UIN = re.compile(r"^[0-9]{5,20}$")
 SAFE_PROTOCOL, LOCALCLOUD_PROTOCOL = "HTTPS", "HTTP"
 
 
@@ -77,8 +81,12 @@ def provider_problems(
 
 
 def stack_config_problems(stack: str, values: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
-    """The provider keys of a flat stack config (`tencentcloud:domain`, ...) that may not be used.
-    With an empty `env`, the stack file is judged alone: only the local stack's may ask for HTTP."""
+    """The provider keys of a flat stack config (`tencentcloud:domain`, ...) that may not be used, and
+    a missing or wrong account pin. With an empty `env`, the stack file is judged alone: only the
+    local stack's may ask for HTTP."""
     prefix = f"{PROVIDER}:"
     settings = {key[len(prefix) :]: value for key, value in values.items() if str(key).startswith(prefix)}
-    return provider_problems(stack, settings, env, where=prefix)
+    owner = values.get(OWNER_UIN_KEY)
+    # A malformed ownerUin is the config check's to report; the pin is then judged on its own.
+    known_owner = owner if isinstance(owner, str) and UIN.match(owner) else None
+    return [*provider_problems(stack, settings, env, where=prefix), *pin_problems(settings, known_owner, where=prefix)]

@@ -18,6 +18,7 @@ sts = Service("sts", "2018-08-13")
 # `Type` for a long-term key: the documented example for a sub-user's key. What STS answers for a
 # root account's own key is not documented; localcloud answers the same.
 LONG_TERM_KEY_TYPE = "CAMUser"
+ROLE_SESSION_TYPE = "CAMRole"
 
 
 def caller_arn(account_uin: int, uin: int) -> str:
@@ -30,10 +31,13 @@ def get_caller_identity(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     if ctx.caller is None:
         raise ApiError("AuthFailure.SignatureFailure", "The request is not signed.")
     account, uin = ctx.caller.account_uin, ctx.caller.uin
+    # A role's session answers as an assumed role (STS's form names the role id and the session;
+    # localcloud names the role).
+    role = ctx.caller.role
     return {
-        "Arn": caller_arn(account, uin),
+        "Arn": f"qcs::sts:{account}:assumed-role/{role}" if role else caller_arn(account, uin),
         "AccountId": str(account),
         "UserId": str(uin),
         "PrincipalId": str(uin),
-        "Type": LONG_TERM_KEY_TYPE,
+        "Type": ROLE_SESSION_TYPE if role else LONG_TERM_KEY_TYPE,
     }

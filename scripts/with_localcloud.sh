@@ -2,8 +2,8 @@
 # Run a command with the Tencent Cloud provider routed to localcloud, the local CAM stand-in:
 #   scripts/with_localcloud.sh .venv/bin/python -m commands.stack up local
 # Starts localcloud (state in .localcloud/, seeded with the principals the local stack's grants
-# name), points HTTP_PROXY at it and keeps Pulumi state in .localcloud/pulumi-state/. Stops it
-# afterwards.
+# name), points HTTP_PROXY (and HTTPS_PROXY, trusting its own CA) at it and keeps Pulumi state in
+# .localcloud/pulumi-state/. Stops it afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 port="${LOCALCLOUD_PORT:-18080}"
 state="${LOCALCLOUD_STATE:-.localcloud/state.db}"
 log="$(dirname "$state")/server.log"
+ca="$(dirname "$state")/ca.pem"  # localcloud's CA certificate, made afresh at each start
 # Always local-only credentials: should a request ever miss the proxy, the real cloud refuses it.
 export TENCENTCLOUD_SECRET_ID=AKIDlocalcloud TENCENTCLOUD_SECRET_KEY=localcloud-secret-key
 # Pulumi state that describes localcloud's resources lives beside localcloud's own state, never
@@ -23,7 +24,7 @@ export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-local-only-passphras
 : > "$log"
 # LOCALCLOUD_ARGS adds faults, e.g. "--throttle-rate 0.3"; it is split into words on purpose.
 # shellcheck disable=SC2086
-.venv/bin/python -m localcloud serve --port "$port" --state "$state" \
+.venv/bin/python -m localcloud serve --port "$port" --state "$state" --ca-file "$ca" \
   --seed localcloud/seeds/local.json ${LOCALCLOUD_ARGS:-} > "$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
@@ -40,4 +41,9 @@ port=$(sed -n '1s/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log"
 # the engine's own loopback traffic to its plugins must not go through it.
 export HTTP_PROXY="http://127.0.0.1:$port" http_proxy="http://127.0.0.1:$port"
 export NO_PROXY="127.0.0.1,localhost" no_proxy="127.0.0.1,localhost"
+# The provider asks STS whose its credentials are (allowedAccountIds) over HTTPS whatever its protocol:
+# localcloud answers that too, with a certificate of its own CA, trusted by this run alone.
+export HTTPS_PROXY="http://127.0.0.1:$port" https_proxy="http://127.0.0.1:$port"
+export SSL_CERT_FILE="$(cd "$(dirname "$ca")" && pwd)/$(basename "$ca")"
+export PULUMI_SKIP_UPDATE_CHECK=1  # the engine's update check would go to localcloud's proxy too
 "$@"

@@ -50,6 +50,19 @@ class AnalyzerResource:
     def __post_init__(self) -> None:
         if not self.urn:
             self.urn = f"urn:pulumi:test::im-access::{self.type}::{self.name}"
+        if self.provider is None and self.type.startswith("tencentcloud:"):
+            self.provider = DEFAULT_PROVIDER  # as the engine sends a resource: with its provider
+        if self.type.startswith("im-access:index:") and "ownerUin" not in self.properties:
+            self.properties = {**self.properties, "ownerUin": ACCOUNT}  # as the components register themselves
+
+
+ACCOUNT = "100012345678"  # the account every stack file of the project is pinned to
+# The engine's default provider as every stack of the project configures it: pinned to its account.
+DEFAULT_PROVIDER = AnalyzerResource(
+    "pulumi:providers:tencentcloud",
+    "default_0_2_3",
+    {"region": "ap-guangzhou", "version": "0.2.3", "allowedAccountIds": f'["{ACCOUNT}"]'},
+)
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,10 @@ class PolicyPackProcess:
         return self._diagnostics(self.stub.Analyze(request))
 
     def analyze_stack(self, resources: Sequence[AnalyzerResource]) -> list[Diagnostic]:
+        """The whole stack, with the providers its resources use among its resources, as the engine sends it."""
+        listed = {r.urn for r in resources}
+        providers = {r.provider.urn: r.provider for r in resources if r.provider is not None}
+        resources = [*resources, *(p for urn, p in providers.items() if urn not in listed)]
         request = analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(

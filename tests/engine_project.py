@@ -58,6 +58,9 @@ class EngineProject:
             "no_proxy": "127.0.0.1,localhost",
             "PULUMI_BACKEND_URL": f"file://{self.workdir / 'state'}",
             "PULUMI_CONFIG_PASSPHRASE": "e2e-only",
+            "PULUMI_SKIP_UPDATE_CHECK": "1",
+            # The provider's account check (allowedAccountIds) asks STS over HTTPS: localcloud answers.
+            **self.cloud.https_env(),
             **self.extra_env,
         }
 

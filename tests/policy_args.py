@@ -15,6 +15,7 @@ import pulumi
 from google.protobuf import json_format, struct_pb2
 from pulumi_policy import (
     PolicyCustomTimeouts,
+    PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
@@ -26,6 +27,12 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 UNKNOWN = UNKNOWN_STRING_VALUE
+ACCOUNT = "100012345678"  # the account every stack file of the project is pinned to
+PROVIDER_TYPE = "pulumi:providers:tencentcloud"
+COMPONENT_PREFIX = "im-access:index:"
+# The engine's default provider, as every stack configures it: pinned to the stack's account.
+PROVIDER_PROPS = {"region": "ap-guangzhou", "version": "0.2.3", "allowedAccountIds": f'["{ACCOUNT}"]'}
+PROVIDER_URN = f"urn:pulumi:test::im-access::{PROVIDER_TYPE}::default_0_2_3"
 
 
 def wire_props(props: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -60,13 +67,17 @@ def on_stack(stack: str, project: str = "im-access", organization: str = "acme")
 
 @contextmanager
 def approvals(stacks: Mapping[str, Mapping[str, Any]]) -> Iterator[None]:
-    """The pack's approvals as if policy_pack/approvals.yaml held `stacks` (parsed by the real reader)."""
+    """The pack's approvals as if policy_pack/approvals.yaml held `stacks` (parsed by the real reader),
+    each for the project's account unless an entry names its own `account`."""
     from im_guardrails import approvals as pack_approvals
 
     from im_access.approvals import parse_approvals
 
     previous = pack_approvals.APPROVALS
-    pack_approvals.APPROVALS = parse_approvals({"stacks": stacks})
+    in_account = {
+        name: {"account": ACCOUNT, **entry} if isinstance(entry, Mapping) else entry for name, entry in stacks.items()
+    }
+    pack_approvals.APPROVALS = parse_approvals({"stacks": in_account})
     try:
         yield
     finally:
@@ -92,15 +103,25 @@ def violations(
     *,
     name: str = "r",
     config: Mapping[str, Any] | None = None,
+    provider_props: Mapping[str, Any] = PROVIDER_PROPS,
 ) -> list[str]:
+    """What `policy` reports on one resource; a Tencent Cloud resource comes with its provider as
+    the engine sends it (`provider_props`, by default the project's pinned default provider)."""
     found: list[str] = []
+    if resource_type.startswith(COMPONENT_PREFIX) and "ownerUin" not in props:
+        props = {**props, "ownerUin": ACCOUNT}  # as the components register themselves
+    provider = (
+        PolicyProviderResource(PROVIDER_TYPE, wire_props(provider_props), PROVIDER_URN, "default_0_2_3")
+        if resource_type.startswith("tencentcloud:")
+        else None
+    )
     args = ResourceValidationArgs(
         resource_type,
         wire_props(props),
         f"urn:pulumi:test::im-access::{resource_type}::{name}",
         name,
         _options(),
-        None,
+        provider,
         config or {},
     )
     policy.validate(args, lambda message, urn=None: found.append(message))  # type: ignore[misc]
@@ -110,10 +131,19 @@ def violations(
 def stack_violations(
     policy: StackValidationPolicy, resources: Sequence[Resource], *, config: Mapping[str, Any] | None = None
 ) -> list[tuple[str, str | None]]:
+    """What `policy` reports on a stack; the engine's pinned default provider is among the resources
+    whenever a Tencent Cloud resource is and no provider is given."""
     built: dict[str, PolicyResource] = {}
+    if any(r.type.startswith("tencentcloud:") for r in resources) and not any(
+        r.type == PROVIDER_TYPE for r in resources
+    ):
+        resources = [*resources, Resource(PROVIDER_TYPE, PROVIDER_PROPS, "default_0_2_3")]
     for resource in resources:
+        props = resource.props
+        if resource.type.startswith(COMPONENT_PREFIX) and "ownerUin" not in props:
+            props = {**props, "ownerUin": ACCOUNT}  # as the components register themselves
         built[resource.urn] = PolicyResource(
-            resource.type, wire_props(resource.props), resource.urn, resource.name, _options(), None, None, [], {}
+            resource.type, wire_props(props), resource.urn, resource.name, _options(), None, None, [], {}
         )
     for resource in resources:
         built[resource.urn].property_dependencies = {

@@ -13,6 +13,7 @@ import yaml
 from commands.audit import AuditError, run_audit
 from im_access.approvals import APPROVALS_FILE, load_approvals, parse_approvals
 from im_access.break_glass import parse_exceptions
+from im_access.config import read_stack_file
 from tests.harness import ROOT
 from tests.test_break_glass import VALID as VALID_EXCEPTION
 
@@ -23,7 +24,9 @@ def test_the_approvals_list_exactly_the_project_stacks_and_approve_only_prod() -
     approvals = load_approvals(GUARDRAILS)
     assert approvals.problems == ()
     assert set(approvals.stacks) == {path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml")}
-    assert [stack for stack in approvals.stacks if approvals.is_approved(stack)] == ["prod"]
+    owners = {stack: read_stack_file(ROOT / f"Pulumi.{stack}.yaml")["im-access:ownerUin"] for stack in approvals.stacks}
+    assert {stack: approvals.account_of(stack) for stack in approvals.stacks} == owners
+    assert [stack for stack in approvals.stacks if approvals.is_approved(stack, owners[stack])] == ["prod"]
     assert not (GUARDRAILS / "config").exists(), "per-stack policy configs would be a second place for approvals"
 
 
@@ -31,10 +34,10 @@ def test_every_problem_is_listed_at_once_with_its_key_path_and_nothing_is_approv
     approvals = parse_approvals(
         {
             "stacks": {
-                "prod": {"fullAccessApproved": True, "fullAccessPrincipal": ["group:1"]},
+                "prod": {"account": "100012345678", "fullAccessApproved": True, "fullAccessPrincipal": ["group:1"]},
                 "acme/im-access/dev": {"fullAccessApproved": True},
-                "staging": {"fullAccessApproved": "yes", "fullAccessPrincipals": ["user:bob"]},
-                "local": {"fullAccessApproved": False, "reviewedCustomPolicies": ["200000001"]},
+                "staging": {"account": 100012345678, "fullAccessApproved": "yes", "fullAccessPrincipals": ["user:bob"]},
+                "local": {"account": "1", "fullAccessApproved": False, "reviewedCustomPolicies": ["200000001"]},
             }
         }
     )
@@ -44,14 +47,28 @@ def test_every_problem_is_listed_at_once_with_its_key_path_and_nothing_is_approv
     assert "stacks.staging.fullAccessApproved: required, true or false" in problems
     assert "stacks.staging.fullAccessPrincipals: a list of principals written group:<id>, uin:<uin>" in problems
     assert "stacks.local.reviewedCustomPolicies: a list of policy ids" in problems
-    assert len(approvals.problems) == 5
-    assert not approvals.is_approved("prod")
+    assert "stacks.staging.account: required, the uin of the account the stack acts on, in quotes" in problems
+    assert "stacks.local.account: required" in problems
+    assert len(approvals.problems) == 7
+    assert not approvals.is_approved("prod", "100012345678")
+
+
+def test_an_approval_holds_in_its_own_account_only() -> None:
+    approvals = parse_approvals(
+        {"stacks": {"prod": {"account": "100012345678", "fullAccessApproved": True, "reviewedCustomPolicies": [7]}}}
+    )
+    assert approvals.problems == ()
+    assert approvals.is_approved("prod", "100012345678")
+    assert approvals.of("prod", "100012345678").reviewed_custom_policies == {7}
+    for elsewhere in ("200098765432", None, "1000123456780"):
+        assert not approvals.is_approved("prod", elsewhere)
+        assert approvals.of("prod", elsewhere).reviewed_custom_policies == frozenset()
 
 
 def test_an_unreadable_file_approves_nothing(tmp_path: Path) -> None:
     (tmp_path / APPROVALS_FILE).write_text("stacks: {prod: {fullAccessApproved: true}")
     approvals = load_approvals(tmp_path)
-    assert approvals.problems and not approvals.is_approved("prod")
+    assert approvals.problems and not approvals.is_approved("prod", "100012345678")
     assert load_approvals(tmp_path / "missing").problems
 
 

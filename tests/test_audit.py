@@ -58,9 +58,7 @@ def test_a_custom_policy_named_like_the_im_preset_is_not_covered_by_an_exception
 # ---- unused access --------------------------------------------------------------------------
 
 READ_ONLY = Holding("group:90001", "QcloudIMReadOnlyAccess", 900001, False, True, since=dt.date(2026, 6, 1))
-MEMBERS = {
-    "group:90001": [Member("user:qa-lead", 100020000001, dt.date(2026, 5, 1)), Member("user:new", 2, TODAY)]
-}
+MEMBERS = {"group:90001": [Member("user:qa-lead", 100020000001, dt.date(2026, 5, 1)), Member("user:new", 2, TODAY)]}
 GROUP_DECLARED = {"staging": [Declared("staging", "group:90001", "QcloudIMReadOnlyAccess", None)]}
 
 

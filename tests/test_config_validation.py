@@ -14,6 +14,7 @@ OWNER = "100012345678"
 READER = {"name": "reader", "access": "readonly"}
 CUSTOM = {"name": "bot", "access": "custom", "sdkAppIds": [1400000001], "actions": ["name/im:DescribeAppStatList"]}
 CUSTOM_SCOPE = {key: value for key, value in CUSTOM.items() if key != "name"}
+PIN = {"tencentcloud:allowedAccountIds": ["100012345678"]}
 YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
 
 
@@ -255,7 +256,7 @@ def test_bad_input_is_rejected_before_any_resource(namespace: dict[str, Any], pa
 def test_a_long_value_is_never_echoed_whole() -> None:
     namespace = {"ownerUin": "7" * 4_000 + "x" * 1_000, "operators": [{**READER, "remark": "r" * 5_000}]}
     with pytest.raises(ConfigurationError) as raised:
-        run_program("dev", {f"im-access:{k}": v for k, v in namespace.items()})
+        run_program("dev", {**{f"im-access:{k}": v for k, v in namespace.items()}, **PIN})
 
     assert len(raised.value.problems) == 2
     for problem in raised.value.problems:
@@ -280,8 +281,9 @@ def test_every_problem_is_listed_at_once() -> None:
         "im-access:operators[1]",
         "im-access:operators[1]",
         "im-access:ownerUin",
+        "tencentcloud:allowedAccountIds",
     ]
-    assert str(raised.value).startswith("stack 'staging': the im-access configuration has 5 problems")
+    assert str(raised.value).startswith("stack 'staging': the im-access configuration has 6 problems")
     assert run_holder[0].mocks.resources == []
 
 

@@ -56,9 +56,7 @@ def test_the_preview_summary_keeps_one_heading_and_every_violation_whatever_the_
     events = [
         event(resourcePreEvent={"metadata": {"op": "create", "urn": URN + name, "type": "tencentcloud:Cam/user:User"}})
         for name in HOSTILE
-    ] + [
-        violation(name) for name in HOSTILE
-    ]
+    ] + [violation(name) for name in HOSTILE]
     rendered = html(markdown(summarise("dev", events), exit_code=1))
     assert rendered.count("<h3>") == 1 and "<h3>Stack <code>dev</code>: blocked by a mandatory policy</h3>" in rendered
     assert rendered.count("<tr>") == 2 * (len(HOSTILE) + 1)  # both tables, headers included
@@ -75,9 +73,7 @@ def test_the_audit_issue_body_escapes_what_the_account_names() -> None:
 
 
 def test_sarif_messages_and_junit_reports_carry_hostile_names_as_text() -> None:
-    events = [
-        violation(name) for name in HOSTILE
-    ]
+    events = [violation(name) for name in HOSTILE]
     summary = summarise("dev", events)
     rules = [Rule("im-full-access-approved-stacks-only", "d", "mandatory")]
     messages = [r["message"]["text"] for r in sarif(summary, rules, Path("/nonexistent"))["runs"][0]["results"]]

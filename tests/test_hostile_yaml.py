@@ -136,6 +136,7 @@ def code_copy(tmp_path: Path) -> Path:
         shutil.copytree(root / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
     (copy / "Pulumi.local.yaml").write_text(
         'config:\n  tencentcloud:protocol: HTTP\n  im-access:ownerUin: "100012345678"\n'
+        '  tencentcloud:allowedAccountIds: ["100012345678"]\n'
     )
     return copy
 

@@ -117,7 +117,8 @@ def test_a_role_of_another_account_that_trusts_the_caller_acts_there_within_its_
     assert error_code(session_cam, "DeleteUser", Name=name) == "UnauthorizedOperation"
     assert error_code(session_cam, "ListUsers") == "UnauthorizedOperation"
     identity = call(session_sts, "GetCallerIdentity")
-    assert identity["AccountId"] == str(B) and identity["Arn"] == f"qcs::cam:{B}:uin/{B}"
+    assert identity["AccountId"] == str(B) and identity["Arn"] == f"qcs::sts:{B}:assumed-role/{role}"
+    assert identity["Type"] == "CAMRole"
 
 
 def test_a_role_that_does_not_trust_the_caller_is_refused(cloud: LocalCloudProcess) -> None:

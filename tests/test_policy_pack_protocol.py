@@ -217,7 +217,9 @@ def test_link_to_a_wide_policy_is_found_in_preview_while_the_id_is_unknown(dev_p
 def test_approvals_with_a_problem_approve_nothing_and_fail_the_stack(tmp_path: Path) -> None:
     pack_dir = tmp_path / "pack"
     shutil.copytree(POLICY_PACK, pack_dir, ignore=shutil.ignore_patterns("__pycache__"))
-    (pack_dir / "approvals.yaml").write_text("stacks:\n  prod:\n    fullAccessApproved: yes please\n")
+    (pack_dir / "approvals.yaml").write_text(
+        'stacks:\n  prod:\n    account: "100012345678"\n    fullAccessApproved: yes please\n'
+    )
     with PolicyPackProcess("prod", pack_dir=pack_dir) as pack:
         pack.configure({})
         operator = AnalyzerResource(IM_OPERATOR, "oncall", {"access": "full", "userName": "oncall"})

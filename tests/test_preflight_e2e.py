@@ -59,7 +59,8 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProces
 
 
 def through(cloud: LocalCloudProcess, key: tuple[str, str], **extra: str) -> dict[str, str]:
-    """localcloud's route (as scripts/with_localcloud.sh sets it), signing with `key`."""
+    """localcloud's route (as scripts/with_localcloud.sh sets it: HTTPS too, for the provider's
+    account check), signing with `key`."""
     proxy = f"http://{cloud.address}"
     return clean_env(
         TENCENTCLOUD_SECRET_ID=key[0],
@@ -68,7 +69,8 @@ def through(cloud: LocalCloudProcess, key: tuple[str, str], **extra: str) -> dic
         http_proxy=proxy,
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
-        **extra,
+        PULUMI_SKIP_UPDATE_CHECK="1",
+        **{**cloud.https_env(), **extra},
     )
 
 

@@ -23,7 +23,8 @@ OWNER = "100012345678"
 
 
 def base_config(**namespace: Any) -> dict[str, Any]:
-    return {"im-access:ownerUin": OWNER, **{f"im-access:{key}": value for key, value in namespace.items()}}
+    pin = {"tencentcloud:allowedAccountIds": [OWNER]}
+    return {"im-access:ownerUin": OWNER, **pin, **{f"im-access:{key}": value for key, value in namespace.items()}}
 
 
 def secret_values(value: Any) -> list[Any]:

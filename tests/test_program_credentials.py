@@ -16,7 +16,8 @@ MFA_FLAG = "tencentcloud:Cam/mfaFlag:MfaFlag"
 
 
 def config(*operators: dict[str, object]) -> dict[str, object]:
-    return {"im-access:ownerUin": OWNER, "im-access:operators": list(operators)}
+    pin = {"tencentcloud:allowedAccountIds": [OWNER]}
+    return {"im-access:ownerUin": OWNER, **pin, "im-access:operators": list(operators)}
 
 
 def test_a_rotating_key_is_an_access_key_per_generation_for_the_operator(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,6 +23,8 @@ from tests.pull_request import make_preview_localcloud, program_checkout
 POLICY = "im-provider-endpoint-fixed"
 PROVIDER = "pulumi:providers:tencentcloud"
 GROUP = "tencentcloud:Cam/group:Group"
+PIN = '["100012345678"]'  # as the engine hands the provider's list config over: JSON text
+ELSEWHERE_ROLE = {"roleArn": "qcs::cam::uin/200098765432:roleName/deploy", "sessionName": "im-access"}
 STEERING = [
     ({"tencentcloud:domain": "attacker.example"}, "tencentcloud:domain"),
     ({"tencentcloud:protocol": "HTTP"}, "plain HTTP is only for localcloud"),
@@ -40,7 +42,7 @@ def test_the_config_check_refuses_a_steered_endpoint_before_any_resource(
     registered: list[Any] = []
     with pytest.raises(ConfigurationError) as raised:
         run_program("dev", {**stack_file_config("dev"), **keys}, observe=registered.append)
-    assert problem in str(raised.value) and "allowed: region" in str(raised.value)
+    assert problem in str(raised.value) and "allowed: allowedAccountIds, assumeRole, region" in str(raised.value)
     assert [r.type for r in registered[0].mocks.resources] == []
 
 
@@ -57,7 +59,8 @@ def test_only_the_local_stack_or_a_run_through_localcloud_speaks_http(monkeypatc
 
 
 def provider(stack_props: dict[str, Any]) -> AnalyzerResource:
-    return AnalyzerResource(PROVIDER, "default_0_2_3", {"region": "ap-guangzhou", "version": "0.2.3", **stack_props})
+    pinned = {"region": "ap-guangzhou", "version": "0.2.3", "allowedAccountIds": PIN}
+    return AnalyzerResource(PROVIDER, "default_0_2_3", {**pinned, **stack_props})
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +73,14 @@ def dev_pack() -> Iterator[PolicyPackProcess]:
 
 @pytest.mark.parametrize(
     "props",
-    [{"domain": "attacker.example"}, {"protocol": "HTTP"}, {"cosDomain": "x"}, {"assumeRole": {"roleArn": "r"}}],
+    [{"domain": "attacker.example"}, {"protocol": "HTTP"}, {"cosDomain": "x"}, {"assumeRole": ELSEWHERE_ROLE}],
 )
 def test_the_pack_refuses_a_steered_provider_and_every_resource_it_serves(
     dev_pack: PolicyPackProcess, props: dict[str, Any]
 ) -> None:
     (key,) = props
     (on_provider,) = mandatory(dev_pack.analyze(provider(props)))
-    assert on_provider.policy == POLICY and f"{key}:" in on_provider.message
+    assert on_provider.policy == POLICY and f"{key}" in on_provider.message
     served = AnalyzerResource(GROUP, "support", {"name": "support"}, provider=provider(props))
     assert [d.policy for d in mandatory(dev_pack.analyze(served))] == [POLICY]
 

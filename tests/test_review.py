@@ -76,16 +76,16 @@ def test_each_declaration_names_the_commit_and_pull_request_that_last_changed_it
     found = declarations(repo, {LOCAL[0]: repo / LOCAL[1]})
 
     qa = found[QA_LEAD]
-    assert qa.location == "Pulumi.local.yaml:22"  # the line naming the principal
+    assert qa.location == "Pulumi.local.yaml:24"  # the line naming the principal
     assert qa.commit is not None and qa.commit.pull_request == 42, "a merge commit names the pull request"
     assert (qa.commit.subject, qa.commit.author) == ("=1+1 give qa-lead an expiry", "Quinn Reviewer")
     assert qa.commit.sha == git(repo, "rev-parse", "qa-expiry").strip()
     alice = found[ALICE]
     assert alice.commit is not None and alice.commit.pull_request == 57, "a squashed commit names it in its subject"
-    assert alice.commit.author == "Ada Lead" and alice.location == "Pulumi.local.yaml:9"
+    assert alice.commit.author == "Ada Lead" and alice.location == "Pulumi.local.yaml:11"
     group = found[GROUP]
     assert group.commit is not None and group.commit.subject == "Stack files" and group.commit.pull_request is None
-    assert group.location == "Pulumi.local.yaml:25"  # one line further down: qa-lead's expiry was added above
+    assert group.location == "Pulumi.local.yaml:27"  # one line further down: qa-lead's expiry was added above
 
 
 def test_a_declaration_changed_and_not_committed_says_so(repo: Path) -> None:
@@ -132,7 +132,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"
         ("\r=cmd", "'=cmd"),
         ("\uff1d1+2", "'\uff1d1+2"),
         ("user:=1+2", "user:=1+2"),
-        ("a,b \"c\"\nd", "a,b \"c\" d"),
+        ('a,b "c"\nd', 'a,b "c" d'),
         (None, ""),
     ],
 )
@@ -149,13 +149,13 @@ def test_the_csv_parses_back_into_the_same_rows() -> None:
     parsed = list(csv.reader(io.StringIO(to_csv(rows), newline="")))
     assert parsed[0] == list(COLUMNS)
     assert parsed[1:] == [[escape.csv_cell(value) for value in dataclasses.astuple(row)] for row in rows]
-    assert parsed[2][COLUMNS.index("policy")] == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert parsed[2][COLUMNS.index("policy")] == '\'=HYPERLINK("http://x","y")'
 
 
 def test_the_html_shows_untrusted_names_as_text() -> None:
     row = dataclasses.replace(ROW, policy=HOSTILE, commit_subject="</td><script>alert(1)</script>", via_group="\"'><b>")
     finding = Finding("unused", "user:qa-lead", HOSTILE, 1, f"revoke {HOSTILE}", "local")
-    html = render_html([row], [finding], ["local\"><i>"], dt.date(2026, 12, 2), 90)
+    html = render_html([row], [finding], ['local"><i>'], dt.date(2026, 12, 2), 90)
     assert "<img" not in html and "<script>" not in html and "<b>" not in html and "<i>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     tags = Tags()
@@ -190,9 +190,7 @@ def review(out: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str
         (("--stack", "local"), "review: could not review local: "),  # nothing listens on the proxy's port
     ],
 )
-def test_a_review_that_cannot_run_says_why_and_writes_nothing(
-    tmp_path: Path, args: tuple[str, ...], says: str
-) -> None:
+def test_a_review_that_cannot_run_says_why_and_writes_nothing(tmp_path: Path, args: tuple[str, ...], says: str) -> None:
     result = review(tmp_path / "out", *args, HTTP_PROXY="http://127.0.0.1:9")
     assert result.returncode == 2
     assert says in result.stderr.splitlines()[-1] and "Traceback" not in result.stderr

@@ -32,7 +32,7 @@ from tests.localcloud_process import ROOT, LocalCloudProcess, call
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 REPORT_DAY = dt.date.today() + dt.timedelta(days=120)
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\">"
-FORMULA = "=HYPERLINK(\"http://attacker.example\",\"open\")"
+FORMULA = '=HYPERLINK("http://attacker.example","open")'
 IM_FULL_ID = 524252
 IM_ACTION = json.dumps(
     {"version": "2.0", "statement": [{"effect": "allow", "action": "name/im:RemoveUser", "resource": "*"}]}
@@ -138,6 +138,7 @@ def test_the_report_opens_in_a_browser_with_no_error_no_request_and_the_expected
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
+
         def on_console(message: ConsoleMessage) -> None:
             if message.type in ("error", "warning"):
                 problems.append(f"console {message.type}: {message.text}")
@@ -174,7 +175,7 @@ def test_the_report_opens_in_a_browser_with_no_error_no_request_and_the_expected
     alice_full = next(r for r in rows if r[1] == "user:im-local-alice" and r[2] == reviewed.group)
     assert alice_full[5] == "undeclared" and alice_full[3] == "full"
     declared = next(r for r in rows if r[1] == "user:im-local-alice" and r[2] == "")
-    assert declared[5] == "Pulumi.local.yaml:9" and "idle 120 days" in declared[-2]
+    assert declared[5] == "Pulumi.local.yaml:11" and "idle 120 days" in declared[-2]
     bot = next(r for r in rows if r[1] == "user:im-local-stats-bot")
     assert bot[11].endswith(f"{REPORT_DAY - dt.timedelta(days=1)}") and "idle 1 days" in bot[-2]
 
@@ -188,7 +189,7 @@ def test_the_csv_parses_back_into_the_same_rows_with_formulas_disarmed(reviewed:
     assert formula["policy"] == "'" + FORMULA, "a cell a spreadsheet would run starts with a quote"
     assert all(not value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())
     bot = next(r for r in rows if r["principal"] == "user:im-local-stats-bot")
-    assert bot["last_console_login"] == "never" and bot["declared_at"] == "Pulumi.local.yaml:13"
+    assert bot["last_console_login"] == "never" and bot["declared_at"] == "Pulumi.local.yaml:15"
 
 
 def test_the_report_names_no_whole_key_identifier(reviewed: Reviewed) -> None:

@@ -17,7 +17,13 @@ from tests.pull_request import make_preview_localcloud, program_checkout
 
 SEED = ROOT / "localcloud" / "seeds" / "local.json"
 KNOWN = ("dev", "local", "prod", "staging")
-LOCAL = {"config": {"tencentcloud:protocol": "HTTP", "im-access:ownerUin": "100012345678"}}
+LOCAL = {
+    "config": {
+        "tencentcloud:protocol": "HTTP",
+        "im-access:ownerUin": "100012345678",
+        "tencentcloud:allowedAccountIds": ["100012345678"],
+    }
+}
 DECOY = {"config": {**LOCAL["config"], "im-access:grants": [{"user": "qa-lead", "access": "readonly"}]}}
 
 

@@ -31,7 +31,7 @@ from im_access.access import (
 )
 from im_access.break_glass import ALLOWS, allows_policy, today
 from im_access.contract import IM_COMPONENTS, Props
-from im_guardrails.approvals import report_approval_problems, stack_is_approved
+from im_guardrails.approvals import report_approval_problems, resource_account, stack_is_approved
 from im_guardrails.exceptions import EXCEPTIONS
 from im_guardrails.resources import (
     ATTACHMENTS,
@@ -132,7 +132,7 @@ def _im_full_access_alone(args: ResourceValidationArgs) -> bool:
 
 def _validate_full_access(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     report_approval_problems(args, report_violation)
-    if stack_is_approved():
+    if stack_is_approved(resource_account(args)):
         return
     grant = full_access_grant(args)
     if grant is not None:

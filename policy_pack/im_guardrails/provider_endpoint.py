@@ -1,8 +1,11 @@
-"""The Tencent Cloud provider talks to Tencent Cloud over HTTPS: no stack file and no code steers it.
+"""The Tencent Cloud provider talks to Tencent Cloud over HTTPS, to one pinned account: no stack file
+and no code steers it.
 
 A provider whose `domain`, `protocol` or other endpoint-like setting is set would send requests
 signed with the deploy identity, and responses carrying passwords and keys, to another host or
-in plain text. Judged on the provider resource itself and on the provider of every resource, so
+in plain text; one without `allowedAccountIds` naming a single account (and any role it assumes
+in that account) could act on whichever account its credentials reach. Judged on the provider
+resource itself and on the provider of every resource, so
 an explicit provider in code is caught as well as `tencentcloud:domain` in a stack file. The
 allow-list is im_access/provider_config.py, shared with the config check and the audit.
 """
@@ -23,6 +26,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+from im_access.account_pin import pin_problems
 from im_access.provider_config import PROVIDER_INPUT_KEYS, PROVIDER_RESOURCE, provider_problems
 
 UNKNOWN = "(unknown until the update)"
@@ -35,9 +39,11 @@ def _problems(name: str, props: Mapping[str, Any]) -> list[str]:
             settings[key] = props[key]
         except UnknownValueError:
             settings[key] = UNKNOWN  # a computed endpoint is judged as one that is set
-    return provider_problems(
-        pulumi.get_stack(), settings, os.environ, where=f"provider {name!r}: ", allowed=PROVIDER_INPUT_KEYS
-    )
+    where = f"provider {name!r}: "
+    return [
+        *provider_problems(pulumi.get_stack(), settings, os.environ, where=where, allowed=PROVIDER_INPUT_KEYS),
+        *pin_problems(settings, None, where=where),
+    ]
 
 
 def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -48,14 +54,15 @@ def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -
     else:
         return
     for problem in problems:
-        report_violation(f"Remove the setting from the Tencent Cloud provider: {problem}.", None)
+        report_violation(f"Fix the Tencent Cloud provider's settings: {problem}.", None)
 
 
 provider_endpoint_fixed = ResourceValidationPolicy(
     name="im-provider-endpoint-fixed",
     description=(
         "Checks that the Tencent Cloud provider sets no domain, protocol or other endpoint-like key, so requests "
-        "and the passwords and keys in their responses go to Tencent Cloud over HTTPS (plain HTTP only to localcloud)."
+        "and the passwords and keys in their responses go to Tencent Cloud over HTTPS (plain HTTP only to localcloud),"
+        " and that it is pinned to one account (allowedAccountIds), assuming roles of that account only."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_validate,

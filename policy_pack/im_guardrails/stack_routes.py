@@ -49,8 +49,9 @@ from im_access.access import (
     normalise_policy_id,
     normalise_policy_name,
 )
+from im_access.approvals import StackApprovals
 from im_access.contract import IM_ACCESS_GRANT, Props
-from im_guardrails.approvals import stack_approvals, stack_is_approved
+from im_guardrails.approvals import stack_account, stack_approvals, stack_is_approved
 from im_guardrails.full_access import FIX, all_of_im_verdict
 from im_guardrails.mfa import report_operation_protection
 from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES, attachment_principal
@@ -313,17 +314,20 @@ def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> N
     # Operation protection and roles a pull request can assume: every stack, approved ones included.
     report_operation_protection(args.resources, report_violation)
     pending = report_pull_request_admin_roles(args.resources, report_violation)
-    if not stack_is_approved():
-        pending += _routes_off_approved(args, report_violation)
+    account = stack_account(args.resources)
+    if not stack_is_approved(account):
+        pending += _routes_off_approved(args, stack_approvals(account), report_violation)
     if pending:
         raise UnknownInPreviewError(
             "these values can't be known during preview, so they are judged at `pulumi up`: " + "; ".join(pending)
         )
 
 
-def _routes_off_approved(args: StackValidationArgs, report_violation: ReportViolation) -> list[str]:
-    report_version_switches(args.resources, stack_approvals().reviewed_custom_policies, report_violation)
-    listed = {_principal(*str(p).partition(":")[::2]) for p in stack_approvals().full_access_principals}
+def _routes_off_approved(
+    args: StackValidationArgs, approved: StackApprovals, report_violation: ReportViolation
+) -> list[str]:
+    report_version_switches(args.resources, approved.reviewed_custom_policies, report_violation)
+    listed = {_principal(*str(p).partition(":")[::2]) for p in approved.full_access_principals}
     routes = _Routes(args.resources, listed, report_violation)
     for resource in args.resources:
         check = CHECKS.get(resource.resource_type)

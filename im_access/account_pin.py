@@ -1,0 +1,100 @@
+"""Which Tencent Cloud account a stack acts on, pinned in the provider's own settings.
+
+Every stack file names its account twice, on purpose: `im-access:ownerUin` for the program, and
+`tencentcloud:allowedAccountIds: ["<ownerUin>"]` for the provider, which asks STS who the
+credentials belong to (after assuming any role) and refuses to configure for another account, so
+a wrong key fails before anything changes, with or without this project's commands around it.
+
+A stack in a member account acts through a role of that account: `tencentcloud:assumeRole` with a
+`roleArn` of the pinned account. The config check (against `ownerUin`), the policy pack (on each
+provider resource) and the audit judge both settings here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+ALLOWED_ACCOUNTS = "allowedAccountIds"
+ASSUME_ROLE = "assumeRole"
+# What an assumeRole may say: the role and the session. A `policy` or MFA fields are left out: they
+# would make the role's reach differ from what its reviewed policies say.
+ASSUME_ROLE_KEYS = ("roleArn", "sessionName", "sessionDuration")
+ROLE_ARN = re.compile(r"^qcs::cam::uin/([0-9]{5,20}):roleName/[A-Za-z0-9+=,.@_-]{1,128}$")
+SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,128}$")
+MAX_SESSION_SECONDS = 43200
+
+
+def _decoded(value: Any) -> Any:
+    """Structured config reaches a program (and a provider's inputs) as JSON text."""
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def pinned_account(settings: Mapping[str, Any]) -> str | None:
+    """The one account `allowedAccountIds` allows, or None when it does not name exactly one."""
+    accounts = _decoded(settings.get(ALLOWED_ACCOUNTS))
+    if isinstance(accounts, list) and len(accounts) == 1 and isinstance(accounts[0], str | int):
+        account = str(accounts[0])
+        return account if account.isascii() and account.isdigit() else None
+    return None
+
+
+def role_account(role_arn: Any) -> str | None:
+    """The account a role's ARN belongs to, or None for anything that is not a role's ARN."""
+    match = ROLE_ARN.match(role_arn) if isinstance(role_arn, str) else None
+    return match.group(1) if match else None
+
+
+def _assume_role_problems(where: str, value: Any, account: str | None) -> list[str]:
+    role = _decoded(value)
+    if not isinstance(role, Mapping):
+        return [f"{where}: a mapping of {', '.join(ASSUME_ROLE_KEYS)}"]
+    problems = [
+        f"{where}.{str(key)[:40]}: unknown key; allowed: {', '.join(ASSUME_ROLE_KEYS)}"
+        for key in role
+        if key not in ASSUME_ROLE_KEYS
+    ]
+    arn_account = role_account(role.get("roleArn"))
+    if arn_account is None:
+        problems.append(f"{where}.roleArn: required, qcs::cam::uin/<account>:roleName/<role name>")
+    elif account is not None and arn_account != account:
+        problems.append(
+            f"{where}.roleArn: a role of account {arn_account}, but the stack is pinned to account {account};"
+            " assume a role of the stack's own account"
+        )
+    if not (isinstance(role.get("sessionName"), str) and SESSION_NAME.match(role["sessionName"])):
+        problems.append(f"{where}.sessionName: required, 2-128 letters, digits or +=,.@_-")
+    duration = role.get("sessionDuration")
+    if duration is not None and not (
+        isinstance(duration, int) and not isinstance(duration, bool) and 0 < duration <= MAX_SESSION_SECONDS
+    ):
+        problems.append(f"{where}.sessionDuration: whole seconds from 1 to {MAX_SESSION_SECONDS}")
+    return problems
+
+
+def pin_problems(settings: Mapping[str, Any], owner_uin: str | None, *, where: str) -> list[str]:
+    """What is wrong with the account pin of provider `settings` (keys without `tencentcloud:`).
+    With `owner_uin` (a stack file), the pin must name exactly that account; without (a provider
+    resource judged by the pack), it must name one account, the assumed role's."""
+    account = pinned_account(settings)
+    wanted = f'["{owner_uin}"]' if owner_uin else '["<the account uin>"]'
+    problems: list[str] = []
+    if account is None:
+        problems.append(
+            f"{where}{ALLOWED_ACCOUNTS}: required, exactly one account: {wanted}, so that credentials of any"
+            " other account stop before anything changes"
+        )
+    elif owner_uin is not None and account != owner_uin:
+        problems.append(
+            f"{where}{ALLOWED_ACCOUNTS}: names account {account}, but im-access:ownerUin is {owner_uin}; write {wanted}"
+        )
+    if settings.get(ASSUME_ROLE) is not None:
+        problems += _assume_role_problems(f"{where}{ASSUME_ROLE}", settings[ASSUME_ROLE], account or owner_uin)
+    return problems
