@@ -32,6 +32,7 @@ from tencentcloud.sts.v20180813 import models, sts_client
 
 from commands.engine import PULUMI_HOME
 from commands.escape import one_line
+from im_access.account_pin import ASSUME_ROLE, decoded
 
 STS_ENDPOINT = "sts.tencentcloudapi.com"  # never taken from a stack file
 DEFAULT_REGION = "ap-guangzhou"  # STS answers in every region; the header must name one
@@ -50,7 +51,6 @@ BACKEND_FIX = (
 PASSPHRASES = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
 CREDENTIALS = ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY")
 SECURITY_TOKEN = "TENCENTCLOUD_SECURITY_TOKEN"
-ASSUME_ROLE_KEY = "tencentcloud:assumeRole"
 ASSUMED_SESSION_SECONDS = 900  # long enough for an audit or a review; the provider takes its own
 
 
@@ -260,19 +260,9 @@ def acting_identity(
     check_credentials(env, owner)
     region = str(config.get("tencentcloud:region") or "")
     acting = dict(env)
-    role = _decoded(config.get(ASSUME_ROLE_KEY))
+    role = decoded(config.get(f"tencentcloud:{ASSUME_ROLE}"))
     if isinstance(role, Mapping):
         acting = assumed_env(env, role, plain_http=plain_http, region=region or DEFAULT_REGION)
     identity = caller_identity(acting, plain_http=plain_http, region=region)
     check_account(stack, identity, owner, via_localcloud=via_localcloud)
     return identity, acting
-
-
-def _decoded(value: Any) -> Any:
-    """Structured config as the engine hands it over (JSON text) or as a stack file holds it."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value

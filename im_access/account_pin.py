@@ -27,7 +27,7 @@ SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,128}$")
 MAX_SESSION_SECONDS = 43200
 
 
-def _decoded(value: Any) -> Any:
+def decoded(value: Any) -> Any:
     """Structured config reaches a program (and a provider's inputs) as JSON text."""
     if isinstance(value, str) and value[:1] in ("[", "{"):
         try:
@@ -39,7 +39,7 @@ def _decoded(value: Any) -> Any:
 
 def pinned_account(settings: Mapping[str, Any]) -> str | None:
     """The one account `allowedAccountIds` allows, or None when it does not name exactly one."""
-    accounts = _decoded(settings.get(ALLOWED_ACCOUNTS))
+    accounts = decoded(settings.get(ALLOWED_ACCOUNTS))
     if isinstance(accounts, list) and len(accounts) == 1 and isinstance(accounts[0], str | int):
         account = str(accounts[0])
         return account if account.isascii() and account.isdigit() else None
@@ -53,7 +53,7 @@ def role_account(role_arn: Any) -> str | None:
 
 
 def _assume_role_problems(where: str, value: Any, account: str | None) -> list[str]:
-    role = _decoded(value)
+    role = decoded(value)
     if not isinstance(role, Mapping):
         return [f"{where}: a mapping of {', '.join(ASSUME_ROLE_KEYS)}"]
     problems = [
