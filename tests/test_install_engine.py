@@ -10,7 +10,9 @@ from pathlib import Path
 from commands.engine import PULUMI_VERSION
 from tests.localcloud_process import ROOT
 
-MIRROR = ROOT.parent / "shared" / "engine"
+# Where setup takes the engine from, as scripts/install_engine.sh looks: $PULUMI_RELEASE_MIRROR, else
+# ../shared/engine beside the checkout.
+MIRROR = Path(os.environ.get("PULUMI_RELEASE_MIRROR") or ROOT.parent / "shared" / "engine")
 CLI_TARBALL = f"pulumi-v{PULUMI_VERSION}-linux-x64.tar.gz"
 PLUGIN_TARBALL = "pulumi-resource-tencentcloud-v0.2.3-linux-amd64.tar.gz"
 
