@@ -6,7 +6,6 @@ its own account only, whatever route or spelling the grant takes."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,13 +101,6 @@ def test_the_stack_command_refuses_a_bad_pin_in_the_file_before_the_engine(tmp_p
 
 def provider(**props: Any) -> AnalyzerResource:
     return dataclasses.replace(DEFAULT_PROVIDER, properties={**DEFAULT_PROVIDER.properties, **props})
-
-
-@pytest.fixture(scope="module")
-def prod_pack() -> Iterator[PolicyPackProcess]:
-    with PolicyPackProcess("prod", dry_run=False) as pack:
-        pack.configure({})
-        yield pack
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,20 +32,6 @@ SCOPED_DOCUMENT = json.dumps(
         ],
     }
 )
-
-
-@pytest.fixture(scope="module")
-def dev_pack() -> Iterator[PolicyPackProcess]:
-    with PolicyPackProcess("dev") as pack:
-        pack.configure({})
-        yield pack
-
-
-@pytest.fixture(scope="module")
-def prod_pack() -> Iterator[PolicyPackProcess]:
-    with PolicyPackProcess("prod", dry_run=False) as pack:
-        pack.configure({})
-        yield pack
 
 
 def every_route() -> list[AnalyzerResource]:

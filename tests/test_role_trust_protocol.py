@@ -33,13 +33,6 @@ PROD_SUB = f"repo:{REPO}:environment:prod"
 
 
 @pytest.fixture(scope="module")
-def dev_pack() -> Iterator[PolicyPackProcess]:
-    with PolicyPackProcess("dev") as pack:
-        pack.configure({})
-        yield pack
-
-
-@pytest.fixture(scope="module")
 def prod_pack() -> Iterator[PolicyPackProcess]:
     """prod is approved for IM full access in policy_pack/approvals.yaml."""
     with PolicyPackProcess("prod") as pack:

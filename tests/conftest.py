@@ -1,0 +1,26 @@
+"""The policy pack as the engine runs it, shared by the protocol tests that use it unchanged: a
+module that needs another pack folder, environment or preview mode defines its own fixture."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.analyzer_client import PolicyPackProcess
+
+
+@pytest.fixture(scope="module")
+def dev_pack() -> Iterator[PolicyPackProcess]:
+    """dev, not approved for IM full access, in a preview."""
+    with PolicyPackProcess("dev") as pack:
+        pack.configure({})
+        yield pack
+
+
+@pytest.fixture(scope="module")
+def prod_pack() -> Iterator[PolicyPackProcess]:
+    """prod, approved for IM full access in policy_pack/approvals.yaml, at `pulumi up`."""
+    with PolicyPackProcess("prod", dry_run=False) as pack:
+        pack.configure({})
+        yield pack
