@@ -91,12 +91,8 @@ def cloud_stacks(project: Path, guardrails: Path = GUARDRAILS) -> list[str]:
     return [stack for stack in stack_files(project, guardrails) if stack != LOCAL_STACK]
 
 
-def declared_in_account(project: Path, owner_uin: str, guardrails: Path = GUARDRAILS) -> dict[str, list[Declared]]:
-    """What every stack of the project that manages the same account declares."""
-    return {name: declared_access(name, config) for name, config in _configs_in_account(project, owner_uin, guardrails)}
-
-
 def _configs_in_account(project: Path, owner_uin: str, guardrails: Path) -> list[tuple[str, StackConfig]]:
+    """Every stack of the project that manages the same account, with its validated config."""
     found = []
     for name, path in stack_files(project, guardrails).items():
         try:

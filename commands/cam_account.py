@@ -16,7 +16,6 @@ partial account is never reported as complete.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -69,11 +68,10 @@ def endpoint_for(stack_config: Mapping[str, Any], *, via_localcloud: bool = Fals
 
 
 def client_for(
-    stack_config: Mapping[str, Any], env: Mapping[str, str] | None = None, *, via_localcloud: bool = False
+    stack_config: Mapping[str, Any], env: Mapping[str, str], *, via_localcloud: bool = False
 ) -> cam_client.CamClient:
-    """A CAM client as the provider of this stack would reach CAM, with the credentials in `env`
-    (by default this process's): a member account's are a session of the role the stack assumes."""
-    env = os.environ if env is None else env
+    """A CAM client as the provider of this stack would reach CAM, with the credentials in `env`: a
+    member account's are a session of the role the stack assumes."""
     secret_id, secret_key = env.get("TENCENTCLOUD_SECRET_ID"), env.get("TENCENTCLOUD_SECRET_KEY")
     if not secret_id or not secret_key:
         raise AccountReadError(
