@@ -19,13 +19,13 @@ from typing import Any
 import yaml
 
 from im_access import safe_yaml
+from im_access.contract import UIN
 
 APPROVALS_FILE = "approvals.yaml"
 # The engine's rule for a stack name: letters, digits, hyphens, underscores and periods.
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 PRINCIPAL = re.compile(r"^(group:[0-9]{1,20}|uin:[0-9]{1,20}|orgIdentity:[0-9]{1,20})$")
 KEYS = ("account", "fullAccessApproved", "fullAccessPrincipals", "reviewedCustomPolicies")
-ACCOUNT = re.compile(r"^[0-9]{5,20}$")
 MAX_BYTES = 256 * 1024
 
 
@@ -81,7 +81,7 @@ def _stack(name: str, entry: Any, problems: list[str]) -> StackApprovals:
         return StackApprovals()
     problems += [f"{path}.{key}: unknown key; allowed: {', '.join(KEYS)}" for key in entry if key not in KEYS]
     account = entry.get("account")
-    if not (isinstance(account, str) and ACCOUNT.match(account)):
+    if not (isinstance(account, str) and UIN.match(account)):
         problems.append(
             f"{path}.account: required, the uin of the account the stack acts on, in quotes"
             f" (its Pulumi.{name}.yaml ownerUin; got {str(account)[:40]!r})"

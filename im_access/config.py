@@ -39,7 +39,7 @@ from pydantic import (
 
 from im_access import safe_yaml
 from im_access.access import ACCESS_LEVELS, IM_ACTION_PREFIX, AccessLevel
-from im_access.contract import group_principal, principal_slug, user_principal
+from im_access.contract import UIN_PATTERN, group_principal, principal_slug, user_principal
 from im_access.key_rotation import DEFAULT_OVERLAP_DAYS, DEFAULT_ROTATE_DAYS, Rotation
 from im_access.provider_config import stack_config_problems
 
@@ -232,7 +232,7 @@ class GrantConfig(_ScopedAccess):
 class StackConfig(_Strict):
     """The whole `im-access` namespace of one stack."""
 
-    owner_uin: Annotated[str, StringConstraints(pattern=r"^[0-9]{5,20}$")] = Field(alias="ownerUin")
+    owner_uin: Annotated[str, StringConstraints(pattern=UIN_PATTERN)] = Field(alias="ownerUin")
     operators: list[OperatorConfig] = Field(default_factory=list)
     grants: list[GrantConfig] = Field(default_factory=list)
     login_url_template: str = Field(default=DEFAULT_LOGIN_URL_TEMPLATE, alias="loginUrlTemplate")

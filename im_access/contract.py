@@ -8,9 +8,14 @@ silently switch a guardrail off. Principals are named one way everywhere: `user:
 
 from __future__ import annotations
 
+import re
+
 IM_OPERATOR = "im-access:index:ImOperator"
 IM_ACCESS_GRANT = "im-access:index:ImAccessGrant"
 IM_COMPONENTS = (IM_OPERATOR, IM_ACCESS_GRANT)
+# A CAM uin (an account's or a sub-user's) as configuration writes it: digits.
+UIN_PATTERN = r"^[0-9]{5,20}$"
+UIN = re.compile(UIN_PATTERN)
 
 
 class Props:

@@ -12,12 +12,12 @@ module.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from im_access.account_pin import ALLOWED_ACCOUNTS, ASSUME_ROLE, pin_problems
+from im_access.contract import UIN
 
 PROVIDER = "tencentcloud"
 PROVIDER_RESOURCE = f"pulumi:providers:{PROVIDER}"
@@ -33,7 +33,6 @@ PROVIDER_INPUT_KEYS = STACK_FILE_KEYS | {
 }
 PROTOCOL = "protocol"
 OWNER_UIN_KEY = "im-access:ownerUin"
-UIN = re.compile(r"^[0-9]{5,20}$")
 SAFE_PROTOCOL, LOCALCLOUD_PROTOCOL = "HTTPS", "HTTP"
 
 

@@ -26,12 +26,12 @@ import yaml
 
 from im_access import safe_yaml
 from im_access.access import AmbiguousDocumentError, read_policy_document
+from im_access.contract import UIN
 
 TRUST_FILE = "trust.yaml"
 KEYS = ("repository", "organizationUins", "audiences", "pullRequestEnvironments", "issuer", "issuerKeys")
 MAX_BYTES = 64 * 1024
 REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
-UIN = re.compile(r"^[0-9]{5,20}$")
 AUDIENCE = re.compile(r"^[A-Za-z0-9._:/-]{1,200}$")
 ENVIRONMENT = re.compile(r"^[A-Za-z0-9._ -]{1,255}$")
 ISSUER = re.compile(r"^https://[A-Za-z0-9.-]{1,253}(/[A-Za-z0-9._~/-]{0,200})?$")
