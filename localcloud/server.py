@@ -58,7 +58,7 @@ class Faults:
 class LocalCloud:
     """Everything a request needs: each account's state, credentials, the main account and faults."""
 
-    store: Store  # the main account's (owner_uin), where seeds go
+    stores: dict[int, Store]  # every account's state, by account uin
     credentials: Mapping[str, str]
     owner_uin: int
     faults: Faults
@@ -66,11 +66,11 @@ class LocalCloud:
     restricted: Mapping[str, RestrictedIdentity] = field(default_factory=dict)
     # Root keys of other accounts, SecretId -> (SecretKey, account uin): each acts in its account.
     other_accounts: Mapping[str, tuple[str, int]] = field(default_factory=dict)
-    # Every account's store, account uin -> Store; the main account's is `store`.
-    stores: dict[int, Store] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.stores.setdefault(self.owner_uin, self.store)
+    @property
+    def store(self) -> Store:
+        """The main account's (owner_uin), where seeds go."""
+        return self.stores[self.owner_uin]
 
     def close(self) -> None:
         for store in self.stores.values():
@@ -243,9 +243,7 @@ def open_cloud(
     uins = {owner_uin, *(uin for _, uin in other_accounts.values())}
     stores = {uin: open_account(state_path(state, owner_uin, uin)) for uin in sorted(uins)}
     restricted = dict(restricted or {})
-    return LocalCloud(
-        stores[owner_uin], credentials, owner_uin, faults, random.Random(), restricted, other_accounts, stores
-    )
+    return LocalCloud(stores, credentials, owner_uin, faults, random.Random(), restricted, other_accounts)
 
 
 def serve(cloud: LocalCloud, host: str, port: int, verbose: bool = False, authority: Authority | None = None) -> None:
