@@ -19,6 +19,8 @@ import grpc
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from tests.policy_args import PROVIDER_PROPS, PROVIDER_TYPE, as_registered
+
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_PACK = ROOT / "policy_pack"
 
@@ -52,17 +54,11 @@ class AnalyzerResource:
             self.urn = f"urn:pulumi:test::im-access::{self.type}::{self.name}"
         if self.provider is None and self.type.startswith("tencentcloud:"):
             self.provider = DEFAULT_PROVIDER  # as the engine sends a resource: with its provider
-        if self.type.startswith("im-access:index:") and "ownerUin" not in self.properties:
-            self.properties = {**self.properties, "ownerUin": ACCOUNT}  # as the components register themselves
+        self.properties = as_registered(self.type, self.properties)
 
 
-ACCOUNT = "100012345678"  # the account every stack file of the project is pinned to
 # The engine's default provider as every stack of the project configures it: pinned to its account.
-DEFAULT_PROVIDER = AnalyzerResource(
-    "pulumi:providers:tencentcloud",
-    "default_0_2_3",
-    {"region": "ap-guangzhou", "version": "0.2.3", "allowedAccountIds": f'["{ACCOUNT}"]'},
-)
+DEFAULT_PROVIDER = AnalyzerResource(PROVIDER_TYPE, "default_0_2_3", PROVIDER_PROPS)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,14 @@ PROVIDER_PROPS = {"region": "ap-guangzhou", "version": "0.2.3", "allowedAccountI
 PROVIDER_URN = f"urn:pulumi:test::im-access::{PROVIDER_TYPE}::default_0_2_3"
 
 
+def as_registered(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A resource's props as the engine sends them: an IM component declares its account, as the
+    components register themselves, unless the test names one."""
+    if resource_type.startswith(COMPONENT_PREFIX) and "ownerUin" not in props:
+        return {**props, "ownerUin": ACCOUNT}
+    return props
+
+
 def wire_props(props: Mapping[str, Any]) -> Mapping[str, Any]:
     struct = struct_pb2.Struct()
     struct.update(dict(props))
@@ -108,8 +116,7 @@ def violations(
     """What `policy` reports on one resource; a Tencent Cloud resource comes with its provider as
     the engine sends it (`provider_props`, by default the project's pinned default provider)."""
     found: list[str] = []
-    if resource_type.startswith(COMPONENT_PREFIX) and "ownerUin" not in props:
-        props = {**props, "ownerUin": ACCOUNT}  # as the components register themselves
+    props = as_registered(resource_type, props)
     provider = (
         PolicyProviderResource(PROVIDER_TYPE, wire_props(provider_props), PROVIDER_URN, "default_0_2_3")
         if resource_type.startswith("tencentcloud:")
@@ -139,11 +146,9 @@ def stack_violations(
     ):
         resources = [*resources, Resource(PROVIDER_TYPE, PROVIDER_PROPS, "default_0_2_3")]
     for resource in resources:
-        props = resource.props
-        if resource.type.startswith(COMPONENT_PREFIX) and "ownerUin" not in props:
-            props = {**props, "ownerUin": ACCOUNT}  # as the components register themselves
+        props = wire_props(as_registered(resource.type, resource.props))
         built[resource.urn] = PolicyResource(
-            resource.type, wire_props(props), resource.urn, resource.name, _options(), None, None, [], {}
+            resource.type, props, resource.urn, resource.name, _options(), None, None, [], {}
         )
     for resource in resources:
         built[resource.urn].property_dependencies = {
