@@ -1,5 +1,7 @@
 """Before a preview, up, destroy, audit or hand-over: where the command is about to act, checked in order.
 
+0. no variable of the run steers the provider past its stack file (`TENCENTCLOUD_DOMAIN`, a
+   profile, a role to assume: im_access/provider_config.py), for the engine's commands;
 1. a backend for Pulumi state (`PULUMI_BACKEND_URL`, or a login the project's engine knows);
 2. the stack exists in it (`make stack-init STACK=<stack>` creates it; see commands/stack.py);
 3. the passphrase that encrypts the stack's secrets;
@@ -33,6 +35,7 @@ from tencentcloud.sts.v20180813 import models, sts_client
 from commands.engine import PULUMI_HOME
 from commands.escape import one_line
 from im_access.account_pin import ASSUME_ROLE, decoded
+from im_access.provider_config import env_problems
 
 STS_ENDPOINT = "sts.tencentcloudapi.com"  # never taken from a stack file
 DEFAULT_REGION = "ap-guangzhou"  # STS answers in every region; the header must name one
@@ -56,6 +59,12 @@ ASSUMED_SESSION_SECONDS = 900  # long enough for an audit or a review; the provi
 
 class PreflightError(RuntimeError):
     """A step of the preflight failed; the message says what to do."""
+
+
+def check_provider_environment(env: Mapping[str, str]) -> None:
+    """No variable of the run steers the provider past the stack file (a profile, a role, a domain)."""
+    if problems := env_problems(env):
+        raise PreflightError("; ".join(problems))
 
 
 @dataclass(frozen=True)

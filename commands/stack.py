@@ -166,6 +166,7 @@ def run(
             echo(line)
 
     config = check_stack_files(stack_name, work_dir, guardrails)
+    preflight.check_provider_environment(run_env)
     options: dict[str, object] = {
         "on_event": events.append,
         "on_output": on_output,

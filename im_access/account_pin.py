@@ -22,8 +22,9 @@ ASSUME_ROLE = "assumeRole"
 # What an assumeRole may say: the role and the session. A `policy` or MFA fields are left out: they
 # would make the role's reach differ from what its reviewed policies say.
 ASSUME_ROLE_KEYS = ("roleArn", "sessionName", "sessionDuration")
-ROLE_ARN = re.compile(r"^qcs::cam::uin/([0-9]{5,20}):roleName/[A-Za-z0-9+=,.@_-]{1,128}$")
-SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,128}$")
+# Matched whole (fullmatch), ASCII only: a trailing newline or a look-alike letter is not a role.
+ROLE_ARN = re.compile(r"qcs::cam::uin/([0-9]{5,20}):roleName/[A-Za-z0-9+=,.@_-]{1,128}", re.ASCII)
+SESSION_NAME = re.compile(r"[\w+=,.@-]{2,128}", re.ASCII)
 MAX_SESSION_SECONDS = 43200
 
 
@@ -48,7 +49,7 @@ def pinned_account(settings: Mapping[str, Any]) -> str | None:
 
 def role_account(role_arn: Any) -> str | None:
     """The account a role's ARN belongs to, or None for anything that is not a role's ARN."""
-    match = ROLE_ARN.match(role_arn) if isinstance(role_arn, str) else None
+    match = ROLE_ARN.fullmatch(role_arn) if isinstance(role_arn, str) else None
     return match.group(1) if match else None
 
 
@@ -69,7 +70,7 @@ def _assume_role_problems(where: str, value: Any, account: str | None) -> list[s
             f"{where}.roleArn: a role of account {arn_account}, but the stack is pinned to account {account};"
             " assume a role of the stack's own account"
         )
-    if not (isinstance(role.get("sessionName"), str) and SESSION_NAME.match(role["sessionName"])):
+    if not (isinstance(role.get("sessionName"), str) and SESSION_NAME.fullmatch(role["sessionName"])):
         problems.append(f"{where}.sessionName: required, 2-128 letters, digits or +=,.@_-")
     duration = role.get("sessionDuration")
     if duration is not None and not (
@@ -79,22 +80,25 @@ def _assume_role_problems(where: str, value: Any, account: str | None) -> list[s
     return problems
 
 
-def pin_problems(settings: Mapping[str, Any], owner_uin: str | None, *, where: str) -> list[str]:
+def pin_problems(
+    settings: Mapping[str, Any], account: str | None, *, where: str, named_by: str = "im-access:ownerUin"
+) -> list[str]:
     """What is wrong with the account pin of provider `settings` (keys without `tencentcloud:`).
-    With `owner_uin` (a stack file), the pin must name exactly that account; without (a provider
-    resource judged by the pack), it must name one account, the assumed role's."""
-    account = pinned_account(settings)
-    wanted = f'["{owner_uin}"]' if owner_uin else '["<the account uin>"]'
+    With `account` (a stack file's ownerUin, or the account the approvals name for the stack), the pin
+    must name exactly that account, and `named_by` says where it was named; without, it must name one
+    account, the assumed role's."""
+    pinned = pinned_account(settings)
+    wanted = f'["{account}"]' if account else '["<the account uin>"]'
     problems: list[str] = []
-    if account is None:
+    if pinned is None:
         problems.append(
             f"{where}{ALLOWED_ACCOUNTS}: required, exactly one account: {wanted}, so that credentials of any"
             " other account stop before anything changes"
         )
-    elif owner_uin is not None and account != owner_uin:
+    elif account is not None and pinned != account:
         problems.append(
-            f"{where}{ALLOWED_ACCOUNTS}: names account {account}, but im-access:ownerUin is {owner_uin}; write {wanted}"
+            f"{where}{ALLOWED_ACCOUNTS}: names account {pinned}, but {named_by} is {account}; write {wanted}"
         )
     if settings.get(ASSUME_ROLE) is not None:
-        problems += _assume_role_problems(f"{where}{ASSUME_ROLE}", settings[ASSUME_ROLE], account or owner_uin)
+        problems += _assume_role_problems(f"{where}{ASSUME_ROLE}", settings[ASSUME_ROLE], pinned or account)
     return problems

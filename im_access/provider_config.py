@@ -31,6 +31,33 @@ PROVIDER_INPUT_KEYS = STACK_FILE_KEYS | {
     "secretKey",
     "securityToken",
 }
+# The provider's own environment variables (v0.2.3 reads these, see tests/test_provider_env.py) that
+# say where its requests go or whose identity signs them: a stack file may not say so, and neither
+# may the environment of a run. Credentials, the region and timeouts remain the run's own.
+STEERING_ENV = frozenset(
+    {
+        "TENCENTCLOUD_DOMAIN",
+        "TENCENTCLOUD_PROTOCOL",
+        "TENCENTCLOUD_COS_DOMAIN",
+        "TENCENTCLOUD_PROFILE",
+        "TENCENTCLOUD_SHARED_CREDENTIALS_DIR",
+        "TENCENTCLOUD_CAM_ROLE_NAME",
+        "TENCENTCLOUD_ASSUME_ROLE_ARN",
+        "TENCENTCLOUD_ASSUME_ROLE_SESSION_NAME",
+        "TENCENTCLOUD_ASSUME_ROLE_SESSION_DURATION",
+        "TENCENTCLOUD_ASSUME_ROLE_EXTERNAL_ID",
+        "TENCENTCLOUD_ASSUME_ROLE_SOURCE_IDENTITY",
+        "TENCENTCLOUD_ASSUME_ROLE_SERIAL_NUMBER",
+        "TENCENTCLOUD_ASSUME_ROLE_TOKEN_CODE",
+        "TENCENTCLOUD_ASSUME_ROLE_WEB_IDENTITY_TOKEN",
+        "TENCENTCLOUD_ASSUME_ROLE_PROVIDER_ID",
+        "TENCENTCLOUD_ASSUME_ROLE_SAML_ASSERTION",
+        "TENCENTCLOUD_ASSUME_ROLE_PRINCIPAL_ARN",
+        "TENCENTCLOUD_MFA_CERTIFICATION_SERIAL_NUMBER",
+        "TENCENTCLOUD_MFA_CERTIFICATION_TOKEN_CODE",
+        "TENCENTCLOUD_MFA_CERTIFICATION_DURATION_SECONDS",
+    }
+)
 PROTOCOL = "protocol"
 OWNER_UIN_KEY = "im-access:ownerUin"
 SAFE_PROTOCOL, LOCALCLOUD_PROTOCOL = "HTTPS", "HTTP"
@@ -46,6 +73,17 @@ def localcloud_route(env: Mapping[str, str]) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def env_problems(env: Mapping[str, str]) -> list[str]:
+    """The provider's steering variables that `env` sets (an empty one counts as unset)."""
+    return [
+        f"environment variable {name}: it would change where the provider's requests go or whose identity"
+        " signs them, outside the reviewed stack file; unset it (the stack file's tencentcloud:assumeRole"
+        " names a role)"
+        for name in sorted(STEERING_ENV)
+        if env.get(name)
+    ]
 
 
 def provider_problems(
@@ -81,11 +119,15 @@ def provider_problems(
 
 def stack_config_problems(stack: str, values: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
     """The provider keys of a flat stack config (`tencentcloud:domain`, ...) that may not be used, and
-    a missing or wrong account pin. With an empty `env`, the stack file is judged alone: only the
-    local stack's may ask for HTTP."""
+    a missing or wrong account pin, and the provider's steering variables `env` sets. With an empty
+    `env`, the stack file is judged alone: only the local stack's may ask for HTTP."""
     prefix = f"{PROVIDER}:"
     settings = {key[len(prefix) :]: value for key, value in values.items() if str(key).startswith(prefix)}
     owner = values.get(OWNER_UIN_KEY)
     # A malformed ownerUin is the config check's to report; the pin is then judged on its own.
     known_owner = owner if isinstance(owner, str) and UIN.match(owner) else None
-    return [*provider_problems(stack, settings, env, where=prefix), *pin_problems(settings, known_owner, where=prefix)]
+    return [
+        *provider_problems(stack, settings, env, where=prefix),
+        *pin_problems(settings, known_owner, where=prefix),
+        *env_problems(env),
+    ]

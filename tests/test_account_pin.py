@@ -1,7 +1,7 @@
 """Each stack acts on one account, pinned where the provider enforces it: the config check refuses a
 missing or wrong pin and a role of another account before any resource; the pack refuses any
-provider that is not pinned to one account, over the analyzer protocol; and an approval holds in
-its own account only, whatever route or spelling the grant takes."""
+provider that is not pinned to the account the approvals name for its stack, over the analyzer
+protocol; and an approval holds in its own account only, whatever route or spelling the grant takes."""
 
 from __future__ import annotations
 
@@ -52,6 +52,9 @@ BAD_PINS: list[tuple[dict[str, Any], str, str]] = [
     ({ASSUME: {**ROLE, "externalId": "x"}}, f"{ASSUME}.externalId", "unknown key"),
     ({ASSUME: {"roleArn": ROLE["roleArn"]}}, f"{ASSUME}.sessionName", "required"),
     ({ASSUME: {**ROLE, "sessionName": "a b"}}, f"{ASSUME}.sessionName", "required, 2-128"),
+    ({ASSUME: {**ROLE, "sessionName": "im-access\n"}}, f"{ASSUME}.sessionName", "required, 2-128"),
+    ({ASSUME: {**ROLE, "sessionName": "\u00e9t\u00e9"}}, f"{ASSUME}.sessionName", "required, 2-128"),
+    ({ASSUME: {**ROLE, "roleArn": ROLE["roleArn"] + "\n"}}, f"{ASSUME}.roleArn", "required"),
     ({ASSUME: {**ROLE, "sessionDuration": 50000}}, f"{ASSUME}.sessionDuration", "from 1 to 43200"),
     ({ASSUME: {**ROLE, "sessionDuration": True}}, f"{ASSUME}.sessionDuration", "whole seconds"),
     ({ASSUME: "qcs::cam::uin/100012345678:roleName/x"}, ASSUME, "a mapping of roleArn, sessionName"),
@@ -130,6 +133,29 @@ def test_the_pack_passes_a_provider_pinned_with_a_role_of_its_account(prod_pack:
     assert prod_pack.analyze(provider(assumeRole=dict(ROLE))) == []  # as an object, too
 
 
+def test_the_pack_refuses_a_provider_pinned_to_another_account_than_the_stacks(dev_pack: PolicyPackProcess) -> None:
+    """Code may declare its own provider; pinned with a role to a member account the approvals do not
+    name for the stack, even a read-only group there is refused, and so is all that provider serves."""
+    role = f'{{"roleArn": "qcs::cam::uin/{ELSEWHERE}:roleName/deploy", "sessionName": "im-access"}}'
+    member = dataclasses.replace(provider(allowedAccountIds=f'["{ELSEWHERE}"]', assumeRole=role), name="member-account")
+    (on_provider,) = mandatory(dev_pack.analyze(member))
+    assert on_provider.policy == ENDPOINT
+    assert (
+        "provider 'member-account': allowedAccountIds: names account 200098765432, but the account"
+        " policy_pack/approvals.yaml names for stack 'dev' is 100012345678" in on_provider.message
+    )
+    group = AnalyzerResource("tencentcloud:Cam/group:Group", "readers", {"name": "readers"}, provider=member)
+    assert [d.policy for d in mandatory(dev_pack.analyze(group))] == [ENDPOINT]
+
+
+def test_the_pack_refuses_every_provider_of_a_stack_the_approvals_do_not_list() -> None:
+    with PolicyPackProcess("sandbox") as pack:
+        pack.configure({})
+        (found,) = mandatory(pack.analyze(provider()))
+    assert found.policy == ENDPOINT
+    assert "stack 'sandbox' has no account in policy_pack/approvals.yaml; list it with its account" in found.message
+
+
 def elsewhere(resource: AnalyzerResource) -> AnalyzerResource:
     """The same resource acting on another account: its provider pinned there, a component declaring it."""
     if resource.type.startswith("im-access:index:"):
@@ -141,12 +167,15 @@ def elsewhere(resource: AnalyzerResource) -> AnalyzerResource:
 
 def test_an_approval_holds_in_its_own_account_only(prod_pack: PolicyPackProcess) -> None:
     """prod is approved in account 100012345678: every route to full access moved to another account
-    is blocked, resource by resource and across the stack, as on a stack never approved."""
+    is blocked, resource by resource and across the stack, as on a stack never approved (and a
+    provider pinned to an account the approvals do not name for the stack is refused on its own)."""
     assert mandatory(prod_pack.analyze_all(every_route())) == []
     moved = [elsewhere(resource) for resource in every_route()]
     per_resource = {r.name: [d.policy for d in mandatory(prod_pack.analyze(r))] for r in moved}
     granting = ("oncall", "grant-group-7", "raw-user", "raw-group", "raw-role", "raw-role-name", "wide")
-    assert all(per_resource[name] == [FULL_ACCESS] for name in granting), per_resource
+    for name in granting:
+        resource = next(r for r in moved if r.name == name)
+        assert per_resource[name] == [FULL_ACCESS] + ([ENDPOINT] if resource.provider else []), name
     stack = mandatory(prod_pack.analyze_stack(moved))
     assert [(d.policy, d.urn) for d in stack] == [(LINKED, moved[-1].urn)]
 
@@ -162,4 +191,4 @@ def test_a_component_claiming_the_approved_account_does_not_approve_its_children
         provider=provider(allowedAccountIds=f'["{ELSEWHERE}"]'),
     )
     assert mandatory(prod_pack.analyze(claims)) == []
-    assert [d.policy for d in mandatory(prod_pack.analyze(attachment))] == [FULL_ACCESS]
+    assert [d.policy for d in mandatory(prod_pack.analyze(attachment))] == [FULL_ACCESS, ENDPOINT]

@@ -1,0 +1,104 @@
+"""The environment of a run steers the provider no more than a stack file may: a domain, a protocol,
+a profile, a role to assume or an MFA session in `TENCENTCLOUD_*` variables is refused by the stack
+command before the engine starts (exit 2), by the program's config check before any resource, and
+by the pack on every provider, over its protocol. The list is checked against the variables the
+installed provider actually reads."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from commands import engine
+from im_access.config import ConfigurationError
+from im_access.provider_config import STEERING_ENV
+from tests.analyzer_client import DEFAULT_PROVIDER, AnalyzerResource, PolicyPackProcess, mandatory
+from tests.harness import ROOT, run_program, stack_file_config
+
+ENDPOINT = "im-provider-endpoint-fixed"
+# What the provider also reads and what may vary per run: the credentials, the region (the stack
+# file's wins), timeouts and the request client's label; one variable only its own tests use.
+HARMLESS = {
+    "TENCENTCLOUD_SECRET_ID",
+    "TENCENTCLOUD_SECRET_KEY",
+    "TENCENTCLOUD_SECURITY_TOKEN",
+    "TENCENTCLOUD_REGION",
+    "TENCENTCLOUD_API_REQUEST_CLIENT",
+}
+STEERING_SAMPLES = [
+    ("TENCENTCLOUD_DOMAIN", "attacker.example"),
+    ("TENCENTCLOUD_ASSUME_ROLE_ARN", "qcs::cam::uin/200098765432:roleName/admin"),
+    ("TENCENTCLOUD_PROFILE", "other"),
+    ("TENCENTCLOUD_CAM_ROLE_NAME", "cvm-role"),
+]
+
+
+def provider_variables() -> set[str]:
+    """The TENCENTCLOUD_ variables named in the installed provider plugin's binary."""
+    (binary,) = engine.PULUMI_HOME.glob("plugins/resource-tencentcloud-v*/pulumi-resource-tencentcloud")
+    found = re.findall(rb"TENCENTCLOUD_(?:(?!TENCENTCLOUD_)[A-Z_])+", binary.read_bytes())
+    return {name.decode() for name in found}
+
+
+def test_every_variable_the_provider_reads_is_judged() -> None:
+    read = provider_variables()
+    assert read >= STEERING_ENV, STEERING_ENV - read  # each refused variable is one the provider reads
+    unjudged = {
+        name
+        for name in read - STEERING_ENV - HARMLESS
+        if not name.endswith("_TIMEOUT") and not name.startswith("TENCENTCLOUD_ENV_TESTING_")
+    }
+    assert unjudged == set(), "classify these provider variables in im_access/provider_config.py"
+
+
+@pytest.mark.parametrize(("name", "value"), STEERING_SAMPLES)
+def test_the_config_check_refuses_a_steering_variable_before_any_resource(
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, value)
+    registered: list[Any] = []
+    with pytest.raises(ConfigurationError) as raised:
+        run_program("dev", stack_file_config("dev"), observe=registered.append)
+    assert any(p.startswith(f"environment variable {name}: ") for p in raised.value.problems), raised.value.problems
+    assert registered[0].mocks.resources == []
+
+
+def test_the_pack_refuses_every_provider_of_an_engine_run_with_a_steering_variable() -> None:
+    with PolicyPackProcess("dev", extra_env={"TENCENTCLOUD_ASSUME_ROLE_ARN": STEERING_SAMPLES[1][1]}) as pack:
+        pack.configure({})
+        (on_provider,) = mandatory(pack.analyze(DEFAULT_PROVIDER))
+        served = AnalyzerResource("tencentcloud:Cam/group:Group", "g", {"name": "g"}, provider=DEFAULT_PROVIDER)
+        assert [d.policy for d in mandatory(pack.analyze(served))] == [ENDPOINT]
+    assert on_provider.policy == ENDPOINT
+    assert "environment variable TENCENTCLOUD_ASSUME_ROLE_ARN: it would change where" in on_provider.message
+
+
+def test_the_stack_command_stops_a_steered_run_before_the_engine(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "TENCENTCLOUD_DOMAIN": "attacker.example",
+        "TENCENTCLOUD_PROFILE": "other",
+        "TENCENTCLOUD_REGION": "ap-singapore",  # the region may vary per run
+        "PULUMI_BACKEND_URL": f"file://{tmp_path}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "commands.stack", "preview", "dev"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("stack: ")]
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert "environment variable TENCENTCLOUD_DOMAIN: " in lines[0]
+    assert "environment variable TENCENTCLOUD_PROFILE: " in lines[0]
+    assert "TENCENTCLOUD_REGION" not in lines[0]
+    assert not list(tmp_path.iterdir()), "nothing reached the backend"
