@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +87,7 @@ def test_the_stack_command_stops_a_steered_run_before_the_engine(tmp_path: Path)
         "PULUMI_BACKEND_URL": f"file://{tmp_path}",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "commands.stack", "preview", "dev"],
+        ["make", "preview", "STACK=dev"],
         cwd=ROOT,
         env=env,
         capture_output=True,
