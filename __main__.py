@@ -31,6 +31,7 @@ operators = {
             api_key=entry.api_key is not False,
             rotation=entry.rotation,
             pgp_key=entry.pgp_key,
+            own_key_last_day=entry.own_key_last_day,
             today=today(),
             login_mfa=entry.mfa.login,
             mfa_opt_out_reason=entry.mfa.reason,

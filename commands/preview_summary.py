@@ -47,14 +47,30 @@ def summarise(stack: str, events: Iterable[EngineEvent]) -> Summary:
 
 ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
 _KEY_NAME = re.compile(r"^(?P<operator>.+)-key-(?P<day>[0-9]{4}-[0-9]{2}-[0-9]{2})$")
+_OWN_KEY_NAME = re.compile(r"^(?P<operator>.+)-own-key$")
+
+
+def _own_key_note(operation: str, operator: str) -> str | None:
+    """The user's own key (from `apiKey: true`), adopted when rotation starts and deleted after ownKeyLastDay."""
+    own_key = f"{operator}: the user's own API key (from apiKey: true)"
+    if operation == "import":
+        return f"{own_key} is adopted; it works until its ownKeyLastDay"
+    if operation == "delete":
+        return f"{own_key} expires: its ownKeyLastDay passed, this run deletes it"
+    return None
 
 
 def key_notes(changes: Sequence[tuple[str, str]]) -> list[str]:
-    """What a run does to rotating API keys, read from their resource names (`<operator>-key-<day>`)."""
+    """What a run does to rotating API keys, read from their resource names (`<operator>-key-<day>`,
+    and `<operator>-own-key` for the user's own key)."""
     notes: list[str] = []
     for operation, urn in changes:
         parts = urn.split("::")
-        match = _KEY_NAME.match(parts[-1]) if len(parts) >= 2 and parts[-2].endswith(ACCESS_KEY) else None
+        if len(parts) < 2 or not parts[-2].endswith(ACCESS_KEY):
+            continue
+        if (own := _OWN_KEY_NAME.match(parts[-1])) and (note := _own_key_note(operation, own["operator"])):
+            notes.append(note)
+        match = _KEY_NAME.match(parts[-1])
         if match is None:
             continue
         operator, day = match["operator"], match["day"]

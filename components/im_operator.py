@@ -37,6 +37,9 @@ class ImOperatorArgs:
     pgp_key: str | None = None
     """With rotation: the recipient's OpenPGP public key (base64, raw); state then holds only the
     encrypted SecretKey."""
+    own_key_last_day: dt.date | None = None
+    """With rotation, after `apiKey: true`: the user's own key is adopted as a `cam.AccessKey` and
+    kept to this day beside the new key, then deleted by the first `pulumi up` after it."""
     today: dt.date | None = None
     """The day that decides which key generations exist (IM_ACCESS_TODAY in rehearsals and tests)."""
     login_mfa: bool = True
@@ -137,8 +140,12 @@ class ImOperator(pulumi.ComponentResource):
         self.secret_key = pulumi.Output.secret(user.secret_key) if args.api_key else none
         self.encrypted_secret_key = self.key_created = self.next_key = self.previous_key_last_day = none
         if args.api_key and args.rotation is not None:
-            keys = generations(args.user_name, args.rotation, args.today or dt.date.today())
+            today = args.today or dt.date.today()
+            keys = generations(args.user_name, args.rotation, today)
             self._rotating_keys(name, keys, args, user)
+            own_key_kept = args.own_key_last_day is not None and today <= args.own_key_last_day
+            if own_key_kept:
+                pulumi.Output.all(user.uin, user.secret_id).apply(lambda ids: self._adopt_own_key(name, *ids))
             newest = keys[-1]
             self.key_created = pulumi.Output.from_input(newest.starts.isoformat())
             self.next_key = pulumi.Output.from_input(
@@ -146,6 +153,9 @@ class ImOperator(pulumi.ComponentResource):
             )
             if len(keys) > 1:
                 self.previous_key_last_day = pulumi.Output.from_input(keys[0].last_day.isoformat())
+            elif own_key_kept and args.own_key_last_day is not None:
+                last_day = args.own_key_last_day.isoformat()
+                self.previous_key_last_day = user.secret_id.apply(lambda key_id: last_day if key_id else None)
         self.policy_id = policy.policy_id
         self.policy_name = policy.policy_name
         self.register_outputs(
@@ -163,6 +173,18 @@ class ImOperator(pulumi.ComponentResource):
                 "policyId": self.policy_id,
                 "policyName": self.policy_name,
             }
+        )
+
+    def _adopt_own_key(self, name: str, uin: int | None, key_id: str | None) -> None:
+        """The user's own key (made with the user, `apiKey: true`) as a resource of this stack, so the
+        engine deletes it once it is no longer declared. Its id is known only from the user's state, so
+        it is registered when that is read: a new user, which has no own key, registers nothing."""
+        if uin is None or not key_id:
+            return
+        cam.AccessKey(
+            f"{name}-own-key",
+            target_uin=uin,
+            opts=pulumi.ResourceOptions(parent=self, import_=f"{uin}#{key_id}"),
         )
 
     def _rotating_keys(self, name: str, keys: list[KeyGeneration], args: ImOperatorArgs, user: cam.User) -> None:

@@ -39,8 +39,9 @@ from pydantic import (
 
 from im_access import safe_yaml
 from im_access.access import ACCESS_LEVELS, IM_ACTION_PREFIX, AccessLevel
+from im_access.break_glass import today
 from im_access.contract import UIN_PATTERN, group_principal, principal_slug, user_principal
-from im_access.key_rotation import DEFAULT_OVERLAP_DAYS, DEFAULT_ROTATE_DAYS, Rotation
+from im_access.key_rotation import DEFAULT_OVERLAP_DAYS, DEFAULT_ROTATE_DAYS, Rotation, generations
 from im_access.provider_config import stack_config_problems
 
 NAMESPACE = "im-access"
@@ -68,9 +69,10 @@ _ALLOWED_HINTS = {
     "sdkAppIds": "a list of IM application ids (SDKAppID, positive integers)",
     "expires": "a date YYYY-MM-DD that is today or later",
     "console": "true or false",
-    "apiKey": "true, false, or {rotateDays, overlapDays, pgpKey} to rotate",
+    "apiKey": "true, false, or {rotateDays, overlapDays, pgpKey, ownKeyLastDay} to rotate",
     "rotateDays": "whole days from 2 to 365",
     "overlapDays": "whole days, at least 1 and fewer than rotateDays",
+    "ownKeyLastDay": "a date YYYY-MM-DD, the last day the user's own key (from apiKey: true) works beside the new",
     "pgpKey": "the base64 of a raw (not armored) OpenPGP public key: `gpg --export <id> | base64 -w0`",
     "mfa": "{login: false, reason: <why, 10-255 characters>} to opt out of login protection; default on",
     "login": "true or false",
@@ -102,6 +104,12 @@ def _today() -> dt.date:
     return dt.date.today()
 
 
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError(f"{value!r} is not a date written YYYY-MM-DD")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
@@ -117,9 +125,7 @@ class _ScopedAccess(_Strict):
     @field_validator("expires", mode="before")
     @classmethod
     def _iso_date_only(cls, value: Any) -> Any:
-        if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-            raise ValueError(f"{value!r} is not a date written YYYY-MM-DD")
-        return value
+        return _iso_date(value)
 
     @field_validator("expires")
     @classmethod
@@ -152,6 +158,13 @@ class ApiKeyConfig(_Strict):
     rotate_days: Annotated[StrictInt, Field(ge=2, le=365)] = Field(default=DEFAULT_ROTATE_DAYS, alias="rotateDays")
     overlap_days: Annotated[StrictInt, Field(ge=1)] = Field(default=DEFAULT_OVERLAP_DAYS, alias="overlapDays")
     pgp_key: Annotated[str, StringConstraints(max_length=20000)] | None = Field(default=None, alias="pgpKey")
+    # Moving from `apiKey: true`: the user's own key is adopted and kept to this day, then deleted.
+    own_key_last_day: dt.date | None = Field(default=None, alias="ownKeyLastDay")
+
+    @field_validator("own_key_last_day", mode="before")
+    @classmethod
+    def _iso_date_only(cls, value: Any) -> Any:
+        return _iso_date(value)
 
     @field_validator("pgp_key")
     @classmethod
@@ -216,6 +229,10 @@ class OperatorConfig(_ScopedAccess):
     @property
     def pgp_key(self) -> str | None:
         return self.api_key.pgp_key if isinstance(self.api_key, ApiKeyConfig) else None
+
+    @property
+    def own_key_last_day(self) -> dt.date | None:
+        return self.api_key.own_key_last_day if isinstance(self.api_key, ApiKeyConfig) else None
 
 
 class GrantConfig(_ScopedAccess):
@@ -443,6 +460,30 @@ def _policy_name_collisions(stack: str, config: StackConfig) -> list[str]:
     return problems
 
 
+def _own_key_problems(config: StackConfig, day: dt.date) -> list[str]:
+    """An own key kept into a rotation's overlap would be a third key, which CAM refuses."""
+    problems: list[str] = []
+    for index, entry in enumerate(config.operators):
+        last_day, rotation = entry.own_key_last_day, entry.rotation
+        if last_day is None or rotation is None or last_day < day:
+            continue
+        clash = next(
+            (
+                day + dt.timedelta(days=offset)
+                for offset in range((last_day - day).days + 1)
+                if len(generations(entry.name, rotation, day + dt.timedelta(days=offset))) > 1
+            ),
+            None,
+        )
+        if clash is not None:
+            problems.append(
+                f"{NAMESPACE}:operators[{index}].apiKey.ownKeyLastDay: {last_day.isoformat()} is in a rotation's"
+                f" overlap (on {clash.isoformat()} two rotating keys exist), where the user's own key would be a"
+                f" third, which CAM refuses; allowed: a day before {clash.isoformat()}"
+            )
+    return problems
+
+
 def parse_stack_config(stack: str, raw: Mapping[str, Any], *, allow_past_expiry: bool = False) -> StackConfig:
     """Validate the `im-access` namespace of one stack, raising ConfigurationError with every problem."""
     problems: list[str] = []
@@ -462,6 +503,8 @@ def parse_stack_config(stack: str, raw: Mapping[str, Any], *, allow_past_expiry:
     problems += _duplicates(raw)
     if parsed is not None:
         problems += _policy_name_collisions(stack, parsed)
+        if not allow_past_expiry:  # the audit reads stacks as they are
+            problems += _own_key_problems(parsed, today())
     if problems or parsed is None:
         raise ConfigurationError(stack, problems)
     return parsed

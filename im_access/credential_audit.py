@@ -6,7 +6,8 @@ Keys are named masked (`AKID…abcd`), as every report shows them.
   no rotation is declared (CIS, and Tencent Cloud Config's `cam-user-ak-rotated`).
 - `unmanaged-key`: a key on a managed operator that its stack did not create: any key where the
   stack declares none, a key other than the user's own where it declares `apiKey: true`, and a key
-  older than the oldest generation alive where it rotates (or more keys than generations).
+  older than the oldest generation alive where it rotates (or more keys than generations), the
+  user's own key included once its `ownKeyLastDay` has passed.
 - `no-mfa`: a console user holding IM access without login protection (unless its operator opted
   out, with a reviewed reason), or a user holding IM full access without operation protection.
 
@@ -58,11 +59,14 @@ class ManagedOperator:
     api_key: bool
     rotation: Rotation | None
     login_opt_out: bool
+    own_key_last_day: dt.date | None = None  # moving from `apiKey: true`: the user's own key is kept to this day
 
 
 def managed_operators(stack: str, config: StackConfig) -> list[ManagedOperator]:
     return [
-        ManagedOperator(stack, entry.name, entry.api_key is not False, entry.rotation, not entry.mfa.login)
+        ManagedOperator(
+            stack, entry.name, entry.api_key is not False, entry.rotation, not entry.mfa.login, entry.own_key_last_day
+        )
         for entry in config.operators
     ]
 
@@ -90,7 +94,10 @@ def _foreign_keys(user: UserCredentials, operator: ManagedOperator, today: dt.da
     alive = generations(operator.name, operator.rotation, today)
     found: list[tuple[AccessKey, str]] = []
     rest: list[AccessKey] = []
+    own_key_kept = operator.own_key_last_day is not None and today <= operator.own_key_last_day
     for key in keys:
+        if own_key_kept and _own_key(user, key):
+            continue  # adopted by the stack until its ownKeyLastDay
         if key.created.date() < alive[0].starts:
             found.append((key, f"created before its oldest key generation ({alive[0].starts})"))
         elif _own_key(user, key):

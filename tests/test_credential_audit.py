@@ -96,6 +96,21 @@ def test_keys_a_stack_did_not_create_are_unmanaged() -> None:
     ]
 
 
+def test_a_users_own_key_adopted_by_rotation_is_the_stacks_until_its_last_day() -> None:
+    alive = generations("im-bot", ROTATION, TODAY)
+    made = alive[0].starts - dt.timedelta(days=1)  # before the oldest generation alive
+    own_key, new = key("AKIDown", made), key("AKIDgen", alive[-1].starts)
+    users = {"im-bot": user("im-bot", own_key, new, created=made)}
+    adopted = ManagedOperator("dev", "im-bot", True, ROTATION, False, own_key_last_day=TODAY)
+    assert kinds(credential_findings(users, [adopted], {}, TODAY)) == []
+    after = TODAY + dt.timedelta(days=1)  # no `up` deleted it
+    assert ("unmanaged-key", "AKIDown", "dev") in kinds(credential_findings(users, [adopted], {}, after))
+    # Only the key made with the user is adopted: another old key stays foreign.
+    by_hand = key("AKIDhand", made)
+    users = {"im-bot": user("im-bot", by_hand, new, created=made - dt.timedelta(days=3))}
+    assert kinds(credential_findings(users, [adopted], {}, TODAY)) == [("unmanaged-key", "AKIDhand", "dev")]
+
+
 def test_console_users_with_im_access_need_login_protection_and_full_access_operation_protection() -> None:
     users = {
         "carol": user("carol", console=True, login=False),

@@ -3,7 +3,8 @@
 One scenario on the `local` stack: `pulumi up` on successive days (IM_ACCESS_TODAY), counting the
 operator's keys in CAM with the official SDK after each step: one key, then two during the
 overlap, then the new one alone; never more than two, never none, the handed-over key always
-active. Then an operator with the user's own key (`apiKey: true`) moves to rotation.
+active. Then an operator with the user's own key (`apiKey: true`) moves to rotation: the own key
+is adopted, kept to its last day, deleted, and the next rotation has room for its new key.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from commands.preview_summary import markdown
-from im_access.key_rotation import Rotation, anchor
+from im_access.key_rotation import Rotation, anchor, generations
 from tests.engine_project import SEED, EngineProject
 from tests.localcloud_process import LocalCloudProcess, call
 
@@ -107,12 +108,43 @@ def test_after_the_overlap_only_the_new_key_is_left(project: EngineProject) -> N
     assert f"{ROTOR}: the API key of {START.isoformat()} expires" in SUMMARIES[-1]
 
 
+MIGRATION = START + 36 * DAY
+LEGACY_ROTATION = Rotation(rotate_days=90, overlap_days=7)
+OWN_KEY_LAST_DAY = MIGRATION + 7 * DAY
+
+
 def test_the_users_own_key_moves_to_rotation_without_a_moment_with_no_key(project: EngineProject) -> None:
+    """Adopted (imported) with ownKeyLastDay, it works beside the new key to that day; re-declaring
+    it changes nothing; the first `up` after deletes it."""
+    for offset in range(8):  # the scenario's premise: no rotation of LEGACY's own in these days
+        assert len(generations(LEGACY, LEGACY_ROTATION, MIGRATION + offset * DAY)) == 1
     inline = project.outputs()["operators"][LEGACY]["secretId"]
-    project.config("local")["im-access:operators"][1]["apiKey"] = {"rotateDays": 90, "overlapDays": 7}
-    operators = up_on(project, START + 36 * DAY)
+    project.config("local")["im-access:operators"][1]["apiKey"] = {
+        "rotateDays": LEGACY_ROTATION.rotate_days,
+        "overlapDays": LEGACY_ROTATION.overlap_days,
+        "ownKeyLastDay": OWN_KEY_LAST_DAY.isoformat(),
+    }
+    operators = up_on(project, MIGRATION)
     legacy = operators[LEGACY]
     listed = handed_over_key_is_active(project, legacy)
-    # The user's own key still works beside the new one: the provider never deletes it (see README).
     assert {k["AccessKeyId"]: k["Status"] for k in listed} == {inline: "Active", legacy["secretId"]: "Active"}
-    assert legacy["secretId"] != inline
+    assert legacy["secretId"] != inline and legacy["previousKeyLastDay"] == OWN_KEY_LAST_DAY.isoformat()
+    assert f"{LEGACY}: the user's own API key (from apiKey: true) is adopted" in SUMMARIES[-1]
+    # Its last day changes nothing: the adopted key is declared as it is.
+    project.extra_env["IM_ACCESS_TODAY"] = OWN_KEY_LAST_DAY.isoformat()
+    assert project.run("preview", expect_no_changes=True).exit_code == 0
+
+
+def test_the_users_own_key_is_deleted_after_its_last_day(project: EngineProject) -> None:
+    newest = project.outputs()["operators"][LEGACY]["secretId"]
+    operators = up_on(project, OWN_KEY_LAST_DAY + DAY)
+    assert [k["AccessKeyId"] for k in handed_over_key_is_active(project, operators[LEGACY])] == [newest]
+    assert operators[LEGACY]["previousKeyLastDay"] is None
+    assert f"{LEGACY}: the user's own API key (from apiKey: true) expires" in SUMMARIES[-1]
+
+
+def test_after_the_move_the_next_rotation_has_room_for_its_key(project: EngineProject) -> None:
+    before = project.outputs()["operators"][LEGACY]
+    operators = up_on(project, dt.date.fromisoformat(before["nextKey"]))
+    listed = handed_over_key_is_active(project, operators[LEGACY])
+    assert {k["AccessKeyId"] for k in listed} == {before["secretId"], operators[LEGACY]["secretId"]}

@@ -96,9 +96,18 @@ def test_the_summary_says_which_api_key_rotates_and_which_expires() -> None:
         event(
             resourcePreEvent={"metadata": {"op": op, "urn": key + name, "type": "tencentcloud:Cam/accessKey:AccessKey"}}
         )
-        for op, name in (("create", "im-bot-key-2026-12-08"), ("delete", "im-bot-key-2026-09-09"))
+        for op, name in (
+            ("create", "im-bot-key-2026-12-08"),
+            ("delete", "im-bot-key-2026-09-09"),
+            ("import", "im-ops-own-key"),
+            ("delete", "im-app-own-key"),
+            ("same", "im-web-own-key"),
+        )
     ]
     text = markdown(summarise("dev", events), 0)
+    assert "- im-ops: the user's own API key (from apiKey: true) is adopted; it works until its ownKeyLastDay" in text
+    assert "- im-app: the user's own API key (from apiKey: true) expires: its ownKeyLastDay passed" in text
+    assert "im-web" not in text
     assert "- im-bot: a new API key, of 2026-12-08, is created; hand it over with commands.handover" in text
     assert "- im-bot: the API key of 2026-09-09 expires: its overlap ended, this run deletes it" in text
     assert "API keys:" not in markdown(summarise("dev", EVENTS), 0)

@@ -4,9 +4,11 @@ the operator (never the deploy identity), and every operator's MFA flags."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
+from im_access.config import ConfigurationError
 from im_access.key_rotation import Rotation, generations
 from tests.harness import USER, run_program
 
@@ -52,3 +54,40 @@ def test_every_operator_gets_mfa_flags_login_for_console_operation_for_full(monk
         for f in run.of_type(MFA_FLAG)
     }
     assert flags == {"im-ui": (1, 0), "im-kiosk": (0, 0), "im-bot": (0, 0), "im-oncall": (1, 1)}
+
+
+def test_an_own_key_kept_into_a_rotations_overlap_is_refused_before_any_resource(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Beside two rotating keys, the user's own would be a third, which CAM refuses: the first day
+    that would happen is named, for each operator."""
+    rotation = Rotation(30, 5)
+    bot = {"name": "im-bot", "access": "readonly", "console": False}
+    overlap_starts = generations("im-bot", rotation, dt.date(2026, 12, 2))[-1].starts
+    monkeypatch.setenv("IM_ACCESS_TODAY", (overlap_starts - dt.timedelta(days=3)).isoformat())
+    rotating = {"rotateDays": 30, "overlapDays": 5}
+    too_late = {**bot, "apiKey": {**rotating, "ownKeyLastDay": overlap_starts.isoformat()}}
+    registered: list[Any] = []
+    with pytest.raises(ConfigurationError) as raised:
+        run_program("dev", config(too_late), observe=registered.append)
+    assert raised.value.problems == [
+        f"im-access:operators[0].apiKey.ownKeyLastDay: {overlap_starts} is in a rotation's overlap (on"
+        f" {overlap_starts} two rotating keys exist), where the user's own key would be a third, which CAM"
+        f" refuses; allowed: a day before {overlap_starts}",
+    ]
+    assert registered[0].mocks.resources == []
+    # The day before is taken; the key is adopted from the user's state once that is read.
+    fine = {**bot, "apiKey": {**rotating, "ownKeyLastDay": (overlap_starts - dt.timedelta(days=1)).isoformat()}}
+    assert run_program("dev", config(fine)).of_type(USER)
+    # A last day already past is history: nothing to keep, nothing refused.
+    monkeypatch.setenv("IM_ACCESS_TODAY", (overlap_starts + dt.timedelta(days=1)).isoformat())
+    assert run_program("dev", config(too_late)).of_type(USER)
+
+
+def test_an_own_key_last_day_that_is_not_a_date_is_refused_with_the_allowed_form() -> None:
+    bot = {"name": "im-bot", "access": "readonly", "console": False}
+    with pytest.raises(ConfigurationError) as raised:
+        run_program("dev", config({**bot, "apiKey": {"ownKeyLastDay": "next week"}}))
+    (problem,) = raised.value.problems
+    assert problem.startswith("im-access:operators[0].apiKey.ownKeyLastDay: 'next week' is not a date written")
+    assert "allowed: a date YYYY-MM-DD" in problem
