@@ -124,6 +124,9 @@ def test_the_users_own_key_moves_to_rotation_without_a_moment_with_no_key(projec
         "overlapDays": LEGACY_ROTATION.overlap_days,
         "ownKeyLastDay": OWN_KEY_LAST_DAY.isoformat(),
     }
+    project.extra_env["IM_ACCESS_TODAY"] = MIGRATION.isoformat()
+    preview = project.run("preview")  # what the pull request shows
+    assert f"{LEGACY}: the user's own API key (from apiKey: true) is adopted" in markdown(preview.summary, 0)
     operators = up_on(project, MIGRATION)
     legacy = operators[LEGACY]
     listed = handed_over_key_is_active(project, legacy)
