@@ -58,8 +58,14 @@ def user_names(cloud: LocalCloudProcess, key: tuple[str, str] = (SECRET_ID, SECR
     return {user["Name"] for user in call(cam, "ListUsers")["Data"]}
 
 
-def member_stack(project: EngineProject, **provider: Any) -> None:
-    """The staging stack, moved to the member account: one read-only operator, acting through its role."""
+def member_stack(project: EngineProject, **provider: Any) -> Path:
+    """The staging stack, moved to the member account: one read-only operator, acting through its role.
+    Returns the guardrails whose reviewed approvals name the member account for staging."""
+    guardrails = project.workdir / "policy_pack"
+    approvals = guardrails / "approvals.yaml"
+    reviewed = yaml.safe_load(approvals.read_text())
+    reviewed["stacks"]["staging"]["account"] = MEMBER
+    approvals.write_text(yaml.safe_dump(reviewed))
     config = project.config("staging")
     for key in [k for k in config if k != "tencentcloud:region"]:
         del config[key]
@@ -72,14 +78,23 @@ def member_stack(project: EngineProject, **provider: Any) -> None:
             **provider,
         }
     )
+    return guardrails
 
 
 def test_a_member_account_stack_deploys_there_and_nowhere_else(cloud: LocalCloudProcess, tmp_path: Path) -> None:
     project = EngineProject(tmp_path, cloud)  # signs with the management account's root key
-    member_stack(project)
+    guardrails = member_stack(project)
     before = user_names(cloud)
 
-    run = project.run("up", "staging")
+    # The checkout's own approvals name the management account for staging: its pack refuses the move.
+    refused = project.run("preview", "staging")
+    assert refused.exit_code == 1
+    assert (
+        f"allowedAccountIds: names account {MEMBER}, but the account policy_pack/approvals.yaml names for stack"
+        f" 'staging' is {MANAGEMENT}" in "".join(refused.output)
+    )
+
+    run = project.run("up", "staging", guardrails=guardrails)
 
     assert run.exit_code == 0, run.output
     line = (
@@ -91,7 +106,7 @@ def test_a_member_account_stack_deploys_there_and_nowhere_else(cloud: LocalCloud
     outputs = project.outputs("staging")
     assert str(outputs["operators"][OPERATOR]["userName"]) == OPERATOR
 
-    removed = project.run("destroy", "staging")
+    removed = project.run("destroy", "staging", guardrails=guardrails)
     assert removed.exit_code == 0, removed.output
     assert OPERATOR not in user_names(cloud, MEMBER_KEY)
 
@@ -101,10 +116,10 @@ def test_a_role_the_member_account_does_not_let_this_account_assume_stops_the_pr
 ) -> None:
     project = EngineProject(tmp_path, cloud)
     role = {"roleArn": f"qcs::cam::uin/{MEMBER}:roleName/no-such-role", "sessionName": "im-access-staging"}
-    member_stack(project, **{"tencentcloud:assumeRole": role})
+    guardrails = member_stack(project, **{"tencentcloud:assumeRole": role})
     before = user_names(cloud, MEMBER_KEY)
     with pytest.raises(Exception, match="STS refused to let these credentials assume") as raised:
-        project.run("preview", "staging")
+        project.run("preview", "staging", guardrails=guardrails)
     assert "no-such-role" in str(raised.value) and "Previewing" not in str(raised.value)
     assert user_names(cloud, MEMBER_KEY) == before
 
