@@ -56,7 +56,7 @@ def _own_key_note(operation: str, operator: str) -> str | None:
     if operation == "import":
         return f"{own_key} is adopted; it works until its ownKeyLastDay"
     if operation == "delete":
-        return f"{own_key} expires: its ownKeyLastDay passed, this run deletes it"
+        return f"{own_key} is deleted: its ownKeyLastDay passed, or the stack no longer rotates the operator's keys"
     return None
 
 

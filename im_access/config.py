@@ -461,25 +461,29 @@ def _policy_name_collisions(stack: str, config: StackConfig) -> list[str]:
 
 
 def _own_key_problems(config: StackConfig, day: dt.date) -> list[str]:
-    """An own key kept into a rotation's overlap would be a third key, which CAM refuses."""
+    """The user's own key beside two rotating keys (an overlap) would be a third, which CAM refuses."""
     problems: list[str] = []
     for index, entry in enumerate(config.operators):
         last_day, rotation = entry.own_key_last_day, entry.rotation
         if last_day is None or rotation is None or last_day < day:
             continue
-        clash = next(
-            (
-                day + dt.timedelta(days=offset)
-                for offset in range((last_day - day).days + 1)
-                if len(generations(entry.name, rotation, day + dt.timedelta(days=offset))) > 1
-            ),
-            None,
-        )
-        if clash is not None:
+
+        def in_overlap(offset: int, name: str = entry.name, rotation: Rotation = rotation) -> bool:
+            return len(generations(name, rotation, day + dt.timedelta(days=offset))) > 1
+
+        clash = next((offset for offset in range((last_day - day).days + 1) if in_overlap(offset)), None)
+        where = f"{NAMESPACE}:operators[{index}].apiKey.ownKeyLastDay: "
+        if clash == 0:
+            after = next(offset for offset in range(1, rotation.rotate_days + 1) if not in_overlap(offset))
             problems.append(
-                f"{NAMESPACE}:operators[{index}].apiKey.ownKeyLastDay: {last_day.isoformat()} is in a rotation's"
-                f" overlap (on {clash.isoformat()} two rotating keys exist), where the user's own key would be a"
-                f" third, which CAM refuses; allowed: a day before {clash.isoformat()}"
+                f"{where}today ({day}) is in a rotation's overlap: its two keys beside the user's own would be"
+                f" three, which CAM refuses; allowed: move to rotation on or after {day + dt.timedelta(days=after)}"
+            )
+        elif clash is not None:
+            first = day + dt.timedelta(days=clash)
+            problems.append(
+                f"{where}{last_day} is in a rotation's overlap (on {first} two rotating keys exist), where the"
+                f" user's own key would be a third, which CAM refuses; allowed: a day before {first}"
             )
     return problems
 

@@ -84,6 +84,15 @@ def _own_key(user: UserCredentials, key: AccessKey) -> bool:
     return user.created is not None and abs(key.created - user.created) <= OWN_KEY_MARGIN
 
 
+def _kept_until(
+    user: UserCredentials, operator: ManagedOperator | None, key: AccessKey, today: dt.date
+) -> dt.date | None:
+    """The ownKeyLastDay to which a rotating stack keeps the user's own key (moving from `apiKey: true`),
+    if `key` is that key and the day has not passed."""
+    last_day = operator.own_key_last_day if operator is not None and operator.rotation is not None else None
+    return last_day if last_day is not None and today <= last_day and _own_key(user, key) else None
+
+
 def _foreign_keys(user: UserCredentials, operator: ManagedOperator, today: dt.date) -> list[tuple[AccessKey, str]]:
     """The keys of a managed operator that its stack did not create, each with why."""
     keys = sorted(user.keys, key=lambda k: k.created)
@@ -94,10 +103,9 @@ def _foreign_keys(user: UserCredentials, operator: ManagedOperator, today: dt.da
     alive = generations(operator.name, operator.rotation, today)
     found: list[tuple[AccessKey, str]] = []
     rest: list[AccessKey] = []
-    own_key_kept = operator.own_key_last_day is not None and today <= operator.own_key_last_day
     for key in keys:
-        if own_key_kept and _own_key(user, key):
-            continue  # adopted by the stack until its ownKeyLastDay
+        if _kept_until(user, operator, key, today):
+            continue
         if key.created.date() < alive[0].starts:
             found.append((key, f"created before its oldest key generation ({alive[0].starts})"))
         elif _own_key(user, key):
@@ -137,10 +145,12 @@ def credential_findings(
             age = (today - access_key.created.date()).days
             if age > limit:
                 rule = f"rotateDays + overlapDays = {limit}" if rotation else f"{limit} days without rotation"
-                fix = (
-                    f"key {shown} is {age} days old ({rule}); rotate it: declare apiKey: {{rotateDays: 90}}"
-                    f" and run `make up`, or delete it with {_delete_key(user, access_key)}"
-                )
+                if last_day := _kept_until(user, operator, access_key, today):
+                    remedy = f"the first `make up` after its ownKeyLastDay ({last_day}) deletes it"
+                else:
+                    remedy = "rotate it: declare apiKey: {rotateDays: 90} and run `make up`"
+                delete = _delete_key(user, access_key)
+                fix = f"key {shown} is {age} days old ({rule}); {remedy}, or delete it with {delete}"
                 findings.append(Finding("stale-key", principal, shown, None, fix, stack))
         if operator is not None:
             for access_key, why in _foreign_keys(user, operator, today):

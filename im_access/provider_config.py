@@ -63,10 +63,29 @@ OWNER_UIN_KEY = "im-access:ownerUin"
 SAFE_PROTOCOL, LOCALCLOUD_PROTOCOL = "HTTPS", "HTTP"
 
 
+# Hosts of Tencent Cloud's APIs, as a NO_PROXY entry would match them (Go's and requests' rules alike).
+TENCENT_CLOUD_HOSTS = ("cam.tencentcloudapi.com", "sts.tencentcloudapi.com")
+
+
+def _bypassed(no_proxy: str) -> bool:
+    """Whether a NO_PROXY list sends Tencent Cloud's hosts around the proxy ("*", a domain suffix)."""
+    for entry in no_proxy.split(","):
+        domain = entry.strip().lower().lstrip(".").split(":")[0]
+        if domain == "*" or any(
+            host == domain or host.endswith("." + domain) for host in TENCENT_CLOUD_HOSTS if domain
+        ):
+            return True
+    return False
+
+
 def localcloud_route(env: Mapping[str, str]) -> bool:
-    """Whether requests go to localcloud: HTTP_PROXY is a loopback address."""
+    """Whether requests go to localcloud: HTTP_PROXY is a plain-HTTP proxy at a loopback address, and
+    NO_PROXY does not send Tencent Cloud's hosts around it (to the cloud, in plain HTTP)."""
     proxy = env.get("HTTP_PROXY") or env.get("http_proxy") or ""
-    host = urlsplit(proxy if "://" in proxy else f"http://{proxy}").hostname or ""
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if parts.scheme != "http" or _bypassed(env.get("NO_PROXY") or env.get("no_proxy") or ""):
+        return False
+    host = parts.hostname or ""
     if host == "localhost":
         return True
     try:
@@ -102,11 +121,13 @@ def provider_problems(
         value = settings[key]
         if key in allowed or value is None:
             continue
-        if key == PROTOCOL and str(value).upper() == SAFE_PROTOCOL:
+        # ASCII only: "http" + U+017F (long s) upper-cases to "HTTPS".
+        protocol = str(value).upper() if key == PROTOCOL and str(value).isascii() else None
+        if protocol == SAFE_PROTOCOL:
             continue
-        if key == PROTOCOL and str(value).upper() == LOCALCLOUD_PROTOCOL and http_allowed:
+        if protocol == LOCALCLOUD_PROTOCOL and http_allowed:
             continue
-        if key == PROTOCOL and str(value).upper() == LOCALCLOUD_PROTOCOL:
+        if protocol == LOCALCLOUD_PROTOCOL:
             reason = "plain HTTP is only for localcloud (the local stack, or a run through localcloud)"
         else:
             reason = "it would steer where the provider's requests (signed, carrying passwords and keys) go"

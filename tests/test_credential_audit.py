@@ -109,6 +109,12 @@ def test_a_users_own_key_adopted_by_rotation_is_the_stacks_until_its_last_day() 
     by_hand = key("AKIDhand", made)
     users = {"im-bot": user("im-bot", by_hand, new, created=made - dt.timedelta(days=3))}
     assert kinds(credential_findings(users, [adopted], {}, TODAY)) == [("unmanaged-key", "AKIDhand", "dev")]
+    # An adopted key that is old is stale, and the fix says the stack deletes it after its last day.
+    ancient = key("AKIDold", dt.date(2025, 1, 6))
+    users = {"im-bot": user("im-bot", ancient, new, created=dt.date(2025, 1, 6))}
+    (stale,) = credential_findings(users, [adopted], {}, TODAY)
+    assert (stale.kind, stale.policy) == ("stale-key", "AKIDold")
+    assert f"the first `make up` after its ownKeyLastDay ({TODAY}) deletes it" in stale.fix
 
 
 def test_console_users_with_im_access_need_login_protection_and_full_access_operation_protection() -> None:

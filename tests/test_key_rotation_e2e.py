@@ -143,7 +143,7 @@ def test_the_users_own_key_is_deleted_after_its_last_day(project: EngineProject)
     operators = up_on(project, OWN_KEY_LAST_DAY + DAY)
     assert [k["AccessKeyId"] for k in handed_over_key_is_active(project, operators[LEGACY])] == [newest]
     assert operators[LEGACY]["previousKeyLastDay"] is None
-    assert f"{LEGACY}: the user's own API key (from apiKey: true) expires" in SUMMARIES[-1]
+    assert f"{LEGACY}: the user's own API key (from apiKey: true) is deleted" in SUMMARIES[-1]
 
 
 def test_after_the_move_the_next_rotation_has_room_for_its_key(project: EngineProject) -> None:

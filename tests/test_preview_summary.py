@@ -106,7 +106,7 @@ def test_the_summary_says_which_api_key_rotates_and_which_expires() -> None:
     ]
     text = markdown(summarise("dev", events), 0)
     assert "- im-ops: the user's own API key (from apiKey: true) is adopted; it works until its ownKeyLastDay" in text
-    assert "- im-app: the user's own API key (from apiKey: true) expires: its ownKeyLastDay passed" in text
+    assert "- im-app: the user's own API key (from apiKey: true) is deleted: its ownKeyLastDay passed" in text
     assert "im-web" not in text
     assert "- im-bot: a new API key, of 2026-12-08, is created; hand it over with commands.handover" in text
     assert "- im-bot: the API key of 2026-09-09 expires: its overlap ended, this run deletes it" in text

@@ -79,6 +79,16 @@ def test_an_own_key_kept_into_a_rotations_overlap_is_refused_before_any_resource
     # The day before is taken; the key is adopted from the user's state once that is read.
     fine = {**bot, "apiKey": {**rotating, "ownKeyLastDay": (overlap_starts - dt.timedelta(days=1)).isoformat()}}
     assert run_program("dev", config(fine)).of_type(USER)
+    # Moving on an overlap day would make three keys whatever the last day: the day it ends is named.
+    overlap_ends = generations("im-bot", rotation, overlap_starts)[0].last_day
+    monkeypatch.setenv("IM_ACCESS_TODAY", overlap_starts.isoformat())
+    with pytest.raises(ConfigurationError) as raised:
+        run_program("dev", config(too_late))
+    assert raised.value.problems == [
+        f"im-access:operators[0].apiKey.ownKeyLastDay: today ({overlap_starts}) is in a rotation's overlap: its"
+        " two keys beside the user's own would be three, which CAM refuses; allowed: move to rotation on or after"
+        f" {overlap_ends + dt.timedelta(days=1)}"
+    ]
     # A last day already past is history: nothing to keep, nothing refused.
     monkeypatch.setenv("IM_ACCESS_TODAY", (overlap_starts + dt.timedelta(days=1)).isoformat())
     assert run_program("dev", config(too_late)).of_type(USER)

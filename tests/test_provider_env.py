@@ -2,7 +2,8 @@
 a profile, a role to assume or an MFA session in `TENCENTCLOUD_*` variables is refused by the stack
 command before the engine starts (exit 2), by the program's config check before any resource, and
 by the pack on every provider, over its protocol. The list is checked against the variables the
-installed provider actually reads."""
+installed provider actually reads. Plain HTTP is localcloud's only: a loopback HTTP proxy that
+Tencent Cloud's hosts do not bypass."""
 
 from __future__ import annotations
 
@@ -101,3 +102,42 @@ def test_the_stack_command_stops_a_steered_run_before_the_engine(tmp_path: Path)
     assert "environment variable TENCENTCLOUD_PROFILE: " in lines[0]
     assert "TENCENTCLOUD_REGION" not in lines[0]
     assert not list(tmp_path.iterdir()), "nothing reached the backend"
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        {"HTTP_PROXY": "http://127.0.0.1:18080", "NO_PROXY": "*"},
+        {"HTTP_PROXY": "http://127.0.0.1:18080", "no_proxy": "localhost,.TencentCloudAPI.com"},
+        {"HTTP_PROXY": "http://127.0.0.1:18080", "NO_PROXY": "com:443"},
+        {"HTTP_PROXY": "socks5://127.0.0.1:1080"},
+        {"HTTP_PROXY": "http://10.0.0.8:3128"},
+    ],
+)
+def test_plain_http_is_refused_where_the_proxy_is_not_surely_localcloud(
+    route: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loopback proxy that Tencent Cloud's hosts bypass (NO_PROXY), or one that is not a plain HTTP
+    proxy, would let plain HTTP reach the cloud."""
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in route.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError) as raised:
+        run_program("dev", {**stack_file_config("dev"), "tencentcloud:protocol": "HTTP"})
+    assert any("plain HTTP is only for localcloud" in p for p in raised.value.problems)
+
+
+def test_localclouds_own_route_still_speaks_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As scripts/with_localcloud.sh sets it: a loopback proxy, and NO_PROXY for loopback only."""
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:18080")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    assert run_program("dev", {**stack_file_config("dev"), "tencentcloud:protocol": "HTTP"}).mocks.resources
+
+
+def test_a_protocol_that_only_upper_cases_to_https_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HTTP_PROXY", raising=False)
+    monkeypatch.delenv("http_proxy", raising=False)
+    with pytest.raises(ConfigurationError) as raised:
+        run_program("dev", {**stack_file_config("dev"), "tencentcloud:protocol": "http\u017f"})
+    assert any(p.startswith("tencentcloud:protocol: ") for p in raised.value.problems)
