@@ -281,7 +281,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument("--project", type=Path, default=ROOT, help="the checkout whose stacks declare the access")
     parser.add_argument(
-        "--today", type=dt.date.fromisoformat, default=today(), help="YYYY-MM-DD (default: IM_ACCESS_TODAY or today)"
+        "--today",
+        type=dt.date.fromisoformat,
+        default=today(),
+        help="YYYY-MM-DD (default: today; IM_ACCESS_TODAY through localcloud)",
     )
     parser.add_argument(
         "--unused-days",

@@ -21,12 +21,11 @@ import yaml
 from im_access import safe_yaml
 from im_access.access import FULL_PRESET, FULL_PRESET_ID, normalise_policy_id, normalise_policy_name
 from im_access.approvals import Approvals, load_approvals
+from im_access.provider_config import TODAY_VARIABLE, localcloud_route
 
 MAX_DAYS = 7
 FIELDS = ("stack", "principal", "access", "approver", "reason", "added", "expires")
 PRINCIPAL = re.compile(r"^(user:[A-Za-z0-9+=,.@_-]{1,64}|group:[0-9]{1,20})$")
-# Rehearsals and tests set the date the guardrails judge by; nothing else should.
-TODAY_VARIABLE = "IM_ACCESS_TODAY"
 # What an exception allows, as messages say it.
 ALLOWS = f"allows IM full access alone ({FULL_PRESET})"
 
@@ -41,8 +40,11 @@ def allows_policy(name: object = None, policy_id: object = None) -> bool:
 
 
 def today(env: Mapping[str, str] | None = None) -> dt.date:
-    value = (os.environ if env is None else env).get(TODAY_VARIABLE)
-    return dt.date.fromisoformat(value) if value else dt.date.today()
+    """The date the guardrails judge by: IM_ACCESS_TODAY on localcloud's route (rehearsals and tests),
+    the real date anywhere else (where the config check, the stack command and the pack refuse it)."""
+    env = os.environ if env is None else env
+    value = env.get(TODAY_VARIABLE)
+    return dt.date.fromisoformat(value) if value and localcloud_route(env) else dt.date.today()
 
 
 @dataclass(frozen=True)

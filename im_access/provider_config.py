@@ -58,6 +58,9 @@ STEERING_ENV = frozenset(
         "TENCENTCLOUD_MFA_CERTIFICATION_DURATION_SECONDS",
     }
 )
+# The date the guardrails judge by (break-glass expiries, access expiry, key rotation), for rehearsals
+# and tests through localcloud; anywhere else it would move them.
+TODAY_VARIABLE = "IM_ACCESS_TODAY"
 PROTOCOL = "protocol"
 OWNER_UIN_KEY = "im-access:ownerUin"
 SAFE_PROTOCOL, LOCALCLOUD_PROTOCOL = "HTTPS", "HTTP"
@@ -95,14 +98,21 @@ def localcloud_route(env: Mapping[str, str]) -> bool:
 
 
 def env_problems(env: Mapping[str, str]) -> list[str]:
-    """The provider's steering variables that `env` sets (an empty one counts as unset)."""
-    return [
+    """The provider's steering variables that `env` sets (an empty one counts as unset), and a date of
+    its own outside localcloud's route."""
+    problems = [
         f"environment variable {name}: it would change where the provider's requests go or whose identity"
         " signs them, outside the reviewed stack file; unset it (the stack file's tencentcloud:assumeRole"
         " names a role)"
         for name in sorted(STEERING_ENV)
         if env.get(name)
     ]
+    if env.get(TODAY_VARIABLE) and not localcloud_route(env):
+        problems.append(
+            f"environment variable {TODAY_VARIABLE}: it would move the date that break-glass exceptions, access"
+            " expiry and key rotation are judged by; it is for runs through localcloud only; unset it"
+        )
+    return problems
 
 
 def provider_problems(

@@ -14,7 +14,7 @@ import yaml
 
 from im_access.break_glass import MAX_DAYS, parse_exceptions
 from im_access.contract import IM_OPERATOR
-from tests.analyzer_client import POLICY_PACK, AnalyzerResource, PolicyPackProcess, mandatory
+from tests.analyzer_client import DEFAULT_PROVIDER, POLICY_PACK, AnalyzerResource, PolicyPackProcess, mandatory
 
 STACKS = ("dev", "staging", "prod")
 VALID = {
@@ -85,11 +85,15 @@ def pack_with(tmp_path: Path) -> Iterator[Any]:
     """Starts the real pack from a copy whose break_glass.yaml holds the given exceptions."""
     started: list[PolicyPackProcess] = []
 
-    def start(exceptions: list[dict[str, Any]], today: str, stack: str = "staging") -> PolicyPackProcess:
+    def start(
+        exceptions: list[dict[str, Any]], today: str, stack: str = "staging", via_localcloud: bool = True
+    ) -> PolicyPackProcess:
         pack_dir = tmp_path / f"pack-{len(started)}"
         shutil.copytree(POLICY_PACK, pack_dir, ignore=shutil.ignore_patterns("__pycache__"))
         (pack_dir / "break_glass.yaml").write_text(yaml.safe_dump({"exceptions": exceptions}))
-        pack = PolicyPackProcess(stack, pack_dir=pack_dir, extra_env={"IM_ACCESS_TODAY": today})
+        # IM_ACCESS_TODAY sets the date on localcloud's route only (a loopback proxy).
+        route = {"HTTP_PROXY": "http://127.0.0.1:18080" if via_localcloud else "", "NO_PROXY": ""}
+        pack = PolicyPackProcess(stack, pack_dir=pack_dir, extra_env={"IM_ACCESS_TODAY": today, **route})
         pack.configure({})
         started.append(pack)
         return pack
@@ -116,6 +120,16 @@ def test_the_day_after_expiry_the_same_access_is_blocked(pack_with: Any) -> None
     (blocked,) = pack.analyze(operator("im-stg-oncall"))
     assert blocked.policy == FULL_ACCESS and blocked.enforcement == "mandatory"
     assert "which has lapsed" in blocked.message
+
+
+def test_a_date_set_outside_localcloud_does_not_bring_an_expired_exception_back(pack_with: Any) -> None:
+    """IM_ACCESS_TODAY in a run against the cloud is not the date the pack judges by (the real date is),
+    and the pack refuses it on every provider."""
+    pack = pack_with([VALID], today="2026-11-26", via_localcloud=False)
+    (blocked,) = pack.analyze(operator("im-stg-oncall"))
+    assert blocked.policy == FULL_ACCESS and "which has lapsed" in blocked.message
+    on_provider = [d for d in mandatory(pack.analyze(DEFAULT_PROVIDER)) if "IM_ACCESS_TODAY" in d.message]
+    assert len(on_provider) == 1 and "for runs through localcloud only" in on_provider[0].message
 
 
 @pytest.mark.parametrize(("change", "problem"), MALFORMED)

@@ -71,7 +71,11 @@ def pack_with(tmp_path: Path) -> Iterator[Any]:
         shutil.copytree(POLICY_PACK, pack_dir, ignore=shutil.ignore_patterns("__pycache__"))
         (pack_dir / "break_glass.yaml").write_text(break_glass)
         with deadline(30):
-            pack = PolicyPackProcess("staging", pack_dir=pack_dir, extra_env={"IM_ACCESS_TODAY": "2026-11-26"})
+            pack = PolicyPackProcess(
+                "staging",
+                pack_dir=pack_dir,
+                extra_env={"IM_ACCESS_TODAY": "2026-11-26", "HTTP_PROXY": "http://127.0.0.1:18080", "NO_PROXY": ""},
+            )
         started.append(pack)
         pack.configure({})
         return pack

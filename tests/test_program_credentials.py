@@ -17,6 +17,14 @@ ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
 MFA_FLAG = "tencentcloud:Cam/mfaFlag:MfaFlag"
 
 
+@pytest.fixture(autouse=True)
+def through_localcloud(monkeypatch: pytest.MonkeyPatch) -> None:
+    """IM_ACCESS_TODAY sets the date on localcloud's route only."""
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:18080")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+
 def config(*operators: dict[str, object]) -> dict[str, object]:
     pin = {"tencentcloud:allowedAccountIds": [OWNER]}
     return {"im-access:ownerUin": OWNER, **pin, "im-access:operators": list(operators)}

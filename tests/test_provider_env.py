@@ -141,3 +141,16 @@ def test_a_protocol_that_only_upper_cases_to_https_is_refused(monkeypatch: pytes
     with pytest.raises(ConfigurationError) as raised:
         run_program("dev", {**stack_file_config("dev"), "tencentcloud:protocol": "http\u017f"})
     assert any(p.startswith("tencentcloud:protocol: ") for p in raised.value.problems)
+
+
+def test_a_date_of_its_own_is_refused_outside_localcloud(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("IM_ACCESS_TODAY", "2026-01-01")
+    with pytest.raises(ConfigurationError) as raised:
+        run_program("dev", stack_file_config("dev"))
+    assert any(
+        p.startswith("environment variable IM_ACCESS_TODAY: it would move the date") for p in raised.value.problems
+    )
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:18080")  # a rehearsal through localcloud
+    assert run_program("dev", stack_file_config("dev")).mocks.resources
