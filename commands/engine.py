@@ -53,12 +53,16 @@ def pulumi_command() -> auto.PulumiCommand:
 
 
 def engine_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Variables every CLI run gets: the pinned CLI first on PATH (its language host lives beside it)."""
+    """Variables every CLI run gets: the pinned CLI first on PATH (its language host lives beside it),
+    and no plugin acquired on the way."""
     return {
         "PATH": f"{PULUMI_ROOT / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         "PULUMI_HOME": str(PULUMI_HOME),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         **(extra or {}),
+        # Only the plugins `make setup` installed and verified: a provider's pluginDownloadURL (which
+        # never reaches the policy pack) or another version would fetch and run another binary.
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
     }
 
 

@@ -43,7 +43,7 @@ from im_access.approvals import APPROVALS_FILE, load_approvals
 from im_access.break_glass import BreakGlass, load_exceptions, today
 from im_access.config import read_stack_file
 from im_access.provider_config import stack_config_problems
-from im_access.stack_files import StackFileError, known_stacks, stack_files
+from im_access.stack_files import StackFileError, known_stacks, project_file_problems, stack_files
 
 COMMANDS = ("preview", "up", "destroy")
 INIT = "init"  # creates the stack in the backend; runs nothing
@@ -107,6 +107,8 @@ def check_stack_files(stack: str, work_dir: Path, guardrails: Path) -> dict[str,
     """One file per known stack, and no stack file that steers the provider's endpoint: checked on the
     files themselves before the engine starts, as a pull request's program might not check them.
     Returns the stack's flat config."""
+    if problems := project_file_problems(work_dir):
+        raise StackFileError(problems)
     files = stack_files(work_dir, known_stacks(guardrails))
     if stack not in files:
         raise StackFileError([f"there is no Pulumi.{stack}.yaml; stacks: {', '.join(files) or 'none'}"])

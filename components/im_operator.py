@@ -140,7 +140,7 @@ class ImOperator(pulumi.ComponentResource):
         self.secret_key = pulumi.Output.secret(user.secret_key) if args.api_key else none
         self.encrypted_secret_key = self.key_created = self.next_key = self.previous_key_last_day = none
         if args.api_key and args.rotation is not None:
-            today = args.today or dt.date.today()
+            today = args.today or dt.datetime.now(dt.UTC).date()
             keys = generations(args.user_name, args.rotation, today)
             self._rotating_keys(name, keys, args, user)
             own_key_kept = args.own_key_last_day is not None and today <= args.own_key_last_day

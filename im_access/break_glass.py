@@ -41,10 +41,11 @@ def allows_policy(name: object = None, policy_id: object = None) -> bool:
 
 def today(env: Mapping[str, str] | None = None) -> dt.date:
     """The date the guardrails judge by: IM_ACCESS_TODAY on localcloud's route (rehearsals and tests),
-    the real date anywhere else (where the config check, the stack command and the pack refuse it)."""
+    the real date anywhere else (where the config check, the stack command and the pack refuse it).
+    In UTC, as the dates in the approvals and exceptions are: the host's TZ moves nothing."""
     env = os.environ if env is None else env
     value = env.get(TODAY_VARIABLE)
-    return dt.date.fromisoformat(value) if value and localcloud_route(env) else dt.date.today()
+    return dt.date.fromisoformat(value) if value and localcloud_route(env) else dt.datetime.now(dt.UTC).date()
 
 
 @dataclass(frozen=True)

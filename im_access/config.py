@@ -101,7 +101,7 @@ RETIRED_KEYS = {
 
 
 def _today() -> dt.date:
-    return dt.date.today()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _iso_date(value: Any) -> Any:

@@ -24,6 +24,9 @@ PROVIDER_RESOURCE = f"pulumi:providers:{PROVIDER}"
 LOCAL_STACK = "local"  # the stack that runs against localcloud
 # What a stack file may set in the provider's namespace (the pin's values are judged by account_pin).
 STACK_FILE_KEYS = frozenset({"region", ALLOWED_ACCOUNTS, ASSUME_ROLE})
+# The provider plugin the engine is installed with (engine/versions.env; a test keeps them equal):
+# a provider asking for another version would run another binary.
+PLUGIN_VERSION = "0.2.3"
 # What else a provider resource may carry: none of it says where requests go.
 PROVIDER_INPUT_KEYS = STACK_FILE_KEYS | {
     "version",
@@ -66,35 +69,40 @@ OWNER_UIN_KEY = "im-access:ownerUin"
 SAFE_PROTOCOL, LOCALCLOUD_PROTOCOL = "HTTPS", "HTTP"
 
 
-# Hosts of Tencent Cloud's APIs, as a NO_PROXY entry would match them (Go's and requests' rules alike).
-TENCENT_CLOUD_HOSTS = ("cam.tencentcloudapi.com", "sts.tencentcloudapi.com")
+# What NO_PROXY may exempt on localcloud's route: loopback only (scripts/with_localcloud.sh's list).
+LOOPBACK_EXEMPTIONS = frozenset({"", "127.0.0.1", "localhost", "::1", "[::1]"})
 
 
-def _bypassed(no_proxy: str) -> bool:
-    """Whether a NO_PROXY list sends Tencent Cloud's hosts around the proxy ("*", a domain suffix)."""
-    for entry in no_proxy.split(","):
-        domain = entry.strip().lower().lstrip(".").split(":")[0]
-        if domain == "*" or any(
-            host == domain or host.endswith("." + domain) for host in TENCENT_CLOUD_HOSTS if domain
-        ):
-            return True
-    return False
-
-
-def localcloud_route(env: Mapping[str, str]) -> bool:
-    """Whether requests go to localcloud: HTTP_PROXY is a plain-HTTP proxy at a loopback address, and
-    NO_PROXY does not send Tencent Cloud's hosts around it (to the cloud, in plain HTTP)."""
-    proxy = env.get("HTTP_PROXY") or env.get("http_proxy") or ""
-    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-    if parts.scheme != "http" or _bypassed(env.get("NO_PROXY") or env.get("no_proxy") or ""):
-        return False
+def _loopback_proxy(value: str) -> bool:
+    """A plain-HTTP proxy on a loopback address."""
+    parts = urlsplit(value if "://" in value else f"http://{value}")
     host = parts.hostname or ""
+    if parts.scheme != "http" or not host:
+        return False
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def localcloud_route(env: Mapping[str, str]) -> bool:
+    """Whether every request goes to localcloud, as scripts/with_localcloud.sh routes them: HTTP_PROXY
+    and HTTPS_PROXY both a plain-HTTP proxy on a loopback address, NO_PROXY exempting loopback
+    addresses at most, and no REQUEST_METHOD (with which Go ignores HTTP_PROXY). Read as Go's
+    net/http reads them: the upper-case name first, an empty value as unset."""
+
+    def variable(name: str) -> str:
+        return env.get(name) or env.get(name.lower()) or ""
+
+    exemptions = {entry.strip().lower() for entry in variable("NO_PROXY").split(",")}
+    return (
+        _loopback_proxy(variable("HTTP_PROXY"))
+        and _loopback_proxy(variable("HTTPS_PROXY"))
+        and exemptions <= LOOPBACK_EXEMPTIONS
+        and not env.get("REQUEST_METHOD")
+    )
 
 
 def env_problems(env: Mapping[str, str]) -> list[str]:
@@ -129,6 +137,12 @@ def provider_problems(
     problems: list[str] = []
     for key in sorted(settings, key=str):
         value = settings[key]
+        if key == "version" and value is not None and str(value) != PLUGIN_VERSION:
+            problems.append(
+                f"{where}version: {str(value)[:40]!r} would run another provider plugin than the one installed"
+                f" and reviewed; allowed: {PLUGIN_VERSION} (engine/versions.env)"
+            )
+            continue
         if key in allowed or value is None:
             continue
         # ASCII only: "http" + U+017F (long s) upper-cases to "HTTPS".

@@ -12,6 +12,9 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import yaml
+
+from im_access import safe_yaml
 from im_access.approvals import load_approvals
 
 # The engine's rule for a stack name (`pulumi stack init` refuses anything else).
@@ -31,6 +34,26 @@ class StackFileError(ValueError):
 def known_stacks(guardrails: Path) -> list[str]:
     """The stacks the reviewed approvals (`<guardrails>/approvals.yaml`) list."""
     return sorted(load_approvals(guardrails).stacks)
+
+
+def project_file_problems(project: Path) -> list[str]:
+    """A project file's `plugins` would make the engine run a provider binary of its choosing."""
+    problems = []
+    for name in PROJECT_FILES:
+        path = project / name
+        if not path.is_file():
+            continue
+        try:
+            document = safe_yaml.load(path.read_text(), name)
+        except (yaml.YAMLError, safe_yaml.UnsafeYamlError) as error:
+            problems.append(f"{name} cannot be read: {safe_yaml.shown(str(error), 300)}")
+            continue
+        if isinstance(document, dict) and "plugins" in document:
+            problems.append(
+                f"{name}: plugins: would run a plugin binary other than the one `make setup` installed and"
+                " verified; remove it"
+            )
+    return problems
 
 
 def stack_files(project: Path, known: Iterable[str]) -> dict[str, Path]:

@@ -23,6 +23,13 @@ from im_access.config import read_stack_file
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
+# localcloud's route as scripts/with_localcloud.sh sets it (no localcloud listening needed where only
+# the route is judged): both proxies on a loopback address, NO_PROXY for loopback only.
+LOCALCLOUD_ROUTE = {
+    "HTTP_PROXY": "http://127.0.0.1:18080",
+    "HTTPS_PROXY": "http://127.0.0.1:18080",
+    "NO_PROXY": "127.0.0.1,localhost",
+}
 
 USER = "tencentcloud:Cam/user:User"
 POLICY = "tencentcloud:Cam/policy:Policy"

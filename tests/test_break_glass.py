@@ -15,6 +15,7 @@ import yaml
 from im_access.break_glass import MAX_DAYS, parse_exceptions
 from im_access.contract import IM_OPERATOR
 from tests.analyzer_client import DEFAULT_PROVIDER, POLICY_PACK, AnalyzerResource, PolicyPackProcess, mandatory
+from tests.harness import LOCALCLOUD_ROUTE
 
 STACKS = ("dev", "staging", "prod")
 VALID = {
@@ -92,7 +93,7 @@ def pack_with(tmp_path: Path) -> Iterator[Any]:
         shutil.copytree(POLICY_PACK, pack_dir, ignore=shutil.ignore_patterns("__pycache__"))
         (pack_dir / "break_glass.yaml").write_text(yaml.safe_dump({"exceptions": exceptions}))
         # IM_ACCESS_TODAY sets the date on localcloud's route only (a loopback proxy).
-        route = {"HTTP_PROXY": "http://127.0.0.1:18080" if via_localcloud else "", "NO_PROXY": ""}
+        route = LOCALCLOUD_ROUTE if via_localcloud else {name: "" for name in LOCALCLOUD_ROUTE}
         pack = PolicyPackProcess(stack, pack_dir=pack_dir, extra_env={"IM_ACCESS_TODAY": today, **route})
         pack.configure({})
         started.append(pack)

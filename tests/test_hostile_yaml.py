@@ -19,6 +19,7 @@ import pytest
 from im_access import safe_yaml
 from im_access.config import ConfigurationError, read_stack_file
 from tests.analyzer_client import POLICY_PACK, AnalyzerResource, PolicyPackProcess, mandatory
+from tests.harness import LOCALCLOUD_ROUTE
 from tests.localcloud_process import LocalCloudProcess
 from tests.pull_request import make_preview_localcloud, program_checkout
 from tests.test_stack_files import audit_env
@@ -74,7 +75,7 @@ def pack_with(tmp_path: Path) -> Iterator[Any]:
             pack = PolicyPackProcess(
                 "staging",
                 pack_dir=pack_dir,
-                extra_env={"IM_ACCESS_TODAY": "2026-11-26", "HTTP_PROXY": "http://127.0.0.1:18080", "NO_PROXY": ""},
+                extra_env={"IM_ACCESS_TODAY": "2026-11-26", **LOCALCLOUD_ROUTE},
             )
         started.append(pack)
         pack.configure({})

@@ -10,7 +10,7 @@ import pytest
 
 from im_access.config import ConfigurationError
 from im_access.key_rotation import Rotation, generations
-from tests.harness import USER, run_program
+from tests.harness import LOCALCLOUD_ROUTE, USER, run_program
 
 OWNER = "100012345678"
 ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
@@ -20,9 +20,8 @@ MFA_FLAG = "tencentcloud:Cam/mfaFlag:MfaFlag"
 @pytest.fixture(autouse=True)
 def through_localcloud(monkeypatch: pytest.MonkeyPatch) -> None:
     """IM_ACCESS_TODAY sets the date on localcloud's route only."""
-    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:18080")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
+    for name, value in LOCALCLOUD_ROUTE.items():
+        monkeypatch.setenv(name, value)
 
 
 def config(*operators: dict[str, object]) -> dict[str, object]:

@@ -16,7 +16,7 @@ import pytest
 
 from im_access.config import ConfigurationError
 from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory
-from tests.harness import ROOT, run_program, stack_file_config
+from tests.harness import LOCALCLOUD_ROUTE, ROOT, run_program, stack_file_config
 from tests.localcloud_process import SECRET_ID, SECRET_KEY
 from tests.pull_request import make_preview_localcloud, program_checkout
 
@@ -54,7 +54,8 @@ def test_only_the_local_stack_or_a_run_through_localcloud_speaks_http(monkeypatc
     monkeypatch.setenv("HTTP_PROXY", "http://10.0.0.8:3128")  # a proxy elsewhere is no localcloud
     with pytest.raises(ConfigurationError):
         run_program("dev", {**stack_file_config("dev"), "tencentcloud:protocol": "HTTP"})
-    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:18080")
+    for name, value in LOCALCLOUD_ROUTE.items():
+        monkeypatch.setenv(name, value)
     run_program("dev", {**stack_file_config("dev"), "tencentcloud:protocol": "HTTP"})
 
 
@@ -96,7 +97,7 @@ def test_the_pack_lets_localcloud_speak_http_and_nothing_else() -> None:
         pack.configure({})
         assert pack.analyze(provider({"protocol": "HTTP"})) == []
         assert [d.policy for d in mandatory(pack.analyze(provider({"domain": "a.example"})))] == [POLICY]
-    with PolicyPackProcess("dev", extra_env={"HTTP_PROXY": "http://127.0.0.1:18080"}) as pack:
+    with PolicyPackProcess("dev", extra_env=LOCALCLOUD_ROUTE) as pack:
         pack.configure({})
         assert pack.analyze(provider({"protocol": "HTTP"})) == []
 
@@ -167,3 +168,44 @@ def test_make_preview_localcloud_refuses_a_stack_file_that_steers_the_provider(
     assert result.returncode != 0
     assert f"stack: Pulumi.dev.yaml: {problem}" in result.stderr, result.stdout + result.stderr
     assert "Previewing" not in result.stdout  # refused before the engine ran
+
+
+def test_the_plugin_version_allowed_is_the_one_setup_installs() -> None:
+    from commands.engine import pinned_versions
+    from im_access.provider_config import PLUGIN_VERSION
+
+    assert pinned_versions()["TENCENTCLOUD_PLUGIN_VERSION"] == PLUGIN_VERSION
+
+
+def test_the_pack_refuses_a_provider_asking_for_another_plugin_version(dev_pack: PolicyPackProcess) -> None:
+    (found,) = mandatory(dev_pack.analyze(provider({"version": "0.1.9"})))
+    assert found.policy == POLICY
+    assert "version: '0.1.9' would run another provider plugin than the one installed" in found.message
+
+
+def test_no_engine_run_acquires_a_plugin() -> None:
+    """A provider's pluginDownloadURL never reaches the pack: the engine must not fetch anything."""
+    from commands.engine import engine_env
+
+    assert (
+        engine_env({"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "false"})[
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"
+        ]
+        == "true"
+    )
+
+
+def test_the_stack_command_refuses_a_project_file_that_names_plugins(tmp_path: Path) -> None:
+    from commands import stack
+    from tests.checkout import checkout_copy
+
+    project = checkout_copy(tmp_path / "project")
+    original = (project / "Pulumi.yaml").read_text()
+    (project / "Pulumi.yaml").write_text(
+        original + "plugins:\n  providers:\n    - name: tencentcloud\n      path: ./bin\n"
+    )
+    with pytest.raises(stack.StackFileError) as raised:
+        stack.check_stack_files("dev", project, project / "policy_pack")
+    assert "Pulumi.yaml: plugins: would run a plugin binary other than the one `make setup` installed" in str(
+        raised.value
+    )

@@ -7,19 +7,22 @@ Tencent Cloud's hosts do not bypass."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from commands import engine
+from im_access.break_glass import today
 from im_access.config import ConfigurationError
 from im_access.provider_config import STEERING_ENV
 from tests.analyzer_client import DEFAULT_PROVIDER, AnalyzerResource, PolicyPackProcess, mandatory
-from tests.harness import ROOT, run_program, stack_file_config
+from tests.harness import LOCALCLOUD_ROUTE, ROOT, run_program, stack_file_config
 
 ENDPOINT = "im-provider-endpoint-fixed"
 # What the provider also reads and what may vary per run: the credentials, the region (the stack
@@ -104,35 +107,52 @@ def test_the_stack_command_stops_a_steered_run_before_the_engine(tmp_path: Path)
     assert not list(tmp_path.iterdir()), "nothing reached the backend"
 
 
-@pytest.mark.parametrize(
-    "route",
-    [
-        {"HTTP_PROXY": "http://127.0.0.1:18080", "NO_PROXY": "*"},
-        {"HTTP_PROXY": "http://127.0.0.1:18080", "no_proxy": "localhost,.TencentCloudAPI.com"},
-        {"HTTP_PROXY": "http://127.0.0.1:18080", "NO_PROXY": "com:443"},
-        {"HTTP_PROXY": "socks5://127.0.0.1:1080"},
-        {"HTTP_PROXY": "http://10.0.0.8:3128"},
-    ],
-)
-def test_plain_http_is_refused_where_the_proxy_is_not_surely_localcloud(
-    route: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A loopback proxy that Tencent Cloud's hosts bypass (NO_PROXY), or one that is not a plain HTTP
-    proxy, would let plain HTTP reach the cloud."""
-    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+ROUTE_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy")
+
+
+def set_route(monkeypatch: pytest.MonkeyPatch, route: dict[str, str]) -> None:
+    for name in (*ROUTE_VARIABLES, "REQUEST_METHOD"):
         monkeypatch.delenv(name, raising=False)
     for name, value in route.items():
         monkeypatch.setenv(name, value)
+
+
+NOT_LOCALCLOUD = [
+    {**LOCALCLOUD_ROUTE, "NO_PROXY": "*"},
+    {**LOCALCLOUD_ROUTE, "NO_PROXY": "localhost,.TencentCloudAPI.com"},
+    {**LOCALCLOUD_ROUTE, "NO_PROXY": "*.tencentcloudapi.com"},
+    {**LOCALCLOUD_ROUTE, "NO_PROXY": "organization.tencentcloudapi.com"},
+    {**LOCALCLOUD_ROUTE, "NO_PROXY": "\uff54\uff45\uff4e\uff43\uff45\uff4e\uff54cloudapi.com"},  # fullwidth
+    {**LOCALCLOUD_ROUTE, "HTTP_PROXY": "socks5://127.0.0.1:1080"},
+    {**LOCALCLOUD_ROUTE, "HTTP_PROXY": "http://10.0.0.8:3128"},
+    {"HTTP_PROXY": LOCALCLOUD_ROUTE["HTTP_PROXY"]},  # HTTPS would go straight to the cloud
+    {**LOCALCLOUD_ROUTE, "HTTPS_PROXY": ""},
+    {**LOCALCLOUD_ROUTE, "REQUEST_METHOD": "GET"},  # with which Go ignores HTTP_PROXY
+]
+
+
+@pytest.mark.parametrize("route", NOT_LOCALCLOUD)
+def test_plain_http_and_a_date_of_its_own_are_refused_where_the_route_is_not_surely_localcloud(
+    route: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests that could reach the cloud (a bypass in NO_PROXY, HTTPS not through the proxy, a proxy
+    that is not a plain HTTP one on this machine) are no rehearsal through localcloud."""
+    set_route(monkeypatch, route)
+    monkeypatch.setenv("IM_ACCESS_TODAY", "2026-01-01")
     with pytest.raises(ConfigurationError) as raised:
         run_program("dev", {**stack_file_config("dev"), "tencentcloud:protocol": "HTTP"})
-    assert any("plain HTTP is only for localcloud" in p for p in raised.value.problems)
+    problems = raised.value.problems
+    assert any("plain HTTP is only for localcloud" in p for p in problems), problems
+    assert any(p.startswith("environment variable IM_ACCESS_TODAY: it would move the date") for p in problems)
+    assert today() == dt.datetime.now(dt.UTC).date()
 
 
-def test_localclouds_own_route_still_speaks_http(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As scripts/with_localcloud.sh sets it: a loopback proxy, and NO_PROXY for loopback only."""
-    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:18080")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+def test_localclouds_own_route_speaks_http_and_sets_the_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As scripts/with_localcloud.sh sets it: both proxies on a loopback address, NO_PROXY for loopback."""
+    set_route(monkeypatch, LOCALCLOUD_ROUTE)
+    monkeypatch.setenv("IM_ACCESS_TODAY", "2026-01-01")
     assert run_program("dev", {**stack_file_config("dev"), "tencentcloud:protocol": "HTTP"}).mocks.resources
+    assert today() == dt.date(2026, 1, 1)
 
 
 def test_a_protocol_that_only_upper_cases_to_https_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -143,14 +163,14 @@ def test_a_protocol_that_only_upper_cases_to_https_is_refused(monkeypatch: pytes
     assert any(p.startswith("tencentcloud:protocol: ") for p in raised.value.problems)
 
 
-def test_a_date_of_its_own_is_refused_outside_localcloud(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "http_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("IM_ACCESS_TODAY", "2026-01-01")
-    with pytest.raises(ConfigurationError) as raised:
-        run_program("dev", stack_file_config("dev"))
-    assert any(
-        p.startswith("environment variable IM_ACCESS_TODAY: it would move the date") for p in raised.value.problems
-    )
-    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:18080")  # a rehearsal through localcloud
-    assert run_program("dev", stack_file_config("dev")).mocks.resources
+def test_the_guardrails_date_is_the_same_in_every_time_zone() -> None:
+    """UTC+14 and UTC-12 are always on different dates: the date the guardrails judge by is UTC's."""
+    program = "from im_access.break_glass import today; print(today())"
+    clean = {k: v for k, v in os.environ.items() if k != "IM_ACCESS_TODAY"}
+    dates = {
+        subprocess.run(
+            [sys.executable, "-c", program], cwd=ROOT, env={**clean, "TZ": zone}, capture_output=True, text=True
+        ).stdout.strip()
+        for zone in ("Etc/GMT-14", "Etc/GMT+12")
+    }
+    assert len(dates) == 1 and dt.date.fromisoformat(dates.pop())

@@ -1,7 +1,8 @@
 """Over the analyzer protocol: a stack declares the kinds of resource the guardrails judge and nothing
-else. A command, a dynamic provider, another package's provider or component, and another Tencent
-Cloud service's resource are each refused on every stack, the approved one included; the project's
-own kinds pass."""
+else. A command, a dynamic provider, another package's provider or component, another Tencent Cloud
+service's resource, and CAM, organization or identity center resources no guardrail reads (user SSO,
+an identity provider, an assignment, a SCIM token) are each refused on every stack, the approved one
+included; the project's own kinds pass."""
 
 from __future__ import annotations
 
@@ -23,6 +24,17 @@ FOREIGN = [
     AnalyzerResource("tencentcloud:Scf/function:Function", "runner", {"role": "admin", "functionName": "x"}),
     AnalyzerResource("tencentcloud:cam/user:User", "lower-case-module", {"name": "x"}),  # not CAM's token
     AnalyzerResource("evil:index:Wrapper", "wrapper", {}),
+    # Within CAM, organization and identity center: sign-in as anyone, or grants no guardrail reads.
+    AnalyzerResource("tencentcloud:Cam/userSamlConfig:UserSamlConfig", "saml", {"samlMetadataDocument": "x"}),
+    AnalyzerResource("tencentcloud:Cam/oidcSso:OidcSso", "oidc", {"identityUrl": "https://idp.example"}),
+    AnalyzerResource("tencentcloud:Cam/samlProvider:SamlProvider", "idp", {"name": "idp", "metaData": "x"}),
+    AnalyzerResource(
+        "tencentcloud:Organization/policySubAccountAttachment:PolicySubAccountAttachment",
+        "member-admin",
+        {"policyId": 1, "orgSubAccountUin": 100020000001, "memberUin": 200098765432},
+    ),
+    AnalyzerResource("tencentcloud:Identity/centerRoleAssignment:CenterRoleAssignment", "assign", {"zoneId": "z"}),
+    AnalyzerResource("tencentcloud:Identity/centerScimCredential:CenterScimCredential", "scim", {"zoneId": "z"}),
 ]
 OWN = [
     AnalyzerResource("pulumi:pulumi:Stack", "im-access-dev", {}),
