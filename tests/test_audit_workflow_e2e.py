@@ -53,6 +53,7 @@ def env_for(cloud: LocalCloudProcess, **extra: str) -> dict[str, str]:
         "HTTP_PROXY": proxy,
         "http_proxy": proxy,
         "NO_PROXY": "127.0.0.1,localhost",
+        **cloud.https_env(),  # localcloud's route, as scripts/with_localcloud.sh sets it
         **extra,
     }
 

@@ -96,6 +96,7 @@ def ci_credentials(
             "HTTP_PROXY": f"http://{cloud.address}",
             "NO_PROXY": "127.0.0.1,localhost",
             "no_proxy": "127.0.0.1,localhost",
+            **cloud.https_env(),  # localcloud's route, as scripts/with_localcloud.sh sets it
         }
     )
     # The workflows' command line.

@@ -169,6 +169,7 @@ def test_the_audit_reads_the_member_account_through_its_role(cloud: LocalCloudPr
         "TENCENTCLOUD_SECRET_KEY": SECRET_KEY,
         "HTTP_PROXY": f"http://{cloud.address}",
         "NO_PROXY": "127.0.0.1,localhost",
+        **cloud.https_env(),  # localcloud's route, as scripts/with_localcloud.sh sets it
     }
     command = [sys.executable, "-m", "commands.audit", "--stack", "staging", "--project", str(project)]
     command += ["--format", "json"]
