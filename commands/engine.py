@@ -63,6 +63,8 @@ def engine_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         # Only the plugins `make setup` installed and verified: a provider's pluginDownloadURL (which
         # never reaches the policy pack) or another version would fetch and run another binary.
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        # ... and a pulumi-resource-tencentcloud on PATH would be preferred to the installed one.
+        "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
     }
 
 

@@ -11,10 +11,9 @@ module.
 
 from __future__ import annotations
 
-import ipaddress
+import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from im_access.account_pin import ALLOWED_ACCOUNTS, ASSUME_ROLE, pin_problems
 from im_access.contract import UIN
@@ -73,18 +72,16 @@ SAFE_PROTOCOL, LOCALCLOUD_PROTOCOL = "HTTPS", "HTTP"
 LOOPBACK_EXEMPTIONS = frozenset({"", "127.0.0.1", "localhost", "::1", "[::1]"})
 
 
+# A plain-HTTP proxy on a loopback address, written the one way scripts/with_localcloud.sh writes it:
+# Go reads a value it cannot parse (an escape, a control character, a bad port) as no proxy at all,
+# and would then send the request to the cloud directly.
+LOOPBACK_PROXY = re.compile(
+    r"http://(127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|localhost|\[::1\]):[0-9]{1,5}/?", re.ASCII
+)
+
+
 def _loopback_proxy(value: str) -> bool:
-    """A plain-HTTP proxy on a loopback address."""
-    parts = urlsplit(value if "://" in value else f"http://{value}")
-    host = parts.hostname or ""
-    if parts.scheme != "http" or not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return LOOPBACK_PROXY.fullmatch(value) is not None
 
 
 def localcloud_route(env: Mapping[str, str]) -> bool:

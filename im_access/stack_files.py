@@ -36,8 +36,34 @@ def known_stacks(guardrails: Path) -> list[str]:
     return sorted(load_approvals(guardrails).stacks)
 
 
+# What the project file may say. Anything else would change what the engine runs or reads past the
+# checks on the stack files: `plugins` (a provider binary), `stackConfigDir` (stack files elsewhere),
+# a config `value` or `default` (provider settings and operators no stack file shows), `backend`.
+PROJECT_KEYS = ("name", "description", "runtime", "config")
+CONFIG_DECLARATION_KEYS = ("type", "description", "secret", "items")
+
+
+def _config_problems(name: str, config: object) -> list[str]:
+    if not isinstance(config, dict):
+        return [f"{name}: config: a mapping of key declarations"]
+    problems = []
+    for key, declaration in config.items():
+        shown = str(key)[:60]
+        if ":" in str(key) and not str(key).startswith("im-access:"):
+            problems.append(
+                f"{name}: config.{shown}: only im-access keys are declared here; provider settings belong in"
+                " the stack files"
+            )
+        elif not isinstance(declaration, dict) or set(declaration) - set(CONFIG_DECLARATION_KEYS):
+            problems.append(
+                f"{name}: config.{shown}: a declaration only (allowed: {', '.join(CONFIG_DECLARATION_KEYS)});"
+                " values belong in the stack files"
+            )
+    return problems
+
+
 def project_file_problems(project: Path) -> list[str]:
-    """A project file's `plugins` would make the engine run a provider binary of its choosing."""
+    """What the project file (Pulumi.yaml) says beyond its name, runtime and config declarations."""
     problems = []
     for name in PROJECT_FILES:
         path = project / name
@@ -48,11 +74,16 @@ def project_file_problems(project: Path) -> list[str]:
         except (yaml.YAMLError, safe_yaml.UnsafeYamlError) as error:
             problems.append(f"{name} cannot be read: {safe_yaml.shown(str(error), 300)}")
             continue
-        if isinstance(document, dict) and "plugins" in document:
-            problems.append(
-                f"{name}: plugins: would run a plugin binary other than the one `make setup` installed and"
-                " verified; remove it"
-            )
+        if not isinstance(document, dict):
+            problems.append(f"{name}: a mapping of {', '.join(PROJECT_KEYS)}")
+            continue
+        problems += [
+            f"{name}: {str(key)[:60]}: not allowed here; allowed: {', '.join(PROJECT_KEYS)}"
+            for key in document
+            if key not in PROJECT_KEYS
+        ]
+        if "config" in document:
+            problems += _config_problems(name, document["config"])
     return problems
 
 

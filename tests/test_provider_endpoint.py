@@ -195,17 +195,27 @@ def test_no_engine_run_acquires_a_plugin() -> None:
     )
 
 
-def test_the_stack_command_refuses_a_project_file_that_names_plugins(tmp_path: Path) -> None:
+PROJECT_FILE_ADDITIONS = [
+    ("plugins:\n  providers:\n    - name: tencentcloud\n      path: ./bin\n", "Pulumi.yaml: plugins: not allowed here"),
+    ("stackConfigDir: cfg\n", "Pulumi.yaml: stackConfigDir: not allowed here"),
+    ("backend:\n  url: file:///tmp/x\n", "Pulumi.yaml: backend: not allowed here"),
+    ("  tencentcloud:domain:\n    value: attacker.example\n", "config.tencentcloud:domain: only im-access keys"),
+    ("  operators:\n    default: []\n", "config.operators: a declaration only"),
+]
+
+
+@pytest.mark.parametrize(("addition", "problem"), PROJECT_FILE_ADDITIONS)
+def test_the_stack_command_refuses_a_project_file_that_steers_the_engine(
+    tmp_path: Path, addition: str, problem: str
+) -> None:
+    """Plugins, stack files elsewhere, a backend, provider settings or values in the project file would
+    each get past the checks made on the stack files."""
     from commands import stack
     from tests.checkout import checkout_copy
 
     project = checkout_copy(tmp_path / "project")
-    original = (project / "Pulumi.yaml").read_text()
-    (project / "Pulumi.yaml").write_text(
-        original + "plugins:\n  providers:\n    - name: tencentcloud\n      path: ./bin\n"
-    )
+    (project / "Pulumi.yaml").write_text((project / "Pulumi.yaml").read_text() + addition)
     with pytest.raises(stack.StackFileError) as raised:
         stack.check_stack_files("dev", project, project / "policy_pack")
-    assert "Pulumi.yaml: plugins: would run a plugin binary other than the one `make setup` installed" in str(
-        raised.value
-    )
+    assert problem in str(raised.value)
+    assert stack.check_stack_files("dev", ROOT, ROOT / "policy_pack")  # the reviewed file passes

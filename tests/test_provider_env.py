@@ -128,6 +128,12 @@ NOT_LOCALCLOUD = [
     {"HTTP_PROXY": LOCALCLOUD_ROUTE["HTTP_PROXY"]},  # HTTPS would go straight to the cloud
     {**LOCALCLOUD_ROUTE, "HTTPS_PROXY": ""},
     {**LOCALCLOUD_ROUTE, "REQUEST_METHOD": "GET"},  # with which Go ignores HTTP_PROXY
+    # Values Go cannot parse, and so reads as no proxy (straight to the cloud), or as another host.
+    {**LOCALCLOUD_ROUTE, "HTTPS_PROXY": "http://127.0.0.1:18080/%zz"},
+    {**LOCALCLOUD_ROUTE, "HTTPS_PROXY": "http://127.0.0.1:18080\n"},
+    {**LOCALCLOUD_ROUTE, "HTTP_PROXY": "http://127.0.0.1:18080x"},
+    {**LOCALCLOUD_ROUTE, "HTTP_PROXY": "http://a\\b@127.0.0.1:18080"},
+    {**LOCALCLOUD_ROUTE, "HTTPS_PROXY": "http://[::1]x:18080"},
 ]
 
 
