@@ -143,8 +143,8 @@ class ImOperator(pulumi.ComponentResource):
             today = args.today or dt.datetime.now(dt.UTC).date()
             keys = generations(args.user_name, args.rotation, today)
             self._rotating_keys(name, keys, args, user)
-            own_key_kept = args.own_key_last_day is not None and today <= args.own_key_last_day
-            if own_key_kept:
+            kept_until = args.own_key_last_day if args.own_key_last_day and today <= args.own_key_last_day else None
+            if kept_until:
                 pulumi.Output.all(user.uin, user.secret_id).apply(lambda ids: self._adopt_own_key(name, *ids))
             newest = keys[-1]
             self.key_created = pulumi.Output.from_input(newest.starts.isoformat())
@@ -153,8 +153,8 @@ class ImOperator(pulumi.ComponentResource):
             )
             if len(keys) > 1:
                 self.previous_key_last_day = pulumi.Output.from_input(keys[0].last_day.isoformat())
-            elif own_key_kept and args.own_key_last_day is not None:
-                last_day = args.own_key_last_day.isoformat()
+            elif kept_until:
+                last_day = kept_until.isoformat()
                 self.previous_key_last_day = user.secret_id.apply(lambda key_id: last_day if key_id else None)
         self.policy_id = policy.policy_id
         self.policy_name = policy.policy_name

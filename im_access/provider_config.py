@@ -1,12 +1,14 @@
-"""Where the Tencent Cloud provider and the audit send their requests: never steered by a stack file.
+"""Where the Tencent Cloud provider and the audit send their requests: never steered by a stack file,
+nor by the environment of a run.
 
 `tencentcloud:domain` (or `cosDomain`, a profile, a role to assume, ...) would send the audit's
 signed requests, and the deploy's responses that carry passwords and keys, to another host;
 `tencentcloud:protocol: HTTP` would send them in plain text. Provider settings are therefore an
-allow-list: a stack may set its region and its account pin (im_access/account_pin.py), and only
-localcloud's route may speak HTTP (the local stack, or a run whose HTTP_PROXY is localcloud on this
-machine). The config check, the policy pack, the stack command and the audit all judge by this
-module.
+allow-list: a stack may set its region and its account pin (im_access/account_pin.py), the plugin
+is the installed version, and only localcloud's route may speak HTTP (the local stack, or a run
+whose proxies are localcloud on this machine, `localcloud_route`). The provider's own steering
+variables (`TENCENTCLOUD_DOMAIN`, ...) and a moved date off that route are refused the same way.
+The config check, the policy pack, the stack command and the audit all judge by this module.
 """
 
 from __future__ import annotations
@@ -66,12 +68,8 @@ TODAY_VARIABLE = "IM_ACCESS_TODAY"
 PROTOCOL = "protocol"
 OWNER_UIN_KEY = "im-access:ownerUin"
 SAFE_PROTOCOL, LOCALCLOUD_PROTOCOL = "HTTPS", "HTTP"
-
-
 # What NO_PROXY may exempt on localcloud's route: loopback only (scripts/with_localcloud.sh's list).
 LOOPBACK_EXEMPTIONS = frozenset({"", "127.0.0.1", "localhost", "::1", "[::1]"})
-
-
 # A plain-HTTP proxy on a loopback address, written the one way scripts/with_localcloud.sh writes it:
 # Go reads a value it cannot parse (an escape, a control character, a bad port) as no proxy at all,
 # and would then send the request to the cloud directly.
