@@ -90,9 +90,10 @@ def test_a_raw_user_with_a_full_preset_or_a_wide_custom_policy_needs_it_too(prod
     # A flag tied by the UIN it resolves to counts, as one tied by dependency does.
     flag = AnalyzerResource(MFA, "raw-mfa", {"opUin": "100020000009", "actionFlag": {"wechat": 1}})
     assert found(prod, [user, wide, linked, flag], OPERATION) == []
-    # A flag on another user does not.
+    # A flag on another user does not, and is refused itself: the stack creates no user 100020000010.
     other = AnalyzerResource(MFA, "other-mfa", {"opUin": 100020000010, "actionFlag": ON})
-    assert len(found(prod, [user, preset, other], OPERATION)) == 1
+    messages = found(prod, [user, preset, other], OPERATION)
+    assert len(messages) == 2 and sum("Remove the MFA flags 'other-mfa'" in m for m in messages) == 1
 
 
 def test_a_console_operator_opting_out_of_login_protection_is_advisory_with_its_reason(
@@ -104,3 +105,23 @@ def test_a_console_operator_opting_out_of_login_protection_is_advisory_with_its_
     assert "shared NOC screen" in diagnostics[0].message and "'oncall'" in diagnostics[0].message
     assert found(prod, operator(access="readonly", console=True, loginMfa=True), LOGIN) == []
     assert found(prod, operator(access="readonly", console=False, loginMfa=False), LOGIN) == []
+
+
+@pytest.mark.parametrize("linked", [False, True], ids=["by value", "by a resource outside the stack's users"])
+def test_flags_on_a_user_the_stack_does_not_create_are_refused(prod: PolicyPackProcess, linked: bool) -> None:
+    """Turning MFA off for an administrator outside the stack: refused, approved stack or not."""
+    group = AnalyzerResource("tencentcloud:Cam/group:Group", "admins", {"name": "admins"})
+    admin_flags = AnalyzerResource(
+        MFA,
+        "admin-mfa-off",
+        {"opUin": 100020000999, "loginFlag": OFF, "actionFlag": OFF},
+        property_dependencies={"opUin": [group.urn]} if linked else {},
+    )
+    messages = found(prod, [*operator(), group, admin_flags], OPERATION)
+    assert len(messages) == 1, messages
+    assert "Remove the MFA flags 'admin-mfa-off' on stack 'prod': uin '100020000999' is no user" in messages[0]
+    # The stack's own operator's flags, tied to its user by value alone, pass.
+    by_value = [
+        AnalyzerResource(r.type, r.name, r.properties, parent=r.parent) if r.type == MFA else r for r in operator()
+    ]
+    assert found(prod, by_value, OPERATION) == []

@@ -6,6 +6,7 @@
   included: approval says who may hold full access, not that one password is enough for it.
   Reported by the stack policy `im-full-access-across-the-stack`, so the analyzer makes one pass.
 - Login protection: a console operator that opts out is reported, with its reason, for review.
+- Flags on a user the stack does not create are refused: they could turn MFA off for anyone.
 
 A flag is tied to its user by the user it is computed from (its `opUin` dependency), or by the
 UIN it resolves to; an attachment to its user likewise by `userName`.
@@ -124,10 +125,32 @@ def _protected_users(resources: Sequence[PolicyResource], users: _Users) -> set[
     return protected
 
 
+def _report_flags_of_other_users(
+    resources: Sequence[PolicyResource], users: _Users, report_violation: ReportViolation
+) -> None:
+    """A flag on a user the stack does not create could turn MFA off for anyone (an administrator
+    included): the stack sets the flags of its own operators only."""
+    for flag in resources:
+        if flag.resource_type != MFA_FLAG:
+            continue
+        try:
+            if users.named(flag, "opUin", "uin") or flag.props.get("opUin") is None:
+                continue
+            target = normalise_policy_id(flag.props.get("opUin")) or flag.props.get("opUin")
+        except UnknownValueError:
+            continue  # computed from a resource of the stack, whose value comes at `up`
+        report_violation(
+            f"Remove the MFA flags {flag.name!r} on stack {pulumi.get_stack()!r}: uin {str(target)[:40]!r} is no"
+            " user this stack creates, and a stack sets the MFA of its own operators only.",
+            flag.urn,
+        )
+
+
 def report_operation_protection(resources: Sequence[PolicyResource], report_violation: ReportViolation) -> None:
     """Part of the stack policy `im-full-access-across-the-stack` (every stack policy costs the
-    analyzer a pass over the stack), run on approved stacks too."""
+    analyzer a pass over the stack), run on approved stacks too: and flags on users outside the stack."""
     users = _Users(resources)
+    _report_flags_of_other_users(resources, users, report_violation)
     full = _full_access_users(resources, users)
     if not full:
         return
