@@ -194,6 +194,43 @@ def inspect_policy_document(document: str | Mapping[str, Any]) -> DocumentVerdic
     return DocumentVerdict(False, "no allow statement covers every IM action")
 
 
+# CAM actions with which their holder can give itself (or anyone) any permission, IM full access
+# included: attach a policy, rewrite one, join a group, rewrite a role's trust, make a key or set a
+# password for another user.
+CAM_ESCALATION_APIS = (
+    "AttachUserPolicy",
+    "AttachGroupPolicy",
+    "AttachRolePolicy",
+    "CreatePolicyVersion",
+    "SetDefaultPolicyVersion",
+    "UpdatePolicy",
+    "AddUserToGroup",
+    "UpdateAssumeRolePolicy",
+    "CreateAccessKey",
+    "UpdateUser",
+)
+CAM_ACTION_FORMS = ("name/cam:", "cam:")
+
+
+def escalation_in_document(document: str | Mapping[str, Any]) -> str | None:
+    """Why a policy document lets its holder grant itself anything (an allowed action covering one
+    of CAM_ESCALATION_APIS), or None. An unreadable document is inspect_policy_document's to judge."""
+    try:
+        statements = read_policy_document(document)
+    except ValueError:
+        return None
+    for index, statement in enumerate(statements):
+        for action in _allowed_actions(statement):
+            pattern = action.strip().lower()
+            for api in CAM_ESCALATION_APIS:
+                if any(fnmatchcase(form + api.lower(), pattern) for form in CAM_ACTION_FORMS):
+                    return (
+                        f"statement[{index}] allows {action!r}, which includes CAM's {api}: its holder can give"
+                        " itself IM full access"
+                    )
+    return None
+
+
 def action_covers_some_im(action: str) -> bool:
     """True when one action pattern matches at least one IM API (`name/im:Describe*`, `*`, `name/*`)."""
     pattern = action.strip().lower()

@@ -367,3 +367,38 @@ def test_a_provider_with_another_issuer_audience_or_key_is_blocked(
 def _jwks(*issuers: OidcIssuer) -> str:
     keys = [key for issuer in issuers for key in issuer.jwks["keys"]]
     return base64.b64encode(json.dumps({"keys": keys}).encode()).decode()
+
+
+def test_cam_write_on_a_pull_request_assumable_role_is_blocked_and_the_deploy_role_keeps_it(
+    prod_pack: PolicyPackProcess,
+) -> None:
+    """A custom policy allowing CAM write (`name/cam:*`, as the deploy role's policy does) lets its holder
+    grant itself anything: refused on a role a pull request can assume, allowed on the deploy role."""
+    cam_write = AnalyzerResource(
+        POLICY,
+        "cam-write",
+        {
+            "name": "cam-write",
+            "document": json.dumps(
+                {"version": "2.0", "statement": [{"effect": "allow", "action": ["name/cam:*"], "resource": ["*"]}]}
+            ),
+        },
+    )
+    preview = role("preview", document(oidc(PR_SUB)))
+    deploy = role("deploy", document(oidc()))
+
+    def attach(label: str, target: AnalyzerResource) -> AnalyzerResource:
+        return AnalyzerResource(
+            ROLE_ATTACHMENT,
+            label,
+            {"roleId": UNKNOWN, "policyId": UNKNOWN},
+            property_dependencies={"roleId": [target.urn], "policyId": [cam_write.urn]},
+        )
+
+    blocked = routes_blocked(
+        prod_pack.analyze_stack(
+            [cam_write, preview, deploy, attach("to-preview", preview), attach("to-deploy", deploy)]
+        )
+    )
+    assert set(blocked) == {"to-preview"}
+    assert "custom policy 'cam-write', which allows CAM write" in blocked["to-preview"]

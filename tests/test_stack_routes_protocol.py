@@ -235,3 +235,56 @@ def test_an_unknown_document_of_an_identity_is_noted_and_judged_at_up(dev_pack: 
     assert mandatory(found) == []
     (note,) = notes(found)
     assert "OrgIdentity 'later'" in note.message and "OrgMemberPolicyAttachment 'members-ops'" in note.message
+
+
+POLICY = "tencentcloud:Cam/policy:Policy"
+GROUP_ATTACHMENT = "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment"
+ROLE_ATTACHMENT = "tencentcloud:Cam/rolePolicyAttachment:RolePolicyAttachment"
+
+
+@pytest.mark.parametrize(
+    "action", ["name/cam:*", "cam:AttachUserPolicy", "name/CAM:attach*", "name/cam:CreatePolicyVersion", "cam:Add*"]
+)
+def test_cam_write_held_by_a_user_or_group_is_im_full_access_one_step_away(
+    dev_pack: PolicyPackProcess, action: str
+) -> None:
+    """Its holder could attach QcloudAVCFullAccess to itself: blocked like the grant itself, and so are
+    the members of a group holding it. A role holding it (the deploy role) is role_trust's to judge."""
+    policy = AnalyzerResource(POLICY, "cam-admin", {"name": "cam-admin", "document": _document(action)})
+    on_user = AnalyzerResource(
+        USER_ATTACHMENT,
+        "to-user",
+        {"userName": "mallory", "policyId": 7},
+        property_dependencies={"policyId": [policy.urn]},
+    )
+    group = AnalyzerResource(GROUP, "ops", {"name": "ops"})
+    on_group = AnalyzerResource(
+        GROUP_ATTACHMENT,
+        "to-group",
+        {"groupId": 9001, "policyId": 7},
+        property_dependencies={"policyId": [policy.urn], "groupId": [group.urn]},
+    )
+    member = AnalyzerResource(
+        MEMBERSHIP, "join", {"groupId": 9001, "userNames": ["eve"]}, property_dependencies={"groupId": [group.urn]}
+    )
+    on_role = AnalyzerResource(
+        ROLE_ATTACHMENT, "to-role", {"roleId": "4611", "policyId": 7}, property_dependencies={"policyId": [policy.urn]}
+    )
+    found = [
+        d
+        for d in mandatory(dev_pack.analyze_stack([policy, on_user, group, on_group, member, on_role]))
+        if d.policy == ROUTES
+    ]
+    assert blocked_urns(found) == {on_user.urn, on_group.urn, member.urn}
+    assert any(
+        "includes CAM's" in d.message and "its holder can give itself IM full access" in d.message for d in found
+    )
+
+
+def test_cam_reads_and_other_services_writes_are_not_escalation(dev_pack: PolicyPackProcess) -> None:
+    for action in ("name/cam:Get*", "name/cam:List*", "name/cvm:*", "name/cam:DetachUserPolicy"):
+        policy = AnalyzerResource(POLICY, "p", {"name": "p", "document": _document(action)})
+        on_user = AnalyzerResource(
+            USER_ATTACHMENT, "u", {"userName": "x", "policyId": 7}, property_dependencies={"policyId": [policy.urn]}
+        )
+        assert [d for d in mandatory(dev_pack.analyze_stack([policy, on_user])) if d.policy == ROUTES] == [], action

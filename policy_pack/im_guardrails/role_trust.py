@@ -24,11 +24,16 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from im_access.access import DEFAULT_FULL_ACCESS_POLICY_IDS, normalise_policy_id, normalise_policy_name
+from im_access.access import (
+    DEFAULT_FULL_ACCESS_POLICY_IDS,
+    escalation_in_document,
+    normalise_policy_id,
+    normalise_policy_name,
+)
 from im_access.trust import TRUST_FILE, TrustVerdict, judge_oidc_provider, judge_trust_document, load_trust_settings
 from im_guardrails.approvals import STACK_RESOURCE
 from im_guardrails.full_access import all_of_im_verdict
-from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES
+from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES, policy_documents
 
 # In a pull request's preview this is the base branch's file, as the pack is the base's.
 TRUST = load_trust_settings(Path(__file__).resolve().parent.parent)
@@ -152,9 +157,14 @@ def report_pull_request_admin_roles(resources: Sequence[PolicyResource], report:
             verdicts[role.urn] = None
     wide: dict[str, str] = {}
     for policy in (r for r in resources if r.resource_type in CUSTOM_POLICIES):
+        label = f"custom policy {policy.props.get('name') or policy.name!r}"
         try:
             if all_of_im_verdict(policy.resource_type, policy.props) is not None:
-                wide[policy.urn] = f"custom policy {policy.props.get('name') or policy.name!r}, which allows all of IM"
+                wide[policy.urn] = f"{label}, which allows all of IM"
+            elif escalating := next(
+                filter(None, map(escalation_in_document, policy_documents(policy.resource_type, policy.props))), None
+            ):
+                wide[policy.urn] = f"{label}, which allows CAM write ({escalating})"
         except UnknownValueError:
             continue
     pending: list[str] = []

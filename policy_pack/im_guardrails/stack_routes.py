@@ -1,7 +1,11 @@
 """IM full access reached through another resource of the stack: one stack policy, as every stack
 policy costs a full deserialization of the stack in the analyzer.
 
-- An attachment of a custom policy of this stack that allows every IM action.
+- An attachment of a custom policy of this stack that allows every IM action, or, to a user or a
+  group, one that allows CAM write (attach a policy, rewrite one, join a group, make a key or a
+  password for another user: im_access.access.CAM_ESCALATION_APIS), with which its holder can give
+  itself IM full access. A role holding CAM write (the deploy role does) is refused only where a
+  pull request can assume it (role_trust.py).
 - A user added to a group that holds full IM access (`cam.GroupMembership`): the group's
   attachments in this stack are followed; a group outside the stack counts when the reviewed
   approvals (policy_pack/approvals.yaml) list it in `fullAccessPrincipals`.
@@ -45,6 +49,7 @@ from pulumi_policy.proxy import UnknownValueError
 from im_access.access import (
     DEFAULT_FULL_ACCESS_POLICY_IDS,
     FULL_ACCESS_NAME_KEYS,
+    escalation_in_document,
     inspect_policy_document,
     normalise_policy_id,
     normalise_policy_name,
@@ -54,7 +59,7 @@ from im_access.contract import IM_ACCESS_GRANT, Props
 from im_guardrails.approvals import stack_account, stack_approvals, stack_is_approved
 from im_guardrails.full_access import FIX, all_of_im_verdict
 from im_guardrails.mfa import report_operation_protection
-from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES, attachment_principal
+from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES, attachment_principal, policy_documents
 from im_guardrails.role_trust import report_pull_request_admin_roles
 from im_guardrails.version_switches import report_version_switches
 
@@ -148,6 +153,8 @@ class _Routes:
         custom = [r for r in resources if r.resource_type in CUSTOM_POLICIES]
         self.custom_policies = {r.urn for r in custom}
         self.wide_policies = self._holding(custom, _wide_policy)
+        # Held by a user or group, CAM write is IM full access one step away; roles are judged by role_trust.
+        self.escalating_policies = self._holding(custom, _escalating_policy)
         self.identities = self._holding(
             [r for r in resources if r.resource_type == ORG_IDENTITY], _identity_grant, note=True
         )
@@ -187,6 +194,7 @@ class _Routes:
                 elif resource.resource_type == GROUP_ATTACHMENT:
                     linked = [s.urn for s in resource.property_dependencies.get("policyId", [])]
                     wide = [self.wide_policies[urn] for urn in linked if urn in self.wide_policies]
+                    wide += [self.escalating_policies[urn] for urn in linked if urn in self.escalating_policies]
                     if wide:
                         how = wide[0]
                     elif not any(urn in self.custom_policies for urn in linked):
@@ -210,9 +218,11 @@ class _Routes:
                 attachment.props.get(key)
             return
         for urn in sources:
-            if urn in self.wide_policies:
+            how = self.wide_policies.get(urn)
+            if how is None and route.kind in ("user", "group"):
+                how = self.escalating_policies.get(urn)
+            if how is not None:
                 principal = attachment_principal(attachment.resource_type, attachment.props, attachment.name)
-                how = self.wide_policies[urn]
                 self.report(
                     f"Remove IM full access for {principal} ({how}) on stack {self.stack!r}: {FIX}.", attachment.urn
                 )
@@ -299,6 +309,13 @@ def _wide_policy(policy: PolicyResource) -> str | None:
     if all_of_im_verdict(policy.resource_type, policy.props) is None:
         return None
     return f"custom policy {policy.props.get('name') or policy.name!r} allows all of IM"
+
+
+def _escalating_policy(policy: PolicyResource) -> str | None:
+    for document in policy_documents(policy.resource_type, policy.props):
+        if reason := escalation_in_document(document):
+            return f"custom policy {policy.props.get('name') or policy.name!r}: {reason}"
+    return None
 
 
 CHECKS: Mapping[str, Callable[[_Routes, PolicyResource], None]] = {
