@@ -213,6 +213,11 @@ def attached(label: str, target: AnalyzerResource, **props: Any) -> AnalyzerReso
     )
 
 
+def custom_policy(name: str, action: str) -> AnalyzerResource:
+    document = {"version": "2.0", "statement": [{"effect": "allow", "action": [action], "resource": ["*"]}]}
+    return AnalyzerResource(POLICY, name, {"name": name, "document": json.dumps(document)})
+
+
 def routes_blocked(found: list[Diagnostic]) -> dict[str, str]:
     return {d.urn.rsplit("::", 1)[-1]: d.message for d in mandatory(found) if d.policy == ROUTES}
 
@@ -226,16 +231,7 @@ def test_a_pull_request_assumable_admin_role_is_blocked_approved_stacks_included
     preview_env = role("preview-env", document(oidc(f"repo:{REPO}:environment:preview")))
     pr_ref = role("pr-ref", document(oidc(f"repo:{REPO}:ref:refs/pull/7/merge")))
     wildcard = role("wildcard", document(oidc("*")))
-    wide = AnalyzerResource(
-        POLICY,
-        "wide",
-        {
-            "name": "wide",
-            "document": json.dumps(
-                {"version": "2.0", "statement": [{"effect": "allow", "action": ["name/im:*"], "resource": ["*"]}]}
-            ),
-        },
-    )
+    wide = custom_policy("wide", "name/im:*")
     resources = [
         preview,
         preview_env,
@@ -374,16 +370,7 @@ def test_cam_write_on_a_pull_request_assumable_role_is_blocked_and_the_deploy_ro
 ) -> None:
     """A custom policy allowing CAM write (`name/cam:*`, as the deploy role's policy does) lets its holder
     grant itself anything: refused on a role a pull request can assume, allowed on the deploy role."""
-    cam_write = AnalyzerResource(
-        POLICY,
-        "cam-write",
-        {
-            "name": "cam-write",
-            "document": json.dumps(
-                {"version": "2.0", "statement": [{"effect": "allow", "action": ["name/cam:*"], "resource": ["*"]}]}
-            ),
-        },
-    )
+    cam_write = custom_policy("cam-write", "name/cam:*")
     preview = role("preview", document(oidc(PR_SUB)))
     deploy = role("deploy", document(oidc()))
 
