@@ -24,16 +24,11 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from im_access.access import (
-    DEFAULT_FULL_ACCESS_POLICY_IDS,
-    escalation_in_document,
-    normalise_policy_id,
-    normalise_policy_name,
-)
+from im_access.access import DEFAULT_FULL_ACCESS_POLICY_IDS, normalise_policy_id, normalise_policy_name
 from im_access.trust import TRUST_FILE, TrustVerdict, judge_oidc_provider, judge_trust_document, load_trust_settings
 from im_guardrails.approvals import STACK_RESOURCE
-from im_guardrails.full_access import all_of_im_verdict
-from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES, policy_documents
+from im_guardrails.full_access import all_of_im_verdict, escalation_reason
+from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES
 
 # In a pull request's preview this is the base branch's file, as the pack is the base's.
 TRUST = load_trust_settings(Path(__file__).resolve().parent.parent)
@@ -161,9 +156,7 @@ def report_pull_request_admin_roles(resources: Sequence[PolicyResource], report:
         try:
             if all_of_im_verdict(policy.resource_type, policy.props) is not None:
                 wide[policy.urn] = f"{label}, which allows all of IM"
-            elif escalating := next(
-                filter(None, map(escalation_in_document, policy_documents(policy.resource_type, policy.props))), None
-            ):
+            elif escalating := escalation_reason(policy.resource_type, policy.props):
                 wide[policy.urn] = f"{label}, which allows CAM write ({escalating})"
         except UnknownValueError:
             continue

@@ -49,7 +49,6 @@ from pulumi_policy.proxy import UnknownValueError
 from im_access.access import (
     DEFAULT_FULL_ACCESS_POLICY_IDS,
     FULL_ACCESS_NAME_KEYS,
-    escalation_in_document,
     inspect_policy_document,
     normalise_policy_id,
     normalise_policy_name,
@@ -57,9 +56,9 @@ from im_access.access import (
 from im_access.approvals import StackApprovals
 from im_access.contract import IM_ACCESS_GRANT, Props
 from im_guardrails.approvals import stack_account, stack_approvals, stack_is_approved
-from im_guardrails.full_access import FIX, all_of_im_verdict
+from im_guardrails.full_access import FIX, all_of_im_verdict, escalation_reason
 from im_guardrails.mfa import report_operation_protection
-from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES, attachment_principal, policy_documents
+from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES, attachment_principal
 from im_guardrails.role_trust import report_pull_request_admin_roles
 from im_guardrails.version_switches import report_version_switches
 
@@ -312,10 +311,9 @@ def _wide_policy(policy: PolicyResource) -> str | None:
 
 
 def _escalating_policy(policy: PolicyResource) -> str | None:
-    for document in policy_documents(policy.resource_type, policy.props):
-        if reason := escalation_in_document(document):
-            return f"custom policy {policy.props.get('name') or policy.name!r}: {reason}"
-    return None
+    if (reason := escalation_reason(policy.resource_type, policy.props)) is None:
+        return None
+    return f"custom policy {policy.props.get('name') or policy.name!r}: {reason}"
 
 
 CHECKS: Mapping[str, Callable[[_Routes, PolicyResource], None]] = {
