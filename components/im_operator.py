@@ -10,6 +10,7 @@ from tencentcloud_iac_pulumi import cam
 
 from components.im_policy import ImAccess, policy_for
 from components.preset_policies import PresetPolicies
+from im_access.break_glass import utc_today
 from im_access.contract import IM_OPERATOR, MFA_FACTOR, MFA_FACTORS, Props
 from im_access.key_rotation import KeyGeneration, Rotation, generations
 
@@ -140,7 +141,7 @@ class ImOperator(pulumi.ComponentResource):
         self.secret_key = pulumi.Output.secret(user.secret_key) if args.api_key else none
         self.encrypted_secret_key = self.key_created = self.next_key = self.previous_key_last_day = none
         if args.api_key and args.rotation is not None:
-            today = args.today or dt.datetime.now(dt.UTC).date()
+            today = args.today or utc_today()
             keys = generations(args.user_name, args.rotation, today)
             self._rotating_keys(name, keys, args, user)
             kept_until = args.own_key_last_day if args.own_key_last_day and today <= args.own_key_last_day else None

@@ -39,13 +39,18 @@ def allows_policy(name: object = None, policy_id: object = None) -> bool:
     return normalise_policy_id(policy_id) == FULL_PRESET_ID
 
 
+def utc_today() -> dt.date:
+    """Today in UTC, as the dates in the approvals, exceptions and config are: the host's TZ moves nothing."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 def today(env: Mapping[str, str] | None = None) -> dt.date:
     """The date the guardrails judge by: IM_ACCESS_TODAY on localcloud's route (rehearsals and tests),
-    the real date anywhere else (where the config check, the stack command and the pack refuse it).
-    In UTC, as the dates in the approvals and exceptions are: the host's TZ moves nothing."""
+    the real date (utc_today) anywhere else, where the config check, the stack command and the pack
+    refuse it."""
     env = os.environ if env is None else env
     value = env.get(TODAY_VARIABLE)
-    return dt.date.fromisoformat(value) if value and localcloud_route(env) else dt.datetime.now(dt.UTC).date()
+    return dt.date.fromisoformat(value) if value and localcloud_route(env) else utc_today()
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from pydantic import (
 
 from im_access import safe_yaml
 from im_access.access import ACCESS_LEVELS, IM_ACTION_PREFIX, AccessLevel
-from im_access.break_glass import today
+from im_access.break_glass import today, utc_today
 from im_access.contract import UIN_PATTERN, group_principal, principal_slug, user_principal
 from im_access.key_rotation import DEFAULT_OVERLAP_DAYS, DEFAULT_ROTATE_DAYS, Rotation, generations
 from im_access.provider_config import stack_config_problems
@@ -100,10 +100,6 @@ RETIRED_KEYS = {
 }
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
-
-
 def _iso_date(value: Any) -> Any:
     if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         raise ValueError(f"{value!r} is not a date written YYYY-MM-DD")
@@ -133,7 +129,7 @@ class _ScopedAccess(_Strict):
         # An audit reads stacks as they are, past dates included, to report access left to expire.
         if info.context and info.context.get(ALLOW_PAST_EXPIRY):
             return value
-        if value is not None and value < _today():
+        if value is not None and value < utc_today():
             raise ValueError(f"{value.isoformat()} is in the past; the access must already be gone")
         return value
 
