@@ -34,6 +34,8 @@ from im_access.provider_config import PROVIDER_INPUT_KEYS, PROVIDER_RESOURCE, en
 from im_guardrails.approvals import WHERE, approvals
 
 UNKNOWN = "(unknown until the update)"
+# The engine's environment, which the provider inherits, is fixed for the analyzer's life: judged once.
+ENGINE_ENV_PROBLEMS = tuple(env_problems(os.environ))
 
 
 def _problems(name: str, props: Mapping[str, Any]) -> list[str]:
@@ -51,7 +53,7 @@ def _problems(name: str, props: Mapping[str, Any]) -> list[str]:
         *provider_problems(stack, settings, os.environ, where=where, allowed=PROVIDER_INPUT_KEYS),
         *pin_problems(settings, account, where=where, named_by=f"the account {WHERE} names for stack {stack!r}"),
         *unlisted,
-        *env_problems(os.environ),  # the engine's environment, which the provider inherits
+        *ENGINE_ENV_PROBLEMS,
     ]
 
 
