@@ -163,7 +163,7 @@ def read_policy_document(document: str | Mapping[str, Any]) -> list[Mapping[str,
     return statements
 
 
-def _allowed_actions(statement: Mapping[str, Any]) -> list[str]:
+def allowed_actions(statement: Mapping[str, Any]) -> list[str]:
     if str(statement.get("effect", "")).strip().lower() != "allow":
         return []
     return [str(action) for action in _as_list(statement.get("action"))]
@@ -186,49 +186,12 @@ def inspect_policy_document(document: str | Mapping[str, Any]) -> DocumentVerdic
     except ValueError:
         return DocumentVerdict(True, "the policy document is not valid JSON, so it cannot be shown safe")
     for index, statement in enumerate(statements):
-        for action in _allowed_actions(statement):
+        for action in allowed_actions(statement):
             if action_covers_all_of_im(action):
                 return DocumentVerdict(True, f"statement[{index}] allows action {action!r}, which covers all of IM")
-    if covers_catalogue(action for statement in statements for action in _allowed_actions(statement)):
+    if covers_catalogue(action for statement in statements for action in allowed_actions(statement)):
         return DocumentVerdict(True, "its allowed actions together cover every action of IM's catalogue of CAM actions")
     return DocumentVerdict(False, "no allow statement covers every IM action")
-
-
-# CAM actions with which their holder can give itself (or anyone) any permission, IM full access
-# included: attach a policy, rewrite one, join a group, rewrite a role's trust, make a key or set a
-# password for another user.
-CAM_ESCALATION_APIS = (
-    "AttachUserPolicy",
-    "AttachGroupPolicy",
-    "AttachRolePolicy",
-    "CreatePolicyVersion",
-    "SetDefaultPolicyVersion",
-    "UpdatePolicy",
-    "AddUserToGroup",
-    "UpdateAssumeRolePolicy",
-    "CreateAccessKey",
-    "UpdateUser",
-)
-CAM_ACTION_FORMS = ("name/cam:", "cam:")
-
-
-def escalation_in_document(document: str | Mapping[str, Any]) -> str | None:
-    """Why a policy document lets its holder grant itself anything (an allowed action covering one
-    of CAM_ESCALATION_APIS), or None. An unreadable document is inspect_policy_document's to judge."""
-    try:
-        statements = read_policy_document(document)
-    except ValueError:
-        return None
-    for index, statement in enumerate(statements):
-        for action in _allowed_actions(statement):
-            pattern = action.strip().lower()
-            for api in CAM_ESCALATION_APIS:
-                if any(fnmatchcase(form + api.lower(), pattern) for form in CAM_ACTION_FORMS):
-                    return (
-                        f"statement[{index}] allows {action!r}, which includes CAM's {api}: its holder can give"
-                        " itself IM full access"
-                    )
-    return None
 
 
 def action_covers_some_im(action: str) -> bool:
@@ -245,7 +208,7 @@ def document_grants_some_im(document: str | Mapping[str, Any]) -> bool:
         statements = read_policy_document(document)
     except ValueError:  # not JSON, or ambiguous
         return True
-    return any(action_covers_some_im(action) for s in statements for action in _allowed_actions(s))
+    return any(action_covers_some_im(action) for s in statements for action in allowed_actions(s))
 
 
 # The full-access preset names as normalise_policy_name leaves them.

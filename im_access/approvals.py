@@ -25,6 +25,7 @@ APPROVALS_FILE = "approvals.yaml"
 # The engine's rule for a stack name: letters, digits, hyphens, underscores and periods.
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 PRINCIPAL = re.compile(r"^(group:[0-9]{1,20}|uin:[0-9]{1,20}|orgIdentity:[0-9]{1,20})$")
+PRESET_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 KEYS = ("account", "fullAccessApproved", "fullAccessPrincipals", "reviewedCustomPolicies")
 MAX_BYTES = 256 * 1024
 
@@ -43,6 +44,9 @@ class StackApprovals:
 class Approvals:
     stacks: Mapping[str, StackApprovals] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
+    # Preset policies the stacks attach by id, id to name, as ListPolicies shows them (a preset's id is
+    # the same in every account): with them the guardrails know what an attachment by id gives.
+    preset_ids: Mapping[int, str] = field(default_factory=dict)
 
     def is_approved(self, stack: str, account: str | None) -> bool:
         """Whether IM full access is approved on `stack` acting on `account` (the one place this is decided)."""
@@ -97,11 +101,39 @@ def _stack(name: str, entry: Any, problems: list[str]) -> StackApprovals:
     )
 
 
+def _presets(value: Any, problems: list[str]) -> dict[int, str]:
+    """presetPolicies: a name to its id, or to ids (localcloud's beside a real account's)."""
+    if not isinstance(value, Mapping):
+        problems.append("presetPolicies: a mapping of preset policy name to its id or ids")
+        return {}
+    found: dict[int, str] = {}
+    for name, ids in value.items():
+        listed = ids if isinstance(ids, list) else [ids]
+        if not (isinstance(name, str) and PRESET_NAME.match(name)) or not listed or not all(
+            isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in listed
+        ):
+            problems.append(
+                f"presetPolicies.{str(name)[:80]}: a preset policy name and its id (a whole number) or ids,"
+                " e.g. ReadOnlyAccess: 400411"
+            )
+            continue
+        found.update((policy_id, name) for policy_id in listed)
+    return found
+
+
 def parse_approvals(document: Any) -> Approvals:
     """The approvals in a parsed approvals.yaml, every problem listed."""
-    if not isinstance(document, Mapping) or set(document) != {"stacks"} or not isinstance(document["stacks"], Mapping):
-        return Approvals({}, ("the file must hold exactly one key, `stacks`: a mapping of stack name to approvals",))
+    if (
+        not isinstance(document, Mapping)
+        or not set(document) <= {"stacks", "presetPolicies"}
+        or not isinstance(document.get("stacks"), Mapping)
+    ):
+        return Approvals(
+            {},
+            ("the file must hold `stacks` (a mapping of stack name to approvals) and may hold `presetPolicies`",),
+        )
     problems: list[str] = []
+    presets = _presets(document.get("presetPolicies", {}), problems)
     stacks: dict[str, StackApprovals] = {}
     for name, entry in document["stacks"].items():
         if not isinstance(name, str) or not STACK_NAME.match(name):
@@ -111,7 +143,7 @@ def parse_approvals(document: Any) -> Approvals:
             )
             continue
         stacks[name] = _stack(name, entry, problems)
-    return Approvals(stacks, tuple(problems))
+    return Approvals(stacks, tuple(problems), presets)
 
 
 def load_approvals(guardrails: Path) -> Approvals:

@@ -27,14 +27,24 @@ import yaml
 from im_access import safe_yaml
 from im_access.access import AmbiguousDocumentError, read_policy_document
 from im_access.contract import UIN
+from im_access.reach import Admits
 
 TRUST_FILE = "trust.yaml"
-KEYS = ("repository", "organizationUins", "audiences", "pullRequestEnvironments", "issuer", "issuerKeys")
+KEYS = (
+    "repository",
+    "organizationUins",
+    "audiences",
+    "pullRequestEnvironments",
+    "pullRequestRoles",
+    "issuer",
+    "issuerKeys",
+)
 MAX_BYTES = 64 * 1024
 REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 AUDIENCE = re.compile(r"^[A-Za-z0-9._:/-]{1,200}$")
 ENVIRONMENT = re.compile(r"^[A-Za-z0-9._ -]{1,255}$")
 ISSUER = re.compile(r"^https://[A-Za-z0-9.-]{1,253}(/[A-Za-z0-9._~/-]{0,200})?$")
+ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,128}$")
 THUMBPRINT = re.compile(r"^[A-Za-z0-9_-]{43}$")  # RFC 7638 SHA-256 JWK thumbprint, base64url
 
 # The only spellings that pin a value. CAM's operators and keys are lower case; whether it reads
@@ -62,6 +72,7 @@ class TrustSettings:
     pull_request_environments: frozenset[str] = frozenset()  # environments pull requests' jobs run in
     issuer: str = ""  # the OIDC issuer a role OIDC provider may name
     issuer_keys: frozenset[str] = frozenset()  # thumbprints of the issuer's signing keys, reviewed
+    pull_request_roles: frozenset[str] = frozenset()  # roles pull requests' jobs assume, wherever they are made
     problems: tuple[str, ...] = ()
 
 
@@ -100,11 +111,24 @@ def parse_trust_settings(document: Any) -> TrustSettings:
     if not isinstance(issuer, str) or not ISSUER.match(issuer):
         problems.append(f"issuer: required, the OIDC issuer as an https URL (got {str(issuer)[:60]!r})")
         issuer = ""
+    roles = document.get("pullRequestRoles", [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) and ROLE_NAME.match(r) for r in roles):
+        problems.append("pullRequestRoles: a list of CAM role names (letters, digits and +=,.@_-)")
+        roles = []
     keys = document.get("issuerKeys", [])
     if not isinstance(keys, list) or not all(isinstance(k, str) and THUMBPRINT.match(k) for k in keys):
         problems.append("issuerKeys: a list of the issuer's key thumbprints (RFC 7638, SHA-256, base64url)")
         keys = []
-    return TrustSettings(repository, uins, audiences, frozenset(environments), issuer, frozenset(keys), tuple(problems))
+    return TrustSettings(
+        repository,
+        uins,
+        audiences,
+        frozenset(environments),
+        issuer,
+        frozenset(keys),
+        frozenset(roles),
+        tuple(problems),
+    )
 
 
 def load_trust_settings(guardrails: Path) -> TrustSettings:
@@ -323,3 +347,31 @@ def judge_oidc_provider(identity_url: Any, client_ids: Any, identity_key: Any, s
                 "signed by whoever holds it would pass"
             )
     return problems
+
+
+def trust_admits(document: Any, settings: TrustSettings, owner_uin: str) -> Admits:
+    """Who a role's trust policy lets in, for the reach graph: principals of `owner_uin` it names
+    (`uin:<n>`, `role:<name>`), the accounts whose root it trusts, and why a pull request's workflow
+    (or anyone outside) can assume it, as judge_trust_document says."""
+    outside = judge_trust_document(document, settings).pull_request
+    try:
+        statements = read_policy_document(document) if isinstance(document, str | Mapping) else []
+    except (AmbiguousDocumentError, ValueError):
+        return Admits(outside=outside)
+    principals: set[str] = set()
+    accounts: set[str] = set()
+    for statement in statements:
+        principal = statement.get("principal")
+        if str(statement.get("effect", "")).strip().lower() != "allow" or not isinstance(principal, Mapping):
+            continue
+        for item in _values(principal.get("qcs")):
+            match = ACCOUNT_PRINCIPAL.match(item) if isinstance(item, str) else None
+            if match is None:
+                continue
+            account, who = match.group(1), match.group(2)
+            if who == "root":
+                accounts.add(account)
+            elif account.lstrip("0") == owner_uin.lstrip("0"):
+                kind, _, name = who.partition("/")
+                principals.add(f"{'uin' if kind == 'uin' else 'role'}:{name}")
+    return Admits(frozenset(principals), frozenset(accounts), outside)

@@ -40,7 +40,7 @@ GET_POLICIES = "tencentcloud:Cam/getPolicies:getPolicies"
 # What the preset catalogue of a test account answers to ListPolicies (type 2), including a
 # near-miss name that must never be picked for IM.
 PRESET_CATALOGUE = {
-    "QcloudIMReadOnlyAccess": 600001,
+    "QcloudIMReadOnlyAccess": 900001,  # as policy_pack/approvals.yaml presetPolicies lists it
     "QcloudAVCFullAccess": 524252,
     "QcloudIMSFullAccess": 700002,
 }

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from google.protobuf import json_format, struct_pb2
 from pulumi_policy import (
     PolicyCustomTimeouts,
@@ -85,7 +87,9 @@ def approvals(stacks: Mapping[str, Mapping[str, Any]]) -> Iterator[None]:
     in_account = {
         name: {"account": ACCOUNT, **entry} if isinstance(entry, Mapping) else entry for name, entry in stacks.items()
     }
-    pack_approvals.APPROVALS = parse_approvals({"stacks": in_account})
+    checked_in = Path(__file__).resolve().parent.parent / "policy_pack" / "approvals.yaml"
+    presets = yaml.safe_load(checked_in.read_text())["presetPolicies"]
+    pack_approvals.APPROVALS = parse_approvals({"stacks": in_account, "presetPolicies": presets})
     try:
         yield
     finally:

@@ -169,7 +169,8 @@ def test_an_approval_holds_in_its_own_account_only(prod_pack: PolicyPackProcess)
     """prod is approved in account 100012345678: every route to full access moved to another account
     is blocked, resource by resource and across the stack, as on a stack never approved (and a
     provider pinned to an account the approvals do not name for the stack is refused on its own)."""
-    assert mandatory(prod_pack.analyze_all(every_route())) == []
+    # A role known only by an id could be one a pull request assumes: refused on every stack.
+    assert [d.urn.rsplit("::", 1)[-1] for d in mandatory(prod_pack.analyze_all(every_route()))] == ["raw-role"]
     moved = [elsewhere(resource) for resource in every_route()]
     per_resource = {r.name: [d.policy for d in mandatory(prod_pack.analyze(r))] for r in moved}
     granting = ("oncall", "grant-group-7", "raw-user", "raw-group", "raw-role", "raw-role-name", "wide")
@@ -177,7 +178,7 @@ def test_an_approval_holds_in_its_own_account_only(prod_pack: PolicyPackProcess)
         resource = next(r for r in moved if r.name == name)
         assert per_resource[name] == [FULL_ACCESS] + ([ENDPOINT] if resource.provider else []), name
     stack = mandatory(prod_pack.analyze_stack(moved))
-    assert [(d.policy, d.urn) for d in stack] == [(LINKED, moved[-1].urn)]
+    assert {d.policy for d in stack} == {LINKED} and moved[-1].urn in {d.urn for d in stack}
 
 
 def test_a_component_claiming_the_approved_account_does_not_approve_its_children(prod_pack: PolicyPackProcess) -> None:

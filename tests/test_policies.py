@@ -229,14 +229,15 @@ def _linked_stack(doc: str) -> list[Resource]:
         name="mallory-att",
         property_dependencies={"policyId": [policy.urn]},
     )
-    unrelated = Resource(USER_ATTACHMENT, {"userName": "bob", "policyId": "600001"}, name="bob-att")
-    return [policy, attachment, unrelated]
+    unrelated = Resource(USER_ATTACHMENT, {"userName": "bob", "policyId": "900001"}, name="bob-att")  # read-only
+    users = [Resource("tencentcloud:Cam/user:User", {"name": name}, name=name) for name in ("mallory", "bob")]
+    return [*users, policy, attachment, unrelated]
 
 
 def test_attachment_of_a_wide_custom_policy_is_blocked_even_with_unknown_id() -> None:
     (found,) = stack_violations(im_full_access_across_the_stack, _linked_stack(document(allow("name/im:*"))))
     message, urn = found
-    assert "user 'mallory'" in message and "'wide'" in message and "'dev'" in message
+    assert "user:mallory -> custom policy 'wide' allows all of IM" in message and "'dev'" in message
     assert urn is not None and urn.endswith("::mallory-att")
 
 

@@ -34,6 +34,11 @@ SCOPED_DOCUMENT = json.dumps(
 )
 
 
+def user(name: str) -> AnalyzerResource:
+    """A CAM user the stack creates: attachments to it are judged by what they attach."""
+    return AnalyzerResource("tencentcloud:Cam/user:User", name, {"name": name})
+
+
 def every_route() -> list[AnalyzerResource]:
     """One resource per route to IM full access, plus the attachment that links route 4."""
     wide = AnalyzerResource("tencentcloud:Cam/policy:Policy", "wide", {"name": "wide", "document": WIDE_DOCUMENT})
@@ -115,14 +120,18 @@ def test_every_route_is_blocked_on_a_non_approved_stack(dev_pack: PolicyPackProc
         assert [d.policy for d in per_resource[name]] == [FULL_ACCESS], name
         assert "'dev'" in per_resource[name][0].message
     assert per_resource["linked"] == [], "the link to a custom policy is only visible across the stack"
-    # Route 4: the stack policy links the attachment to the wide custom policy.
+    # Route 4: the stack policy links the attachment to the wide custom policy; the raw attachments name
+    # principals the stack does not declare, which it refuses too.
     stack = mandatory(dev_pack.analyze_stack(resources))
-    assert [(d.policy, d.urn) for d in stack] == [(LINKED, resources[-1].urn)]
-    assert "user 'eve'" in stack[0].message and "'wide'" in stack[0].message
+    assert {d.policy for d in stack} == {LINKED}
+    linked = [d.message for d in stack if d.urn == resources[-1].urn]
+    assert any("user:eve -> custom policy 'wide' allows all of IM" in message for message in linked), linked
 
 
 def test_every_route_is_allowed_on_an_approved_stack(prod_pack: PolicyPackProcess) -> None:
-    assert mandatory(prod_pack.analyze_all(every_route())) == []
+    """But a role known only by an id: it could be one a pull request assumes, which no stack may arm."""
+    (by_id,) = mandatory(prod_pack.analyze_all(every_route()))
+    assert by_id.urn.endswith("::raw-role") and "by its name (cam.RolePolicyAttachmentByName)" in by_id.message
 
 
 def test_readonly_and_custom_access_trips_nothing(dev_pack: PolicyPackProcess) -> None:
@@ -134,7 +143,7 @@ def test_readonly_and_custom_access_trips_nothing(dev_pack: PolicyPackProcess) -
         AnalyzerResource(
             "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
             "ro",
-            {"userName": "reader", "policyId": "600001"},
+            {"userName": "reader", "policyId": "900001"},  # QcloudIMReadOnlyAccess, listed in presetPolicies
         ),
         AnalyzerResource(
             "tencentcloud:Cam/user:User",
@@ -159,7 +168,7 @@ def test_unknown_values_in_preview_give_a_note_not_a_pass(dev_pack: PolicyPackPr
         {"userName": "mallory", "policyId": UNKNOWN},
     )
     assert dev_pack.analyze(attachment) == []  # the stack policy follows or flags it
-    (note,) = dev_pack.analyze_stack([attachment])
+    (note,) = dev_pack.analyze_stack([user("mallory"), attachment])
     assert note.policy == LINKED and note.enforcement == "advisory"
     assert "can't be known during preview" in note.message
 
@@ -175,7 +184,7 @@ def test_an_unknown_id_of_a_scoped_custom_policy_of_the_stack_gives_no_note(dev_
         property_dependencies={"policyId": [scoped.urn]},
     )
     assert dev_pack.analyze(attachment) == []
-    assert dev_pack.analyze_stack([scoped, attachment]) == []
+    assert dev_pack.analyze_stack([user("bot"), scoped, attachment]) == []
 
 
 def test_the_same_attachment_is_blocked_at_up_once_the_id_is_known() -> None:
@@ -197,7 +206,7 @@ def test_link_to_a_wide_policy_is_found_in_preview_while_the_id_is_unknown(dev_p
         {"userName": "eve", "policyId": UNKNOWN},
         property_dependencies={"policyId": [wide.urn]},
     )
-    assert [d.policy for d in mandatory(dev_pack.analyze_stack([wide, attachment]))] == [LINKED]
+    assert [d.policy for d in mandatory(dev_pack.analyze_stack([user("eve"), wide, attachment]))] == [LINKED]
 
 
 def test_approvals_with_a_problem_approve_nothing_and_fail_the_stack(tmp_path: Path) -> None:
@@ -272,6 +281,7 @@ def test_a_member_of_a_full_access_group_is_blocked_over_the_protocol(
 ) -> None:
     group = "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment"
     resources = [
+        AnalyzerResource(IM_ACCESS_GRANT, "declares-90001", {"access": "readonly", "groupId": 90001}),
         AnalyzerResource(group, "admins-att", {"groupId": "90001", "policyId": "524252"}),
         AnalyzerResource(
             "tencentcloud:Cam/groupMembership:GroupMembership", "join", {"groupId": "90001", "userNames": ["mallory"]}

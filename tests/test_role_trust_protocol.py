@@ -388,4 +388,4 @@ def test_cam_write_on_a_pull_request_assumable_role_is_blocked_and_the_deploy_ro
         )
     )
     assert set(blocked) == {"to-preview"}
-    assert "custom policy 'cam-write', which allows CAM write" in blocked["to-preview"]
+    assert "custom policy 'cam-write' allows 'name/cam:*', which covers cam:" in blocked["to-preview"]

@@ -17,10 +17,16 @@ GROUP_ATTACHMENT = "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment
 MEMBERSHIP = "tencentcloud:Cam/groupMembership:GroupMembership"
 ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
 USER = "tencentcloud:Cam/user:User"
+USER_ATTACHMENT = "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment"
+POLICY = "tencentcloud:Cam/policy:Policy"
 SET_VERSION = "tencentcloud:Cam/setPolicyVersionConfig:SetPolicyVersionConfig"
 ORG_MEMBER_POLICY = "tencentcloud:Organization/orgMemberPolicyAttachment:OrgMemberPolicyAttachment"
 APPROVED: dict[str, Any] = {"prod": {"fullAccessApproved": True}, "dev": {"fullAccessApproved": False}}
 LISTED = {**APPROVED, "dev": {"fullAccessApproved": False, "fullAccessPrincipals": ["group:90002", "uin:100020000077"]}}
+
+
+# The stack declares group 90001 by a grant: the guardrails judge what is attached to a group it declares.
+IM_SUPPORT = Resource(IM_ACCESS_GRANT, {"groupId": 90001, "access": "readonly"}, "grant-group-90001")
 
 
 def membership(group_id: Any = "90001", **deps: list[str]) -> Resource:
@@ -35,7 +41,7 @@ def blocked(resources: list[Resource], stacks: dict[str, Any] = APPROVED, stack:
 # Each case: the resources of a stack that reach IM full access through another principal.
 ROUTES: dict[str, tuple[list[Resource], dict[str, Any]]] = {
     "member of a group given a full preset here": (
-        [Resource(GROUP_ATTACHMENT, {"groupId": "90001", "policyId": "0524252"}, "g-att"), membership()],
+        [IM_SUPPORT, Resource(GROUP_ATTACHMENT, {"groupId": "90001", "policyId": "0524252"}, "g-att"), membership()],
         APPROVED,
     ),
     "member of a group given full access by a grant": (
@@ -81,8 +87,9 @@ def test_each_route_is_blocked_on_a_non_approved_stack_and_allowed_on_an_approve
 
 def test_look_alikes_pass() -> None:
     read_only = Resource(GROUP_ATTACHMENT, {"groupId": "90001", "policyId": "400411"}, "g-att")
-    assert blocked([read_only, membership()]) == []
-    assert blocked([membership("90003")], LISTED) == []
+    assert blocked([IM_SUPPORT, read_only, membership()]) == []
+    declared = Resource(IM_ACCESS_GRANT, {"groupId": 90003, "access": "readonly"}, "grant-group-90003")
+    assert blocked([declared, membership("90003")], LISTED) == []
     user = Resource(USER, {"name": "bot", "uin": 100020000055}, "bot-user")
     own_key = Resource(ACCESS_KEY, {"targetUin": 100020000055}, "bot-key", {"targetUin": [user.urn]})
     assert blocked([user, own_key], LISTED) == []
@@ -95,6 +102,21 @@ def test_a_key_for_a_stack_user_is_judged_at_up_when_its_uin_is_unknown() -> Non
     own_key = Resource(ACCESS_KEY, {"targetUin": UNKNOWN}, "bot-key", {"targetUin": [user.urn]})
     with pytest.raises(UnknownValueError, match="AccessKey 'bot-key'"):
         blocked([user, own_key])
+
+
+def test_a_key_for_a_stack_user_reaching_full_access_is_blocked_in_preview() -> None:
+    user = Resource(USER, {"name": "bot", "uin": 100020000055}, "bot-user")
+    own_key = Resource(ACCESS_KEY, {"targetUin": 100020000055}, "bot-key", {"targetUin": [user.urn]})
+    wide = Resource(POLICY, {"name": "wide", "document": SCOPED_DOC.replace("Describe*", "*")}, "wide")
+    holds = Resource(USER_ATTACHMENT, {"userName": "bot", "policyId": UNKNOWN}, "bot-wide", {"policyId": [wide.urn]})
+    messages = blocked([user, own_key, wide, holds])
+    assert any("Remove API key 'bot-key'" in m and "custom policy 'wide'" in m for m in messages), messages
+
+
+def test_a_membership_of_a_group_the_stack_does_not_declare_is_refused_off_approved_stacks() -> None:
+    (message,) = blocked([membership("90003")], LISTED)
+    assert "user:mallory -> group:90003 (member) -> a group the stack does not declare may hold anything" in message
+    assert blocked([membership("90003")], LISTED, stack="prod") == []
 
 
 def test_an_unlisted_principal_outside_the_stack_is_assumed_not_to_hold_full_access() -> None:
@@ -148,4 +170,4 @@ def test_a_group_given_a_scoped_custom_policy_of_the_stack_is_judged_without_rea
     scoped_doc = '{"version":"2.0","statement":[{"effect":"allow","action":"name/im:Describe*","resource":"*"}]}'
     policy = Resource("tencentcloud:Cam/policy:Policy", {"name": "scoped", "document": scoped_doc}, "scoped")
     attachment = Resource(GROUP_ATTACHMENT, {"groupId": "90001", "policyId": UNKNOWN}, "g", {"policyId": [policy.urn]})
-    assert blocked([policy, attachment, membership()]) == []
+    assert blocked([IM_SUPPORT, policy, attachment, membership()]) == []

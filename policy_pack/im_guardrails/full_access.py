@@ -25,7 +25,6 @@ from im_access.access import (
     DEFAULT_FULL_ACCESS_POLICY_IDS,
     DEFAULT_FULL_ACCESS_POLICY_NAMES,
     DocumentVerdict,
-    escalation_in_document,
     inspect_policy_document,
     normalise_policy_id,
     normalise_policy_name,
@@ -77,11 +76,6 @@ def all_of_im_verdict(resource_type: str, props: Mapping[str, Any]) -> DocumentV
         if verdict.grants_all_of_im:
             return verdict
     return None
-
-
-def escalation_reason(resource_type: str, props: Mapping[str, Any]) -> str | None:
-    """For a resource holding a policy document that allows CAM write (IM full access one step away), why."""
-    return next(filter(None, map(escalation_in_document, policy_documents(resource_type, props))), None)
 
 
 def full_access_grant_of(

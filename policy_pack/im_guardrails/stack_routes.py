@@ -1,39 +1,31 @@
-"""IM full access reached through another resource of the stack: one stack policy, as every stack
-policy costs a full deserialization of the stack in the analyzer.
+"""IM full access by reach, across the stack: the stack's resources translated into the reach graph
+(im_access/reach.py) that the audit builds from the live account, and one question asked of it.
 
-- An attachment of a custom policy of this stack that allows every IM action, or, to a user or a
-  group, one that allows CAM write (attach a policy, rewrite one, join a group, make a key or a
-  password for another user: im_access.access.CAM_ESCALATION_APIS), with which its holder can give
-  itself IM full access. A role holding CAM write (the deploy role does) is refused only where a
-  pull request can assume it (role_trust.py).
-- A user added to a group that holds full IM access (`cam.GroupMembership`): the group's
-  attachments in this stack are followed; a group outside the stack counts when the reviewed
-  approvals (policy_pack/approvals.yaml) list it in `fullAccessPrincipals`.
-- API keys (`cam.AccessKey`): keys of the deploy identity itself (no `targetUin`) are everything,
-  so full IM access. Keys for a principal listed as holding full access (list the root account's
-  uin there too) count.
-- Organization member policies (`organization.OrgMemberPolicyAttachment`): the permissions are
-  those of the organization identity (`OrgIdentity` `identityPolicies`), judged when the identity
-  is in this stack or listed; the member policy's own `policyName` is only a label. The same for
-  member access identities (`OrgMemberAuthIdentityAttachment` `identityIds`). An identity of this
-  stack that grants full access is reported too, like a custom policy that does.
-- Switches of a custom policy's default version (`cam.SetPolicyVersionConfig`), see
-  version_switches.py.
-- On every stack, approved ones included: a role that a pull request's workflow can assume holding
-  IM full access or an admin preset, see role_trust.py.
-- On every stack, approved ones included: operation protection (MFA) for each CAM user of the
-  stack holding IM full access, see mfa.py.
+- Off approved stacks: no principal of the stack may reach IM full access: hold it, hold CAM write
+  (with which it can give itself anything), or get either through a group, a role it may assume,
+  an organization identity, or an API key. A role's own CAM write counts only through who may
+  become it (the deploy role holds `name/cam:*`). A direct full-access preset is judged resource by
+  resource (im-full-access-approved-stacks-only, with break-glass exceptions); every longer route
+  here, on the resource that opens it, naming the path.
+- Off approved stacks, nothing unidentified passes: an attachment of a policy that is neither
+  linked to a policy of the stack nor a known preset (by name, or by an id the pack knows or
+  approvals.yaml lists in presetPolicies), or of anything to a principal the stack does not declare
+  (its users, groups and roles, those its IM components name, and what approvals.yaml and trust.yaml
+  name), cannot be shown safe.
+- On every stack, approved ones included: no role a pull request's workflow can assume (named in
+  trust.yaml pullRequestRoles, or a role of the stack whose trust lets a pull request in) may reach
+  CAM write, admin or IM full access; operation protection (mfa.py); switches of a custom policy's
+  default version off approved stacks (version_switches.py).
 
-Principals are judged by the value they resolve to, wherever it is computed from: a group id or
-`targetUin` that depends on another resource is no reason to pass. A value unknown in preview is
-named, resource by resource, in one note (judged at `pulumi up`), after every other resource has
-been judged. What the stack cannot see (a principal outside it that is not listed) is assumed not
-to hold full access; the audit shows the account as it is.
+Principals and policies are linked by the resources a value is computed from, else by the value it
+resolves to. A value unknown in preview is named, resource by resource, in one note (judged at
+`pulumi up`), after every other resource has been judged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 from pulumi_policy import (
@@ -46,38 +38,33 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from im_access.access import (
-    DEFAULT_FULL_ACCESS_POLICY_IDS,
-    FULL_ACCESS_NAME_KEYS,
-    inspect_policy_document,
-    normalise_policy_id,
-    normalise_policy_name,
-)
+from im_access.access import DEFAULT_FULL_ACCESS_POLICY_IDS, FULL_PRESET, normalise_policy_id, normalise_policy_name
 from im_access.approvals import StackApprovals
-from im_access.contract import IM_ACCESS_GRANT, Props
-from im_guardrails.approvals import stack_account, stack_approvals, stack_is_approved
-from im_guardrails.full_access import FIX, all_of_im_verdict, escalation_reason
+from im_access.contract import IM_COMPONENTS, Props, group_principal, user_principal
+from im_access.reach import Grant, Hop, Path, ReachGraph, arn_of_role, judge_document, judge_preset
+from im_access.trust import trust_admits
+from im_guardrails.approvals import approvals, stack_account, stack_approvals, stack_is_approved
+from im_guardrails.full_access import FIX
 from im_guardrails.mfa import report_operation_protection
-from im_guardrails.resources import ATTACHMENTS, CUSTOM_POLICIES, attachment_principal
-from im_guardrails.role_trust import report_pull_request_admin_roles
+from im_guardrails.resources import ATTACHMENTS, CAM_USER, CUSTOM_POLICIES, policy_documents
+from im_guardrails.role_trust import ROLES, TRUST
 from im_guardrails.version_switches import report_version_switches
 
 GROUP = "tencentcloud:Cam/group:Group"
 GROUP_MEMBERSHIP = "tencentcloud:Cam/groupMembership:GroupMembership"
-GROUP_ATTACHMENT = "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment"
 ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
 ORG_IDENTITY = "tencentcloud:Organization/orgIdentity:OrgIdentity"
 ORG_MEMBER_POLICY = "tencentcloud:Organization/orgMemberPolicyAttachment:OrgMemberPolicyAttachment"
 ORG_MEMBER_IDENTITIES = "tencentcloud:Organization/orgMemberAuthIdentityAttachment:OrgMemberAuthIdentityAttachment"
 # What gives member accounts an organization identity: the property naming it, and the members.
-IDENTITY_ROUTES: Mapping[str, tuple[str, str, str]] = {
-    ORG_MEMBER_POLICY: ("organization member policy", "identityId", "memberUins"),
-    ORG_MEMBER_IDENTITIES: ("member access identities", "identityIds", "memberUin"),
+IDENTITY_ROUTES: Mapping[str, tuple[str, str]] = {
+    ORG_MEMBER_POLICY: ("identityId", "memberUins"),
+    ORG_MEMBER_IDENTITIES: ("identityIds", "memberUin"),
 }
-
-
-# Approvals and the principals known to hold full access live in policy_pack/approvals.yaml.
-SCHEMA = PolicyConfigSchema(properties={})
+# Where a principal of the stack gets its name as other resources refer to it.
+PRINCIPALS: Mapping[str, tuple[str, str]] = {CAM_USER: ("user", "name"), GROUP: ("group", "groupId")}
+DEPLOY_IDENTITY = "the deploy identity"
+SCHEMA = PolicyConfigSchema(properties={})  # approvals and trust settings live in their reviewed files
 
 
 class UnknownInPreviewError(UnknownValueError):
@@ -89,281 +76,399 @@ class UnknownInPreviewError(UnknownValueError):
         self.message = what
 
 
-def _unknown(error: UnknownValueError) -> str:
-    return error.message if isinstance(error, UnknownInPreviewError) else "." + ".".join(error.props)
-
-
 def _kind(resource: PolicyResource) -> str:
     return f"{resource.resource_type.rsplit(':', 1)[-1]} {resource.name!r}"
 
 
-def _principal(kind: str, value: object) -> str:
-    """A principal as fullAccessPrincipals lists it, compared casefolded and ids as integers."""
-    number = normalise_policy_id(value)
-    return f"{kind.strip()}:{number if number is not None else str(value).strip()}".casefold()
-
-
-def _refs(resource: PolicyResource, key: str, source_type: str, kind: str) -> tuple[set[str], bool]:
-    """What a property names: the stack resources of `source_type` it is computed from, and the
-    principal its value resolves to; and whether that value is unknown (in preview)."""
-    refs = {source.urn for source in resource.property_dependencies.get(key, []) if source.resource_type == source_type}
+def _get(resource: PolicyResource, key: str) -> tuple[Any, bool]:
+    """A property's value and whether it is unknown (in preview)."""
     try:
-        value = resource.props.get(key)
-        values = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+        return resource.props.get(key), False
     except UnknownValueError:
-        return refs, True
-    refs.update(_principal(kind, item) for item in values if item is not None)
-    return refs, False
+        return None, True
 
 
-def _identity_grant(identity: PolicyResource) -> str | None:
-    """Why an organization identity grants IM full access, or None; raises while any of its policies
-    is unknown and none is known to grant it."""
-    unknown: UnknownValueError | None = None
-    for index, item in enumerate(identity.props.get("identityPolicies") or []):
-        if not isinstance(item, Mapping):
+def _items(value: Any) -> tuple[list[Any], bool]:
+    """The known items of a value or list, and whether any is unknown (in preview)."""
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        return ([] if value is None else [value]), False
+    items, unknown = [], False
+    for index in range(len(value)):
+        try:
+            item = value[index]
+        except UnknownValueError:
+            unknown = True
             continue
-        try:
-            name, policy_id = item.get("policyName"), normalise_policy_id(item.get("policyId"))
-            if name is not None and normalise_policy_name(name) in FULL_ACCESS_NAME_KEYS:
-                return f"identityPolicies[{index}] is the preset {str(name).strip()}"
-            if policy_id in DEFAULT_FULL_ACCESS_POLICY_IDS:
-                return f"identityPolicies[{index}] is the preset with id {policy_id}"
-            document = item.get("policyDocument")
-            if document is not None and (verdict := inspect_policy_document(document)).grants_all_of_im:
-                return f"identityPolicies[{index}]: {verdict.reason}"
-        except UnknownValueError as error:
-            unknown = error
-    if unknown is not None:
-        raise unknown
-    return None
+        if item is not None:
+            items.append(item)
+    return items, unknown
 
 
-class _Routes:
-    """One pass over the stack: who holds full access here, then each route judged on its own."""
+def _number(value: Any) -> str:
+    number = normalise_policy_id(value)
+    return str(number) if number is not None else str(value).strip()
 
-    def __init__(self, resources: Sequence[PolicyResource], listed: set[str], report: ReportViolation) -> None:
-        self.resources = resources
-        self.listed = listed
-        self.report = report
-        self.stack = pulumi.get_stack()
-        self.pending: list[str] = []
-        self.unknown_holders: set[str] = set()  # resources whose own grant is unknown in preview
-        custom = [r for r in resources if r.resource_type in CUSTOM_POLICIES]
-        self.custom_policies = {r.urn for r in custom}
-        self.wide_policies = self._holding(custom, _wide_policy)
-        # Held by a user or group, CAM write is IM full access one step away; roles are judged by role_trust.
-        self.escalating_policies = self._holding(custom, _escalating_policy)
-        self.identities = self._holding(
-            [r for r in resources if r.resource_type == ORG_IDENTITY], _identity_grant, note=True
-        )
-        self.groups = self._full_groups()
 
-    def judge(self, resource: PolicyResource, check: Callable[[_Routes, PolicyResource], None]) -> None:
-        """Runs one resource's check; a value unknown in preview is noted for it, and the pass goes on."""
-        try:
-            check(self, resource)
-        except UnknownValueError as error:
-            self.pending.append(f"{_kind(resource)} ({_unknown(error)})")
+class _StackGraph:
+    """The stack's resources as a reach graph, with what the translation could not identify."""
 
-    def _holding(
-        self, holders: Sequence[PolicyResource], grant: Callable[[PolicyResource], str | None], note: bool = False
-    ) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for holder in holders:
-            try:
-                reason = grant(holder)
-            except UnknownValueError as error:
-                self.unknown_holders.add(holder.urn)
-                if note:
-                    self.pending.append(f"{_kind(holder)} ({_unknown(error)})")
-                continue
-            if reason is not None:
-                found[holder.urn] = reason
-        return found
+    def __init__(self, resources: Sequence[PolicyResource], approved: StackApprovals, owner_uin: str) -> None:
+        self.graph = ReachGraph(owner_uin)
+        self.owner_uin = owner_uin
+        self.pending: list[tuple[str, str]] = []  # (resource, what is unknown in preview)
+        self.keys: list[tuple[PolicyResource, str | None]] = []  # each API key and whose it is (None: the deploy's)
+        self.roles_by_id: list[tuple[PolicyResource, Grant]] = []  # attachments to a role known only by an id
+        self.untrusted_roles: list[PolicyResource] = []  # roles whose trust is unknown in preview
+        self.pull_request_roles: dict[str, str] = {
+            self.graph.node(f"role:{name}"): "policy_pack/trust.yaml names it in pullRequestRoles"
+            for name in TRUST.pull_request_roles
+        }
+        self.undeclared: list[tuple[PolicyResource, str, Grant]] = []
+        self.declared: set[str] = set()
+        self.urns: set[str] = set()  # the principals of the stack, by URN
+        self.preset_ids = {
+            **approvals().preset_ids,
+            **{i: n for i, n in ((1, "AdministratorAccess"), (2, "QCloudResourceFullAccess"))},
+        }
+        for policy_id in DEFAULT_FULL_ACCESS_POLICY_IDS:
+            self.preset_ids.setdefault(policy_id, FULL_PRESET)
+        self.policies: dict[str, Grant] = {}
+        self.policy_names: dict[str, str] = {}
+        by_type: dict[str, list[PolicyResource]] = {}
+        for resource in resources:
+            by_type.setdefault(resource.resource_type, []).append(resource)
+        for principal in [*TRUST.pull_request_roles, *(str(p) for p in approved.full_access_principals)]:
+            self.declared.add(self.graph.node(principal if ":" in principal else f"role:{principal}"))
+        listed = Grant("fullAccessPrincipals", full_im="is listed as holding IM full access")
+        for principal in approved.full_access_principals:
+            self.graph.hold(str(principal), listed)
+        for resource in resources:
+            if resource.resource_type in PRINCIPALS or resource.resource_type in ROLES:
+                self._principal(resource)
+            elif resource.resource_type in IM_COMPONENTS:
+                self._component(resource)
+            elif resource.resource_type == ORG_IDENTITY:
+                self._identity(resource)
+            if resource.resource_type in CUSTOM_POLICIES:
+                self._policy(resource)
+        for resource in resources:
+            route = _TRANSLATE.get(resource.resource_type)
+            if route is not None:
+                route(self, resource)
 
-    def _full_groups(self) -> dict[str, str]:
-        """Groups that get full IM access in this stack, by every name the stack knows them by, each with how."""
-        groups: dict[str, str] = {}
-        for resource in self.resources:
-            how: str | None = None
-            try:
-                if resource.resource_type == IM_ACCESS_GRANT and resource.props.get(Props.ACCESS) == "full":
-                    how = "ImAccessGrant with access 'full'"
-                elif resource.resource_type == GROUP_ATTACHMENT:
-                    linked = [s.urn for s in resource.property_dependencies.get("policyId", [])]
-                    wide = [self.wide_policies[urn] for urn in linked if urn in self.wide_policies]
-                    wide += [self.escalating_policies[urn] for urn in linked if urn in self.escalating_policies]
-                    if wide:
-                        how = wide[0]
-                    elif not any(urn in self.custom_policies for urn in linked):
-                        policy_id = normalise_policy_id(resource.props.get("policyId"))
-                        how = f"policy id {policy_id}" if policy_id in DEFAULT_FULL_ACCESS_POLICY_IDS else None
-            except UnknownValueError:
-                continue  # the attachment itself is noted when its policy is judged
-            if how is not None:
-                for ref in _refs(resource, "groupId", GROUP, "group")[0]:
-                    groups[ref] = how
-        return groups
-
-    def linked_custom_policy(self, attachment: PolicyResource) -> None:
-        """An attachment of a custom policy of this stack, followed through its property dependencies
-        so it is judged in preview while the policy id is unknown."""
-        route = ATTACHMENTS[attachment.resource_type]
-        sources = [s.urn for key in route.policy_keys for s in attachment.property_dependencies.get(key, [])]
-        if not any(urn in self.custom_policies for urn in sources):
-            # Not a custom policy of this stack: an id unknown here is noted; the resource policy judges it at up.
-            for key in route.policy_keys:
-                attachment.props.get(key)
+    def _principal(self, resource: PolicyResource) -> None:
+        node = self.graph.node(resource.urn)
+        self.declared.add(node)
+        self.urns.add(resource.urn)
+        if resource.resource_type in ROLES:
+            name, _ = _get(resource, "name")
+            self.graph.labels[node] = f"role:{name or resource.name}"
+            if name is not None:
+                self.graph.alias(f"role:{name}", resource.urn)
+            document, unknown = _get(resource, ROLES[resource.resource_type])
+            if unknown:
+                self.untrusted_roles.append(resource)
+                return
+            admits = trust_admits(document, TRUST, self.owner_uin)
+            self.graph.role(resource.urn, arn_of_role(self.owner_uin, str(name or resource.name)), admits, resource.urn)
+            if admits.outside is not None:
+                self.pull_request_roles[node] = admits.outside
             return
-        for urn in sources:
-            how = self.wide_policies.get(urn)
-            if how is None and route.kind in ("user", "group"):
-                how = self.escalating_policies.get(urn)
-            if how is not None:
-                principal = attachment_principal(attachment.resource_type, attachment.props, attachment.name)
-                self.report(
-                    f"Remove IM full access for {principal} ({how}) on stack {self.stack!r}: {FIX}.", attachment.urn
-                )
-            elif urn in self.unknown_holders:
-                raise UnknownInPreviewError(f"the document of the custom policy {urn.rsplit('::', 1)[-1]!r}")
+        kind, key = PRINCIPALS[resource.resource_type]
+        name, _ = _get(resource, key)
+        label_value = name if name is not None else resource.name
+        self.graph.labels[node] = f"{kind}:{label_value}"
+        if name is not None:
+            self.graph.alias(f"{kind}:{name}", resource.urn)
+        uin, _ = _get(resource, "uin")
+        if resource.resource_type == CAM_USER and uin is not None:
+            self.graph.alias(f"uin:{_number(uin)}", resource.urn)
 
-    def _holder(self, refs: set[str], holders: Mapping[str, str], kind: str) -> tuple[str, str] | None:
-        """The first of `refs` known to hold full IM access, as messages name it, and why."""
-        for ref in sorted(refs):
-            if ref in holders:
-                name = f"{kind} {ref.rsplit('::', 1)[-1]!r} of this stack" if ref.startswith("urn:") else ref
-                return name, holders[ref]
-        listed = sorted(refs & self.listed)
-        return (listed[0], "listed in fullAccessPrincipals") if listed else None
+    def _component(self, resource: PolicyResource) -> None:
+        """An IM component declares its principal; with access 'full' it holds full access, whatever its
+        child attachment's policy id resolves to."""
+        user, _ = _get(resource, Props.USER_NAME)
+        group, _ = _get(resource, Props.GROUP_ID)
+        principal = user_principal(str(user)) if user is not None else None
+        if principal is None and group is not None and normalise_policy_id(group) is not None:
+            principal = group_principal(_number(group))
+        if principal is None:
+            return
+        self.declared.add(self.graph.node(principal))
+        if _get(resource, Props.ACCESS)[0] == "full":
+            component = resource.resource_type.rsplit(":", 1)[-1]
+            full = Grant(f"{component} {resource.name!r}", full_im="with access 'full'", preset_full=True)
+            self.graph.hold(principal, full, resource.urn)
+
+    def _grant_of_documents(self, label: str, documents: list[Any]) -> Grant:
+        grants = [judge_document(label, document) for document in documents]
+        if not grants:
+            return Grant(label)
+        return Grant(
+            label,
+            full_im=next((g.full_im for g in grants if g.full_im), None),
+            cam_write=next((g.cam_write for g in grants if g.cam_write), None),
+            assume=tuple(pattern for g in grants for pattern in g.assume),
+        )
+
+    def _policy(self, resource: PolicyResource) -> None:
+        name, _ = _get(resource, "name")
+        label = f"custom policy {str(name or resource.name)!r}"
+        try:
+            grant = self._grant_of_documents(label, policy_documents(resource.resource_type, resource.props))
+        except UnknownValueError:
+            grant = Grant(label, pending=f"the document of {label}")
+        self.policies[resource.urn] = grant
+        if name is not None:
+            self.policy_names[normalise_policy_name(name)] = resource.urn
+
+    def _identity(self, resource: PolicyResource) -> None:
+        node = self.graph.node(resource.urn)
+        self.declared.add(node)
+        self.urns.add(resource.urn)
+        self.graph.labels[node] = f"organization identity {resource.name!r}"
+        identity_id, _ = _get(resource, "identityId")
+        if identity_id is not None:
+            self.graph.alias(f"orgIdentity:{_number(identity_id)}", resource.urn)
+        policies, unknown = _get(resource, "identityPolicies")
+        if unknown:
+            self.graph.hold(resource.urn, Grant("its identityPolicies", pending="its identityPolicies"), resource.urn)
+        items, unknown_item = _items(policies)
+        if unknown_item:
+            self.graph.hold(resource.urn, Grant("its identityPolicies", pending="its identityPolicies"), resource.urn)
+        for index, item in enumerate(items):
+            if isinstance(item, Mapping):
+                self.graph.hold(resource.urn, self._identity_grant(index, item), resource.urn)
+
+    def _identity_grant(self, index: int, item: Mapping[str, Any]) -> Grant:
+        where = f"identityPolicies[{index}]"
+        try:
+            if item.get("policyDocument") is not None:
+                return self._grant_of_documents(where, [item.get("policyDocument")])
+            policy_id = normalise_policy_id(item.get("policyId"))
+            grant = judge_preset(item.get("policyName"), policy_id, self.preset_ids)
+        except UnknownValueError:
+            return Grant(where, pending=where)
+        return Grant(f"{where}, {grant.label},", grant.full_im, grant.cam_write, grant.unidentified)
+
+    def _linked(self, resource: PolicyResource, key: str) -> str | None:
+        """The policy of the stack a property is computed from, if any."""
+        urns = [source.urn for source in resource.property_dependencies.get(key, [])]
+        return next((urn for urn in urns if urn in self.policies), None)
+
+    def _refs(self, resource: PolicyResource, key: str, kind: str) -> tuple[list[str], list[str], bool]:
+        """Whom a property names: the principals of the stack it is computed from, and the principal its
+        value resolves to (judged both ways: a dependency is no reason to pass); and whether the value is
+        unknown (in preview)."""
+        linked = [s.urn for s in resource.property_dependencies.get(key, []) if s.urn in self.urns]
+        value, unknown = _get(resource, key)
+        items, unknown_item = _items(value)
+        numbered = kind in ("group", "uin", "orgIdentity")
+        values = [f"{kind}:{_number(item) if numbered else str(item).strip()}" for item in items]
+        return linked, values, unknown or unknown_item
+
+    def attachment(self, resource: PolicyResource) -> None:
+        route = ATTACHMENTS[resource.resource_type]
+        grants = self._attached_grants(resource, route.id_key, route.name_key)
+        kind = route.kind if route.kind in ("user", "group", "role") else "roleConfiguration"
+        linked, values, unknown = self._refs(resource, route.principal_key, kind)
+        if not values and not unknown and kind == "user":
+            _, values, unknown = self._refs(resource, "userId", "uin")
+        if not linked and not values:
+            self.pending.append((resource.urn, f"{_kind(resource)} (.{route.principal_key})"))
+            return
+        for principal in linked + values:
+            for grant in grants:
+                self.graph.hold(principal, grant, resource.urn)
+        if linked:
+            return
+        for principal in values:
+            if route.principal_key == "roleId":
+                self.roles_by_id.extend((resource, grant) for grant in grants)
+            if self.graph.node(principal) not in self.declared:
+                self.undeclared.extend((resource, principal, grant) for grant in grants)
+
+    def _attached_grants(self, resource: PolicyResource, id_key: str | None, name_key: str | None) -> list[Grant]:
+        """What an attachment gives: the policy of the stack it is computed from, else what its value names;
+        a known preset its value names counts beside a linked policy."""
+        linked = [self.policies[urn] for key in (id_key, name_key) if key and (urn := self._linked(resource, key))]
+        name, unknown_name = _get(resource, name_key) if name_key else (None, False)
+        policy_id, unknown_id = _get(resource, id_key) if id_key else (None, False)
+        if name is not None and (urn := self.policy_names.get(normalise_policy_name(name))):
+            linked.append(self.policies[urn])
+        if name is not None:
+            named = judge_preset(str(name).strip(), None, self.preset_ids)
+        elif policy_id is not None:
+            named = judge_preset(None, normalise_policy_id(policy_id), self.preset_ids)
+        elif unknown_id or unknown_name:
+            named = Grant(f"the policy of {_kind(resource)}", pending=f".{id_key or name_key} of {_kind(resource)}")
+        else:
+            named = judge_preset(None, None, self.preset_ids)
+        if linked:
+            return linked + ([named] if named.unidentified is None and named.pending is None else [])
+        return [named]
 
     def membership(self, resource: PolicyResource) -> None:
-        refs, unknown = _refs(resource, "groupId", GROUP, "group")
-        holder = self._holder(refs, self.groups, "group")
-        if holder is None:
-            if unknown:
-                raise UnknownInPreviewError(".groupId")
-            return
-        try:
-            users = ", ".join(sorted(map(str, resource.props.get("userNames") or resource.props.get("userIds") or [])))
-        except UnknownValueError:
-            users = ""
-        group, how = holder
-        self.report(
-            f"Remove {users or 'the users'} from {group} on stack {self.stack!r}: the group holds IM full"
-            f" access ({how}), so its members do too; {FIX}.",
-            resource.urn,
-        )
+        linked, values, unknown = self._refs(resource, "groupId", "group")
+        if unknown:
+            self.pending.append((resource.urn, f"{_kind(resource)} (.groupId)"))
+        if not linked:
+            for group in values:
+                if self.graph.node(group) not in self.declared:
+                    outside = Grant("a group the stack does not declare", unidentified="may hold anything")
+                    self.graph.hold(group, outside, None)
+        users = [s.urn for key in ("userNames", "userIds") for s in resource.property_dependencies.get(key, [])]
+        users = [urn for urn in users if urn in self.urns]
+        names, unknown_names = _get(resource, "userNames")
+        known_names, unknown_name = _items(names)
+        users += [user_principal(str(n)) for n in known_names]
+        if unknown_names or unknown_name:
+            self.pending.append((resource.urn, f"{_kind(resource)} (.userNames)"))
+        for user in users:
+            for group in linked + values:
+                self.graph.join(user, group, resource.urn)
 
     def access_key(self, resource: PolicyResource) -> None:
-        target = resource.props.get("targetUin")  # raises while unknown: noted, judged at up
-        if target is None:
-            self.report(
-                f"Remove API key {resource.name!r} on stack {self.stack!r}: without targetUin it is a key of the"
-                f" deploy identity itself, which holds every permission, IM full access included; {FIX}.",
-                resource.urn,
-            )
-        elif (uin := _principal("uin", target)) in self.listed:
-            self.report(
-                f"Remove API key {resource.name!r} on stack {self.stack!r}: {uin} is listed in fullAccessPrincipals"
-                f" as holding IM full access, and this key would hand it out; {FIX}.",
-                resource.urn,
-            )
-
-    def identity(self, resource: PolicyResource) -> None:
-        if resource.urn in self.identities:
-            self.report(
-                f"Remove IM full access from organization identity {resource.name!r} on stack {self.stack!r}"
-                f" ({self.identities[resource.urn]}): it grants IM full access to every member it is given to; {FIX}.",
-                resource.urn,
-            )
+        linked, values, unknown = self._refs(resource, "targetUin", "uin")
+        if unknown:
+            self.pending.append((resource.urn, f"{_kind(resource)} (.targetUin)"))
+        elif not values:
+            self.keys.append((resource, None))  # the deploy identity's own key, whatever it depends on
+        self.keys.extend((resource, target) for target in linked + values)
 
     def member_identity(self, resource: PolicyResource) -> None:
-        what, key, members_key = IDENTITY_ROUTES[resource.resource_type]
-        refs, unknown = _refs(resource, key, ORG_IDENTITY, "orgIdentity")
-        holder = self._holder(refs, self.identities, "organization identity")
-        if holder is None:
-            if unknown:
-                raise UnknownInPreviewError(f".{key}")
-            if refs & self.unknown_holders:
-                raise UnknownInPreviewError("the permissions of its organization identity")
-            return
-        try:
-            uins = resource.props.get(members_key)
-            uins = uins if isinstance(uins, Sequence) and not isinstance(uins, str) else [uins]
-            members = (
-                ", ".join(str(normalise_policy_id(uin) or uin) for uin in uins if uin is not None) or "its members"
-            )
-        except UnknownValueError:
-            members = "its members"
-        identity, how = holder
-        self.report(
-            f"Remove the {what} {resource.name!r} on stack {self.stack!r}: it gives member account {members}"
-            f" {identity}, which grants IM full access ({how}), whatever a policyName says; {FIX}.",
-            resource.urn,
-        )
+        key, members_key = IDENTITY_ROUTES[resource.resource_type]
+        linked, values, unknown = self._refs(resource, key, "orgIdentity")
+        if unknown:
+            self.pending.append((resource.urn, f"{_kind(resource)} (.{key})"))
+        members, _ = _get(resource, members_key)
+        uins = ", ".join(_number(m) for m in _items(members)[0]) or "its members"
+        member = f"member account {uins} of {_kind(resource)}"
+        self.declared.add(self.graph.node(member))
+        for identity in linked + values:
+            self.graph.join(member, identity, resource.urn, how="given the identity")
 
 
-def _wide_policy(policy: PolicyResource) -> str | None:
-    if all_of_im_verdict(policy.resource_type, policy.props) is None:
-        return None
-    return f"custom policy {policy.props.get('name') or policy.name!r} allows all of IM"
-
-
-def _escalating_policy(policy: PolicyResource) -> str | None:
-    if (reason := escalation_reason(policy.resource_type, policy.props)) is None:
-        return None
-    return f"custom policy {policy.props.get('name') or policy.name!r}: {reason}"
-
-
-CHECKS: Mapping[str, Callable[[_Routes, PolicyResource], None]] = {
-    **{attachment: _Routes.linked_custom_policy for attachment in ATTACHMENTS},
-    GROUP_MEMBERSHIP: _Routes.membership,
-    ACCESS_KEY: _Routes.access_key,
-    ORG_IDENTITY: _Routes.identity,
-    **{route: _Routes.member_identity for route in IDENTITY_ROUTES},
+_TRANSLATE = {
+    **{attachment: _StackGraph.attachment for attachment in ATTACHMENTS},
+    GROUP_MEMBERSHIP: _StackGraph.membership,
+    ACCESS_KEY: _StackGraph.access_key,
+    **{route: _StackGraph.member_identity for route in IDENTITY_ROUTES},
 }
+
+
+def _report_pull_request_roles(translated: _StackGraph, report: ReportViolation) -> list[str]:
+    """Every stack: roles a pull request can assume reach nothing; returns what preview cannot judge."""
+    graph, stack = translated.graph, pulumi.get_stack()
+    for role, why in translated.pull_request_roles.items():
+        # Each policy the role holds, and the shortest longer route (a role it may assume in turn).
+        paths = [
+            Path((Hop(graph.label(role), source=source),), grant, *found)
+            for grant, source in graph.holds.get(role, ())
+            if (found := grant.reaches(cam_write=True))
+        ]
+        if not paths and (path := graph.reach(role)) is not None and path.kind != "pending":
+            paths.append(path)
+        for path in paths:
+            report(
+                f"Remove {path.grant.label} from {graph.label(role)} on stack {stack!r}, or stop pull requests"
+                f" assuming it ({why}): a pull request's workflow would reach IM full access or admin:"
+                f" {path.describe()}. No approval allows this.",
+                path.source,
+            )
+    for attachment, grant in translated.roles_by_id:
+        if grant.reaches(cam_write=True) is not None:
+            report(
+                f"Attach {grant.label} to this role by its name (cam.RolePolicyAttachmentByName) or declare the role"
+                f" in the stack, on stack {stack!r}: a role known only by an id cannot be shown not to be one a pull"
+                " request assumes (policy_pack/trust.yaml pullRequestRoles), and the policy reaches IM full access"
+                f" or admin ({grant.reaches(cam_write=True)[1]}).",  # type: ignore[index]
+                attachment.urn,
+            )
+    pending = []
+    for untrusted in translated.untrusted_roles:
+        if (path := graph.reach(untrusted.urn)) is not None and path.kind != "pending":
+            pending.append(f"the trust policy of role {untrusted.name!r}, which reaches {path.grant.label}")
+    return pending
+
+
+def _report_off_approved(translated: _StackGraph, report: ReportViolation) -> list[str]:
+    """Off approved stacks: every route to IM full access, and what cannot be identified."""
+    graph, stack = translated.graph, pulumi.get_stack()
+    pending: list[str] = []
+    reported: set[tuple[str | None, str]] = set()
+    for principal in graph.principals():
+        path = graph.reach(principal, cam_write=not graph.is_role(principal))
+        if path is None or path.direct_preset or path.source is None:
+            continue
+        if path.kind == "pending":
+            pending.append(f"{graph.label(principal)} ({path.reason})")
+        elif (path.source, principal) not in reported:
+            reported.add((path.source, principal))
+            report(_reach_message(graph.label(principal), path, stack), path.source)
+    for key, target in translated.keys:
+        if key.urn in {urn for urn, _ in reported}:
+            continue  # one finding a key
+        if target is None:
+            reported.add((key.urn, ""))
+            report(
+                f"Remove API key {key.name!r} on stack {stack!r}: without targetUin it is a key of the deploy"
+                f" identity itself, which holds every permission, IM full access included; {FIX}.",
+                key.urn,
+            )
+        elif (path := graph.reach(target)) is not None and path.kind != "pending":
+            reported.add((key.urn, target))
+            report(f"Remove API key {key.name!r} on stack {stack!r}: it hands out {path.describe()}; {FIX}.", key.urn)
+    for attachment, principal, grant in translated.undeclared:
+        reported.add((attachment.urn, principal))
+        report(
+            f"Declare {principal} in this stack, or name it in policy_pack/approvals.yaml, before {_kind(attachment)}"
+            f" attaches {grant.label} to it on stack {stack!r}: what a principal outside the stack already holds"
+            " cannot be shown, so nothing attached to it can be shown safe.",
+            attachment.urn,
+        )
+    # A resource already refused needs no note; the others are judged at up.
+    refused = {urn for urn, _ in reported}
+    return pending + [what for urn, what in translated.pending if urn not in refused]
+
+
+def _reach_message(principal: str, path: Path, stack: str) -> str:
+    why = {
+        "full": "",
+        "cam-write": " (with CAM write its holder can give itself IM full access)",
+        "unidentified": " (so it counts as IM full access)",
+    }[path.kind]
+    return f"Remove IM full access for {principal} on stack {stack!r}: {path.describe()}{why}; {FIX}."
 
 
 def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     # Operation protection and roles a pull request can assume: every stack, approved ones included.
     report_operation_protection(args.resources, report_violation)
-    pending = report_pull_request_admin_roles(args.resources, report_violation)
     account = stack_account(args.resources)
-    if not stack_is_approved(account):
-        pending += _routes_off_approved(args, stack_approvals(account), report_violation)
+    approved = stack_is_approved(account)
+    translated = _StackGraph(args.resources, stack_approvals(account), account or "")
+    pending = _report_pull_request_roles(translated, report_violation)
+    if not approved:
+        report_version_switches(args.resources, stack_approvals(account).reviewed_custom_policies, report_violation)
+        pending += _report_off_approved(translated, report_violation)
     if pending:
         raise UnknownInPreviewError(
             "these values can't be known during preview, so they are judged at `pulumi up`: " + "; ".join(pending)
         )
 
 
-def _routes_off_approved(
-    args: StackValidationArgs, approved: StackApprovals, report_violation: ReportViolation
-) -> list[str]:
-    report_version_switches(args.resources, approved.reviewed_custom_policies, report_violation)
-    listed = {_principal(*str(p).partition(":")[::2]) for p in approved.full_access_principals}
-    routes = _Routes(args.resources, listed, report_violation)
-    for resource in args.resources:
-        check = CHECKS.get(resource.resource_type)
-        if check is not None:
-            routes.judge(resource, check)
-    return routes.pending
-
-
 im_full_access_across_the_stack = StackValidationPolicy(
     name="im-full-access-across-the-stack",
     description=(
-        "Checks across the stack that IM full access is not reached through another resource: attachments of a "
-        "custom policy of the stack that allows every IM action, users added to a group that holds it (in the "
-        "stack, or listed in fullAccessPrincipals), API keys of the deploy identity or of a principal listed as "
-        "holding it, and organization member policies or member access identities of an organization identity that "
-        "grants it (in the stack, or listed), and switches of a custom policy's default version to a version the "
-        "stack does not create (unless listed in reviewedCustomPolicies), judged by the values principals resolve "
-        "to; and, on every stack, approved ones included, that no role a pull request's workflow can assume "
-        "(policy_pack/trust.yaml) holds IM full access or an admin preset. Values unknown in preview are named in "
-        "one note. On every stack too: that each CAM user of the stack holding IM full access has operation "
-        "protection (a cam.MfaFlag whose actionFlag sets a factor)."
+        "Checks across the stack, by reach (one graph of principals, policies, group memberships, role trust and "
+        "sts:AssumeRole, organization identities and API keys, shared with the audit), that off approved stacks no "
+        "principal reaches IM full access or CAM write through another resource, that nothing is attached to a "
+        "principal the stack does not declare or from a policy it cannot identify, and that no custom policy's "
+        "default version is switched to one the stack does not create (unless listed in reviewedCustomPolicies); "
+        "and, on every stack, approved ones included, that no role a pull request's workflow can assume "
+        "(policy_pack/trust.yaml) reaches CAM write, admin or IM full access, and that each CAM user of the stack "
+        "holding IM full access has operation protection (a cam.MfaFlag whose actionFlag sets a factor). Values "
+        "unknown in preview are named in one note."
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_validate,
