@@ -1,0 +1,114 @@
+"""The routes to IM full access a route-by-route pack missed, each refused over the analyzer protocol
+now that the pack asks the reach graph (im_access/reach.py), and what still passes."""
+
+from __future__ import annotations
+
+import json
+
+from im_access.contract import IM_OPERATOR
+from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory
+
+ROUTES = "im-full-access-across-the-stack"
+USER = "tencentcloud:Cam/user:User"
+ROLE = "tencentcloud:Cam/role:Role"
+POLICY = "tencentcloud:Cam/policy:Policy"
+USER_ATTACHMENT = "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment"
+ROLE_ATTACHMENT = "tencentcloud:Cam/rolePolicyAttachment:RolePolicyAttachment"
+ROLE_BY_NAME = "tencentcloud:Cam/rolePolicyAttachmentByName:RolePolicyAttachmentByName"
+OWNER = "100012345678"
+
+
+def document(action: str, resource: str = "*", **statement: object) -> str:
+    return json.dumps(
+        {"version": "2.0", "statement": [{"effect": "allow", "action": action, "resource": resource, **statement}]}
+    )
+
+
+def refused(found: list) -> dict[str, str]:  # type: ignore[type-arg]
+    return {d.urn.rsplit("::", 1)[-1]: d.message for d in mandatory(found) if d.policy == ROUTES}
+
+
+def operator() -> list[AnalyzerResource]:
+    return [
+        AnalyzerResource(IM_OPERATOR, "alice", {"access": "readonly", "userName": "alice"}),
+        AnalyzerResource(USER, "alice-user", {"name": "alice"}),
+    ]
+
+
+def test_an_attachment_not_linked_to_its_policy_is_refused_off_approved_stacks(
+    dev_pack: PolicyPackProcess, prod_pack: PolicyPackProcess
+) -> None:
+    """Route 1: a custom policy allowing CAM write, attached with an id that carries no dependency on it
+    (`Output(set(), policy.id.future(), ...)`, or a literal id left by an earlier up)."""
+    cam_write = AnalyzerResource(
+        POLICY, "helper", {"name": "helper", "document": document("name/cam:AttachUserPolicy")}
+    )
+    unlinked = AnalyzerResource(USER_ATTACHMENT, "unlinked", {"userName": "alice", "policyId": 200000042})
+    found = refused(dev_pack.analyze_stack([*operator(), cam_write, unlinked]))
+    assert set(found) == {"unlinked"}
+    assert "policy id 200000042 is neither a policy of the stack nor a preset listed" in found["unlinked"]
+    assert refused(prod_pack.analyze_stack([*operator(), cam_write, unlinked])) == {}
+
+
+def test_an_unlinked_attachment_unknown_in_preview_is_noted_and_refused_at_up(
+    dev_pack: PolicyPackProcess,
+) -> None:
+    from tests.policy_args import UNKNOWN
+
+    unlinked = AnalyzerResource(USER_ATTACHMENT, "unlinked", {"userName": "alice", "policyId": UNKNOWN})
+    found = dev_pack.analyze_stack([*operator(), unlinked])
+    assert mandatory(found) == []
+    (note,) = [d for d in found if d.policy == ROUTES]
+    assert "UserPolicyAttachment 'unlinked'" in note.message and "pulumi up" in note.message
+
+
+def test_a_pull_request_role_made_outside_every_stack_is_refused_on_every_stack(
+    dev_pack: PolicyPackProcess, prod_pack: PolicyPackProcess
+) -> None:
+    """Route 2: the CI roles are made once, outside every stack; trust.yaml names the one pull requests assume."""
+    admin = AnalyzerResource(
+        ROLE_BY_NAME, "arm", {"roleName": "im-access-preview", "policyName": "AdministratorAccess"}
+    )
+    found = refused(prod_pack.analyze_stack([admin]))
+    assert set(found) == {"arm"} and "pullRequestRoles" in found["arm"] and "No approval allows this" in found["arm"]
+    cam_all = AnalyzerResource(POLICY, "cam-all", {"name": "cam-all", "document": document("name/cam:*")})
+    by_policy = AnalyzerResource(ROLE_BY_NAME, "helper", {"roleName": " IM-ACCESS-PREVIEW", "policyName": "cam-all"})
+    found = refused(dev_pack.analyze_stack([cam_all, by_policy]))
+    assert "helper" in found and "custom policy 'cam-all' allows 'name/cam:*'" in found["helper"]
+
+
+def test_two_hops_through_a_role_trusting_the_account_root_are_refused(
+    dev_pack: PolicyPackProcess, prod_pack: PolicyPackProcess
+) -> None:
+    """Route 3: a role trusting the account's root holds CAM write; a user allowed sts:AssumeRole becomes it."""
+    root_trust = document("name/sts:AssumeRole", principal={"qcs": [f"qcs::cam::uin/{OWNER}:root"]})
+    helper = AnalyzerResource(ROLE, "helper-role", {"name": "helper", "document": root_trust})
+    cam_all = AnalyzerResource(POLICY, "cam-all", {"name": "cam-all", "document": document("name/cam:*")})
+    on_role = AnalyzerResource(
+        ROLE_ATTACHMENT,
+        "role-cam",
+        {"roleId": "4611", "policyId": 200000008},
+        property_dependencies={"roleId": [helper.urn], "policyId": [cam_all.urn]},
+    )
+    assume = AnalyzerResource(POLICY, "assume", {"name": "assume", "document": document("sts:AssumeRole")})
+    hop = AnalyzerResource(
+        USER_ATTACHMENT,
+        "alice-assume",
+        {"userName": "alice", "policyId": 200000007},
+        property_dependencies={"policyId": [assume.urn]},
+    )
+    stack = [*operator(), helper, cam_all, on_role, assume, hop]
+    found = refused(dev_pack.analyze_stack(stack))
+    assert set(found) == {"alice-assume"}, found
+    assert (
+        "user:alice -> role:helper (trusts the account root; custom policy 'assume' allows sts:AssumeRole)"
+        " -> custom policy 'cam-all' allows 'name/cam:*'" in found["alice-assume"]
+    )
+    # Scoped to another role, the same permission is no hop to this one.
+    scoped = AnalyzerResource(
+        POLICY,
+        "assume",
+        {"name": "assume", "document": document("sts:AssumeRole", f"qcs::cam::uin/{OWNER}:roleName/other")},
+    )
+    assert refused(dev_pack.analyze_stack([*operator(), helper, cam_all, on_role, scoped, hop])) == {}
+    assert refused(prod_pack.analyze_stack(stack)) == {}
