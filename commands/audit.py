@@ -34,6 +34,7 @@ try:
         read_credentials,
         read_holdings,
         read_memberships,
+        read_reach,
         read_usage,
     )
     from commands.engine import ROOT
@@ -50,6 +51,7 @@ try:
         audit_stack,
         declared_access,
         expand,
+        reach_findings,
         unmanaged,
         unused,
     )
@@ -65,6 +67,7 @@ try:
     from im_access.provider_config import localcloud_route, stack_config_problems
     from im_access.stack_files import StackFileError, known_stacks
     from im_access.stack_files import stack_files as checked_stack_files
+    from im_access.trust import load_trust_settings
 except Exception as import_error:  # the exit code is a contract: an audit that cannot load could not run
     if __name__ != "__main__":
         raise
@@ -150,6 +153,7 @@ def audit_accounts(
             f"no Pulumi.{(missing or ['<stack>'])[0]}.yaml in {project}; stacks: {', '.join(files) or 'none'}"
         )
     exceptions = load_exceptions(guardrails)
+    trust = load_trust_settings(guardrails)
     for malformed in dict.fromkeys(m for stack in stacks for m in exceptions.errors_for(stack)):  # allows nothing
         print(f"audit: {malformed.describe()}", file=sys.stderr)
     via_localcloud = localcloud_route(os.environ)  # every stack's account is localcloud's then
@@ -198,11 +202,14 @@ def audit_accounts(
             managed_names = [operator.name for operator in operators]
             full_users = [name for name, full in im_users.items() if full]
             credentials = read_credentials(reader, [*im_users, *managed_names], [*full_users, *managed_names])
+            graph = read_reach(reader, owner_uin, trust)
         except AccountReadError as error:
             raise AuditError(str(error)) from None
         found = Account(owner_uin, account_stacks, declared, holdings, memberships, usage)
         members = {group: [m.principal for m in users] for group, users in memberships.items()}
         found.findings += unmanaged(holdings, declared)
+        listed = [p for stack in account_stacks for p in approvals.of(stack, owner_uin).full_access_principals]
+        found.findings += reach_findings(graph, listed, declared)
         found.findings += [
             finding
             for finding in unused(held, usage, declared, today=today, days=unused_days)

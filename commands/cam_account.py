@@ -27,10 +27,12 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 
-from im_access.access import document_grants_some_im, inspect_policy_document, preset_im_level
+from im_access.access import document_grants_some_im, inspect_policy_document, normalise_policy_name, preset_im_level
 from im_access.audit import Holding, KeyUse, Member, Usage
 from im_access.contract import group_principal, role_principal, user_principal
 from im_access.credential_audit import AccessKey, UserCredentials
+from im_access.reach import PRESETS, ReachGraph, arn_of_role, judge_document, judge_preset
+from im_access.trust import TrustSettings, trust_admits
 
 # Requests per second CAM allows per action; most CAM actions document 20.
 READ_LIMITS: Mapping[str, int] = {
@@ -45,7 +47,8 @@ READ_LIMITS: Mapping[str, int] = {
     "DescribeSafeAuthFlagColl": 20,
 }
 DEFAULT_LIMIT = 20
-REMEMBERED = frozenset({"ListAccessKeys"})  # read-only answers one audit asks for twice
+# Read-only answers one audit asks for twice: the holdings read and the reach read share them.
+REMEMBERED = frozenset({"ListAccessKeys", "ListPolicies", "GetPolicy", "ListEntitiesForPolicy", "ListUsersForGroup"})
 CAM_ENDPOINT = "cam.tencentcloudapi.com"
 PAGE_SIZE = 200  # the largest Rp CAM accepts
 SUB_ACCOUNTS_PER_REQUEST = 50  # DescribeSubAccounts' FilterSubAccountUin
@@ -193,6 +196,37 @@ def read_holdings(reader: PacedReader) -> list[Holding]:
             since = day_of(entity.get("AttachmentTime"))
             holdings.append(Holding(principal, name, policy_id, full, preset, uin, since))
     return holdings
+
+
+def read_reach(reader: PacedReader, owner_uin: str, trust: TrustSettings) -> ReachGraph:
+    """The account as a reach graph (im_access/reach.py), the one the policy pack builds from a stack:
+    every holder of a policy that is IM full access, CAM write or sts:AssumeRole (presets judged by the
+    names the guardrails know), the members of the groups among them, and every role with its trust."""
+    graph = ReachGraph(owner_uin)
+    for policy in reader.pages("ListPolicies", "List", Scope="All"):
+        policy_id, name = int(policy["PolicyId"]), str(policy["PolicyName"])
+        if int(policy["Type"]) == PRESET_TYPE:
+            if normalise_policy_name(name) not in PRESETS:
+                continue
+            grant = judge_preset(name, policy_id, {})
+        else:
+            grant = judge_document(f"policy {name}", reader.call("GetPolicy", PolicyId=policy_id)["PolicyDocument"])
+        if grant.reaches(cam_write=True) is None and not grant.assume:
+            continue
+        for entity in reader.pages("ListEntitiesForPolicy", "List", PolicyId=policy_id, EntityFilter="All"):
+            principal, uin = _holder(entity)
+            graph.hold(principal, grant)
+            if uin is not None:
+                graph.alias(f"uin:{uin}", principal)
+            if principal.startswith("group:"):
+                for user in reader.pages("ListUsersForGroup", "UserInfo", GroupId=int(principal.partition(":")[2])):
+                    graph.join(user_principal(user["Name"]), principal)
+                    graph.alias(f"uin:{user['Uin']}", user_principal(user["Name"]))
+    for role in reader.pages("DescribeRoleList", "List"):
+        name = str(role["RoleName"])
+        admits = trust_admits(role.get("PolicyDocument") or "", trust, owner_uin)
+        graph.role(role_principal(name), arn_of_role(owner_uin, name), admits)
+    return graph
 
 
 def read_memberships(reader: PacedReader, holdings: Iterable[Holding], *, full_only: bool) -> dict[str, list[Member]]:

@@ -19,15 +19,25 @@ from im_access.access import PRESET_FOR_LEVEL
 from im_access.break_glass import ALLOWS, Exceptions, allows_policy
 from im_access.config import GrantConfig, OperatorConfig, StackConfig, custom_policy_name
 from im_access.contract import user_principal
+from im_access.reach import ReachGraph
 
 FindingKind = Literal[
-    "unmanaged", "missing", "expired", "full-access-off-approved", "unused", "stale-key", "unmanaged-key", "no-mfa"
+    "unmanaged",
+    "missing",
+    "expired",
+    "full-access-off-approved",
+    "reach",
+    "unused",
+    "stale-key",
+    "unmanaged-key",
+    "no-mfa",
 ]
 FINDING_KINDS: tuple[FindingKind, ...] = (
     "unmanaged",
     "missing",
     "expired",
     "full-access-off-approved",
+    "reach",
     "unused",
     "stale-key",
     "unmanaged-key",
@@ -343,3 +353,33 @@ def audit(
         stack, holdings, declared_by_stack, approved=approved, today=today, exceptions=exceptions, members=members
     )
     return unmanaged(holdings, declared_by_stack) + own
+
+
+def reach_findings(
+    graph: ReachGraph, listed: Iterable[str], declared_by_stack: Mapping[str, Sequence[Declared]]
+) -> list[Finding]:
+    """Principals that reach IM full access by more than a policy of their own or their group's that
+    grants it: by CAM write (they can give themselves anything) or through a role they may become. The
+    direct holdings are the other findings' (unmanaged, full-access-off-approved). Principals the reviewed
+    approvals list as holding full access are known, not found; roles count CAM write only through who
+    may become them, as in the policy pack."""
+    known = {graph.node(principal) for principal in listed}
+    declaring = {entry.principal.casefold(): stack for stack, entries in declared_by_stack.items() for entry in entries}
+    findings = []
+    for key in graph.principals():
+        if key in known or key.startswith("uin:"):
+            continue
+        path = graph.reach(key, cam_write=not graph.is_role(key))
+        if path is None or path.kind == "pending":
+            continue
+        through_role = any(hop.how.startswith(("its trust", "trusts")) for hop in path.hops)
+        if path.kind == "full" and not through_role:
+            continue
+        principal = graph.label(key)
+        fix = (
+            f"{path.describe()}; with it {principal} can give itself IM full access: remove that policy or that"
+            " trust, or list the principal in policy_pack/approvals.yaml fullAccessPrincipals once reviewed"
+        )
+        stack = declaring.get(principal.casefold())
+        findings.append(Finding("reach", principal, path.grant.label, None, fix, stack))
+    return findings

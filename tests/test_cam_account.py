@@ -42,9 +42,11 @@ class ScriptedClient:
 def test_requests_for_one_action_are_spaced_by_its_rate_limit() -> None:
     time = FakeTime()
     reader = PacedReader(ScriptedClient(*({} for _ in range(5))), {"GetPolicy": 10}, time.sleep, time.clock)
-    for _ in range(5):
-        reader.call("GetPolicy", PolicyId=1)
+    for policy_id in range(5):
+        reader.call("GetPolicy", PolicyId=policy_id)
     assert time.now == pytest.approx(0.4)  # 5 requests at 10/s: the last one 0.4 s after the first
+    assert reader.requests["GetPolicy"] == 5
+    reader.call("GetPolicy", PolicyId=1)  # the reach read asks again: answered from the first read
     assert reader.requests["GetPolicy"] == 5
 
 

@@ -155,5 +155,9 @@ def test_one_audit_lists_a_users_keys_once_however_many_reads_need_them() -> Non
     assert reader.call("ListAccessKeys", TargetUin=1)["AccessKeys"] == [{"AccessKeyId": "AKID1"}]
     reader.call("ListAccessKeys", TargetUin=2)
     reader.call("ListPolicies", Page=1)
-    reader.call("ListPolicies", Page=1)
-    assert client.calls == ["ListAccessKeys", "ListAccessKeys", "ListPolicies", "ListPolicies"]
+    reader.call("ListPolicies", Page=1)  # the holdings read and the reach read share their pages
+    reader.call("DescribeSubAccounts", FilterSubAccountUin=[1])
+    reader.call("DescribeSubAccounts", FilterSubAccountUin=[1])  # not remembered: asked twice
+    assert client.calls == ["ListAccessKeys", "ListAccessKeys", "ListPolicies", "DescribeSubAccounts"] + [
+        "DescribeSubAccounts"
+    ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from im_access.contract import IM_OPERATOR
-from tests.analyzer_client import AnalyzerResource, PolicyPackProcess, mandatory
+from tests.analyzer_client import AnalyzerResource, Diagnostic, PolicyPackProcess, mandatory
 
 ROUTES = "im-full-access-across-the-stack"
 USER = "tencentcloud:Cam/user:User"
@@ -24,7 +24,7 @@ def document(action: str, resource: str = "*", **statement: object) -> str:
     )
 
 
-def refused(found: list) -> dict[str, str]:  # type: ignore[type-arg]
+def refused(found: list[Diagnostic]) -> dict[str, str]:
     return {d.urn.rsplit("::", 1)[-1]: d.message for d in mandatory(found) if d.policy == ROUTES}
 
 
