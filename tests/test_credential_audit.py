@@ -158,6 +158,5 @@ def test_one_audit_lists_a_users_keys_once_however_many_reads_need_them() -> Non
     reader.call("ListPolicies", Page=1)  # the holdings read and the reach read share their pages
     reader.call("DescribeSubAccounts", FilterSubAccountUin=[1])
     reader.call("DescribeSubAccounts", FilterSubAccountUin=[1])  # not remembered: asked twice
-    assert client.calls == ["ListAccessKeys", "ListAccessKeys", "ListPolicies", "DescribeSubAccounts"] + [
-        "DescribeSubAccounts"
-    ]
+    twice = ["DescribeSubAccounts", "DescribeSubAccounts"]
+    assert client.calls == ["ListAccessKeys", "ListAccessKeys", "ListPolicies", *twice]
