@@ -66,7 +66,7 @@ def stack_of_resources() -> list[AnalyzerResource]:
             AnalyzerResource(
                 "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment",
                 f"op-{i}-im-access",
-                {"userName": f"op-{i}", "policyId": "90001" if custom else "600001"},
+                {"userName": f"op-{i}", "policyId": "90001" if custom else "900001"},
                 parent=component.urn,
                 property_dependencies={"policyId": policy_urns} if policy_urns else {},
             )

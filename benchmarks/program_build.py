@@ -39,7 +39,7 @@ def raw_resources() -> None:
     def register() -> None:
         for i in range(OPERATORS):
             user = cam.User(f"op-{i}-user", name=f"op-{i}", console_login=True, need_reset_password=True)
-            cam.UserPolicyAttachment(f"op-{i}-im-access", user_name=user.name, policy_id="600001")
+            cam.UserPolicyAttachment(f"op-{i}-im-access", user_name=user.name, policy_id="900001")
             cam.MfaFlag(
                 f"op-{i}-mfa",
                 op_uin=user.uin,
