@@ -50,9 +50,9 @@ def normalise_policy_id(value: object) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value) if value.is_integer() else None
+        return int(value) if value.is_integer() and abs(value) < 1e40 else None
     text = unicodedata.normalize("NFKC", str(value)).strip()
-    match = re.fullmatch(r"([+-]?[0-9]+)(\.0*)?", text)
+    match = re.fullmatch(r"([+-]?[0-9]{1,40})(\.0*)?", text)  # no CAM id is longer; Python stops at 4,300
     return int(match.group(1)) if match else None
 
 

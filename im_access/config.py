@@ -102,7 +102,7 @@ RETIRED_KEYS = {
 
 def _iso_date(value: Any) -> Any:
     if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise ValueError(f"{value!r} is not a date written YYYY-MM-DD")
+        raise ValueError(f"{safe_yaml.shown(value)} is not a date written YYYY-MM-DD")
     return value
 
 

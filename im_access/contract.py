@@ -45,7 +45,11 @@ def user_principal(name: str) -> str:
 
 
 def group_principal(group_id: int | str) -> str:
-    return f"group:{int(float(group_id))}"
+    """`group:<id>`, the id as the integer it is however spelled; a value that is no id is kept, cut short."""
+    from im_access.access import normalise_policy_id  # access builds on this module's names
+
+    number = normalise_policy_id(group_id)
+    return f"group:{number}" if number is not None else f"group:{str(group_id).strip()[:40]}"
 
 
 def role_principal(name: str) -> str:

@@ -62,13 +62,40 @@ def _check_events(text: str, source: str) -> None:
                 open_nodes[-1] = (parent_anchor, parent_size + size)
 
 
+MAX_INT_DIGITS = 100  # far beyond any uin, id or count; Python refuses to convert past 4,300
+
+
+class _Loader(yaml.SafeLoader):
+    """A date that is no day (2027-02-30) and an integer longer than any value the project reads stay
+    the text they are written as: the reader that expects a date or a number then names the key and
+    what it allows, where constructing them would end in a traceback."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+def _int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    text = loader.construct_scalar(node)
+    if len(text) > MAX_INT_DIGITS:
+        return text
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
+
+
 def load(text: str, source: str) -> Any:
     """The document in `text` (named `source` in errors): UnsafeYamlError over a limit, yaml.YAMLError
     when it is not YAML."""
     if len(text.encode()) > MAX_BYTES:
         raise UnsafeYamlError(f"{source}: larger than {MAX_BYTES} bytes")
     _check_events(text, source)
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader with two constructors of its own
 
 
 _SHORT = reprlib.Repr()

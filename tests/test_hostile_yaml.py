@@ -167,3 +167,62 @@ def test_make_preview_localcloud_refuses_an_alias_bomb_in_a_stack_file_before_th
     assert result.returncode != 0
     assert "Pulumi.dev.yaml: expands to more than" in result.stderr, result.stdout + result.stderr
     assert time.monotonic() - started < 60
+
+
+# A date that is no day, and an integer longer than Python converts, in every YAML the project reads:
+# the reader names the key and what it allows, where YAML's constructors would raise a ValueError.
+IMPOSSIBLE_DATE = "2027-02-30"
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize("value", [IMPOSSIBLE_DATE, HUGE])
+def test_a_stack_file_value_that_is_no_date_or_too_long_a_number_names_its_key(tmp_path: Path, value: str) -> None:
+    from im_access.config import parse_stack_config, read_namespace
+
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(
+        'config:\n  im-access:ownerUin: "100012345678"\n  tencentcloud:allowedAccountIds: ["100012345678"]\n'
+        f"  im-access:grants:\n    - user: qa-lead\n      access: readonly\n      expires: {value}\n"
+    )
+    with pytest.raises(ConfigurationError) as raised:
+        parse_stack_config("dev", read_namespace(read_stack_file(stack_file)))
+    (line,) = [line for line in str(raised.value).splitlines() if "expires" in line]
+    assert "im-access:grants[0].expires" in line and "allowed: a date YYYY-MM-DD" in line
+    assert len(line) < 400
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "problem"),
+    [
+        ("break_glass.yaml", DATED.format(added="2026-11-25").replace("2026-11-27", IMPOSSIBLE_DATE), "expires"),
+        ("break_glass.yaml", DATED.format(added=HUGE), "added"),
+        ("approvals.yaml", f"stacks:\n  staging:\n    account: {HUGE}\n    fullAccessApproved: false\n", "account"),
+        ("trust.yaml", f"repository: a/b\norganizationUins: [{HUGE}]\n", "organizationUins"),
+    ],
+)
+def test_the_pack_starts_with_a_bad_value_in_a_reviewed_file_and_names_the_key(
+    tmp_path: Path, name: str, text: str, problem: str
+) -> None:
+    pack_dir = tmp_path / "pack"
+    shutil.copytree(POLICY_PACK, pack_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    (pack_dir / name).write_text(text)
+    with deadline(30), PolicyPackProcess("staging", pack_dir=pack_dir) as pack:
+        pack.configure({})
+        found = mandatory(pack.analyze(STACK))
+    assert any(problem in d.message and "Traceback" not in d.message for d in found), [d.message for d in found]
+    assert all(len(d.message) < 2000 for d in found)
+
+
+def test_a_5000_digit_policy_or_group_id_is_judged_not_an_rpc_error() -> None:
+    user = AnalyzerResource("tencentcloud:Cam/user:User", "alice", {"name": "alice"})
+    attachment = AnalyzerResource(
+        "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment", "huge", {"userName": "alice", "policyId": HUGE}
+    )
+    grant = AnalyzerResource("im-access:index:ImAccessGrant", "g", {"access": "full", "groupId": HUGE})
+    with PolicyPackProcess("dev") as pack:
+        pack.configure({})
+        on_grant = mandatory(pack.analyze(grant))
+        found = mandatory(pack.analyze_stack([user, attachment, grant]))
+    assert any("Remove IM full access for group '9999" in d.message for d in on_grant), on_grant
+    assert all(len(d.message) < 2000 for d in on_grant + found)
+    assert any("cannot be shown" in d.message for d in found if d.urn == attachment.urn)

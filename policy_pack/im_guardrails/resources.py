@@ -83,7 +83,7 @@ def component_principal(resource_type: str, props: Mapping[str, Any], name: str)
     if props.get(Props.USER_NAME) is not None:
         return f"user {props[Props.USER_NAME]!r}"
     if props.get(Props.GROUP_ID) is not None:
-        return f"group {int(props[Props.GROUP_ID])!r}"
+        return f"group {group_principal(props[Props.GROUP_ID]).partition(':')[2]!r}"
     return f"{resource_type.rsplit(':', 1)[-1]} {name!r}"
 
 
