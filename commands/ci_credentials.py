@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import urllib.parse
 import urllib.request
@@ -75,8 +76,17 @@ def assume_role(env: Mapping[str, str], role_arn: str, provider_id: str, token: 
     return dict(zip(ENV_NAMES, (found["TmpSecretId"], found["TmpSecretKey"], found["Token"]), strict=True))
 
 
+# What a credential from STS is made of; anything else (a newline above all, which would start another
+# `NAME=value` line in $GITHUB_ENV and set any variable a later step reads) is refused.
+CREDENTIAL_VALUE = re.compile(r"[A-Za-z0-9+/=_.:-]{1,4096}")
+
+
 def hand_over(credentials: Mapping[str, str], github_env: Path) -> None:
-    """Masks each value in the job's log, then sets it for the job's later steps."""
+    """Masks each value in the job's log, then sets it for the job's later steps; nothing is written
+    when any value could add a line of its own."""
+    for name, value in credentials.items():
+        if not isinstance(value, str) or not CREDENTIAL_VALUE.fullmatch(value):
+            raise CredentialsError(f"STS answered a {name} that is not a credential; nothing was set")
     for value in credentials.values():
         print(f"::add-mask::{value}")
     with github_env.open("a") as target:

@@ -100,6 +100,23 @@ def test_pull_requests_never_see_the_deploy_identity_and_previews_wait_for_appro
     assert "pull_request_target" not in text
 
 
+def test_every_third_party_action_is_pinned_by_commit_with_its_tag_beside_it() -> None:
+    """A tag can be moved to other code; a commit cannot."""
+    import re
+
+    files = [*WORKFLOWS.glob("*.yml"), *(ROOT / ".github" / "actions").glob("*/action.yml")]
+    uses = [
+        (path.name, line.strip())
+        for path in files
+        for line in path.read_text().splitlines()
+        if re.match(r"\s*(- )?uses:", line)
+    ]
+    third_party = [(name, line) for name, line in uses if not line.split("uses:", 1)[1].strip().startswith("./")]
+    assert third_party, "no action found: the pattern above no longer matches the workflows"
+    for name, line in third_party:
+        assert re.fullmatch(r"(- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40}  # v\d+\.\d+\.\d+", line), (name, line)
+
+
 def test_codeowners_put_the_guardrails_and_the_pipeline_behind_a_security_reviewer() -> None:
     owners = {}
     for line in (ROOT / ".github" / "CODEOWNERS").read_text().splitlines():
@@ -107,6 +124,9 @@ def test_codeowners_put_the_guardrails_and_the_pipeline_behind_a_security_review
             pattern, *teams = line.split()
             owners[pattern] = teams
     for path in ("/policy_pack/", "/.github/", "/SECURITY.md", "/security/", "/commands/stack.py", "/engine/"):
+        assert owners.get(path) == ["@im-access/security"], path
+    # What reads the account and hands access over, too.
+    for path in ("/commands/audit.py", "/commands/cam_account.py", "/commands/review.py", "/commands/handover.py"):
         assert owners.get(path) == ["@im-access/security"], path
 
 

@@ -189,9 +189,12 @@ class _StackGraph:
         child attachment's policy id resolves to."""
         user, _ = _get(resource, Props.USER_NAME)
         group, _ = _get(resource, Props.GROUP_ID)
+        output, _ = _get(resource, "principal")  # across the stack the engine sends a component's outputs
         principal = user_principal(str(user)) if user is not None else None
         if principal is None and group is not None and normalise_policy_id(group) is not None:
             principal = group_principal(_number(group))
+        if principal is None and isinstance(output, str) and output.startswith(("user:", "group:")):
+            principal = output
         if principal is None:
             return
         self.declared.add(self.graph.node(principal))
