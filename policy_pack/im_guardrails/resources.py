@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from im_access.access import normalise_policy_id
 from im_access.contract import Props, group_principal, user_principal
 
 CAM_USER = "tencentcloud:Cam/user:User"
@@ -83,7 +84,8 @@ def component_principal(resource_type: str, props: Mapping[str, Any], name: str)
     if props.get(Props.USER_NAME) is not None:
         return f"user {props[Props.USER_NAME]!r}"
     if props.get(Props.GROUP_ID) is not None:
-        return f"group {group_principal(props[Props.GROUP_ID]).partition(':')[2]!r}"
+        number = normalise_policy_id(props[Props.GROUP_ID])
+        return f"group {number if number is not None else str(props[Props.GROUP_ID])[:40]!r}"
     return f"{resource_type.rsplit(':', 1)[-1]} {name!r}"
 
 

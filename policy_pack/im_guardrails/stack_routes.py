@@ -38,7 +38,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from im_access.access import DEFAULT_FULL_ACCESS_POLICY_IDS, FULL_PRESET, normalise_policy_id, normalise_policy_name
+from im_access.access import FULL_PRESET, FULL_PRESET_ID, normalise_policy_id, normalise_policy_name
 from im_access.approvals import StackApprovals
 from im_access.contract import IM_COMPONENTS, Props, group_principal, user_principal
 from im_access.reach import Grant, Hop, Path, ReachGraph, arn_of_role, judge_document, judge_preset
@@ -61,8 +61,13 @@ IDENTITY_ROUTES: Mapping[str, tuple[str, str]] = {
     ORG_MEMBER_POLICY: ("identityId", "memberUins"),
     ORG_MEMBER_IDENTITIES: ("identityIds", "memberUin"),
 }
-# Where a principal of the stack gets its name as other resources refer to it.
-PRINCIPALS: Mapping[str, tuple[str, str]] = {CAM_USER: ("user", "name"), GROUP: ("group", "groupId")}
+PRINCIPALS: Mapping[str, str] = {CAM_USER: "user", GROUP: "group"}  # the principals of the stack, as paths name them
+# The presets whose ids are published; approvals.yaml presetPolicies adds the ones a team looked up.
+KNOWN_PRESET_IDS: Mapping[int, str] = {
+    FULL_PRESET_ID: FULL_PRESET,
+    1: "AdministratorAccess",
+    2: "QCloudResourceFullAccess",
+}
 DEPLOY_IDENTITY = "the deploy identity"
 SCHEMA = PolicyConfigSchema(properties={})  # approvals and trust settings live in their reviewed files
 
@@ -126,17 +131,9 @@ class _StackGraph:
         self.undeclared: list[tuple[PolicyResource, str, Grant]] = []
         self.declared: set[str] = set()
         self.urns: set[str] = set()  # the principals of the stack, by URN
-        self.preset_ids = {
-            **approvals().preset_ids,
-            **{i: n for i, n in ((1, "AdministratorAccess"), (2, "QCloudResourceFullAccess"))},
-        }
-        for policy_id in DEFAULT_FULL_ACCESS_POLICY_IDS:
-            self.preset_ids.setdefault(policy_id, FULL_PRESET)
-        self.policies: dict[str, Grant] = {}
-        self.policy_names: dict[str, str] = {}
-        by_type: dict[str, list[PolicyResource]] = {}
-        for resource in resources:
-            by_type.setdefault(resource.resource_type, []).append(resource)
+        self.preset_ids = {**approvals().preset_ids, **KNOWN_PRESET_IDS}
+        self.policies: dict[str, Grant] = {}  # custom policies of the stack, by URN
+        self.policy_names: dict[str, str] = {}  # ... by their normalised name
         for principal in [*TRUST.pull_request_roles, *(str(p) for p in approved.full_access_principals)]:
             self.declared.add(self.graph.node(principal if ":" in principal else f"role:{principal}"))
         listed = Grant("fullAccessPrincipals", full_im="is listed as holding IM full access")
@@ -174,15 +171,14 @@ class _StackGraph:
             if admits.outside is not None:
                 self.pull_request_roles[node] = admits.outside
             return
-        kind, key = PRINCIPALS[resource.resource_type]
-        name, _ = _get(resource, key)
-        label_value = name if name is not None else resource.name
-        self.graph.labels[node] = f"{kind}:{label_value}"
-        if name is not None:
-            self.graph.alias(f"{kind}:{name}", resource.urn)
+        name, _ = _get(resource, "name")
+        self.graph.labels[node] = f"{PRINCIPALS[resource.resource_type]}:{name or resource.name}"
+        if resource.resource_type != CAM_USER:
+            return  # a group is named by its id, which its inputs do not hold: followed by dependencies
         uin, _ = _get(resource, "uin")
-        if resource.resource_type == CAM_USER and uin is not None:
-            self.graph.alias(f"uin:{_number(uin)}", resource.urn)
+        for alias in (f"user:{name}" if name is not None else None, f"uin:{_number(uin)}" if uin else None):
+            if alias is not None:
+                self.graph.alias(alias, resource.urn)
 
     def _component(self, resource: PolicyResource) -> None:
         """An IM component declares its principal; with access 'full' it holds full access, whatever its
