@@ -70,22 +70,25 @@ class Grant:
         return None
 
 
-def judge_document(label: str, document: Any) -> Grant:
-    """A custom policy's grant, from its document: all of IM, CAM write, and the roles it may assume."""
-    verdict = inspect_policy_document(document)
-    full = f"allows all of IM ({verdict.reason})" if verdict.grants_all_of_im else None
-    try:
-        statements = read_policy_document(document)
-    except (AmbiguousDocumentError, ValueError):
-        return Grant(label, full_im=full or "cannot be read one way only")
+def judge_document(label: str, *documents: Any) -> Grant:
+    """A custom policy's grant, from its document (or documents): all of IM, CAM write, the roles it may assume."""
+    full: str | None = None
     cam_write: str | None = None
     assume: list[str] = []
-    for statement in statements:
-        for action in allowed_actions(statement):
-            if cam_write is None and (write := cam_write_in(action)) is not None:
-                cam_write = f"allows {action.strip()!r}, which covers cam:{write}"
-            if allows_assume_role(action):
-                assume += _resources(statement)
+    for document in documents:
+        verdict = inspect_policy_document(document)
+        if full is None and verdict.grants_all_of_im:
+            full = f"allows all of IM ({verdict.reason})"
+        try:
+            statements = read_policy_document(document)
+        except (AmbiguousDocumentError, ValueError):
+            continue  # judged as full access above: it cannot be shown safe
+        for statement in statements:
+            for action in allowed_actions(statement):
+                if cam_write is None and (write := cam_write_in(action)) is not None:
+                    cam_write = f"allows {action.strip()!r}, which covers cam:{write}"
+                if allows_assume_role(action):
+                    assume += _resources(statement)
     return Grant(label, full_im=full, cam_write=cam_write, assume=tuple(dict.fromkeys(assume)))
 
 
@@ -95,10 +98,11 @@ def _resources(statement: Mapping[str, Any]) -> list[str]:
     return [str(item).strip().lower() for item in items]
 
 
-def judge_preset(name: str | None, policy_id: int | None, known_ids: Mapping[int, str]) -> Grant:
-    """A preset's grant, by its name or its id (`known_ids`: id to name); an unknown one is unidentified."""
+def judge_preset(name: str | None, policy_id: int | None, known_ids: Mapping[int, str], where: str = "") -> Grant:
+    """A preset's grant, by its name or its id (`known_ids`: id to name); an unknown one is unidentified.
+    `where` says where it is held, when that is not an attachment (an organization identity's list)."""
     named = name if name is not None else known_ids.get(policy_id) if policy_id is not None else None
-    label = f"preset {named}" if named is not None else f"policy id {policy_id}"
+    label = where + (f"preset {named}" if named is not None else f"policy id {policy_id}")
     grants = PRESETS.get(normalise_policy_name(named)) if named is not None else None
     if grants is None:
         where = (
@@ -266,4 +270,3 @@ class ReachGraph:
 
 def arn_of_role(owner_uin: str, name: str) -> str:
     return f"qcs::cam::uin/{owner_uin}:roleName/{name}"
-

@@ -132,7 +132,7 @@ def test_an_identity_with_a_preset_the_guardrails_do_not_know_is_refused(dev_pac
     moderation = identity("moderation", {"policyType": 2, "policyName": "QcloudIMSFullAccess"})  # not IM, not known
     found = mandatory(dev_pack.analyze_stack([moderation]))
     assert [d.urn for d in found] == [moderation.urn]
-    assert "preset QcloudIMSFullAccess, is a preset whose meaning the guardrails do not know" in found[0].message
+    assert "identityPolicies[0], preset QcloudIMSFullAccess is a preset whose meaning" in found[0].message
 
 
 def test_member_access_identities_are_judged_by_what_each_identity_grants(dev_pack: PolicyPackProcess) -> None:

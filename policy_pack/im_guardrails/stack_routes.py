@@ -25,6 +25,7 @@ resolves to. A value unknown in preview is named, resource by resource, in one n
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -93,11 +94,12 @@ def _get(resource: PolicyResource, key: str) -> tuple[Any, bool]:
         return None, True
 
 
-def _items(value: Any) -> tuple[list[Any], bool]:
-    """The known items of a value or list, and whether any is unknown (in preview)."""
+def _values(resource: PolicyResource, key: str) -> tuple[list[Any], bool]:
+    """The known items of a property (one value, or a list), and whether any of them is unknown."""
+    value, unknown = _get(resource, key)
     if not isinstance(value, Sequence) or isinstance(value, str):
-        return ([] if value is None else [value]), False
-    items, unknown = [], False
+        return ([] if value is None else [value]), unknown
+    items = []
     for index in range(len(value)):
         try:
             item = value[index]
@@ -199,22 +201,11 @@ class _StackGraph:
             full = Grant(f"{component} {resource.name!r}", full_im="with access 'full'", preset_full=True)
             self.graph.hold(principal, full, resource.urn)
 
-    def _grant_of_documents(self, label: str, documents: list[Any]) -> Grant:
-        grants = [judge_document(label, document) for document in documents]
-        if not grants:
-            return Grant(label)
-        return Grant(
-            label,
-            full_im=next((g.full_im for g in grants if g.full_im), None),
-            cam_write=next((g.cam_write for g in grants if g.cam_write), None),
-            assume=tuple(pattern for g in grants for pattern in g.assume),
-        )
-
     def _policy(self, resource: PolicyResource) -> None:
         name, _ = _get(resource, "name")
         label = f"custom policy {str(name or resource.name)!r}"
         try:
-            grant = self._grant_of_documents(label, policy_documents(resource.resource_type, resource.props))
+            grant = judge_document(label, *policy_documents(resource.resource_type, resource.props))
         except UnknownValueError:
             grant = Grant(label, pending=f"the document of {label}")
         self.policies[resource.urn] = grant
@@ -229,26 +220,22 @@ class _StackGraph:
         identity_id, _ = _get(resource, "identityId")
         if identity_id is not None:
             self.graph.alias(f"orgIdentity:{_number(identity_id)}", resource.urn)
-        policies, unknown = _get(resource, "identityPolicies")
+        policies, unknown = _values(resource, "identityPolicies")
         if unknown:
             self.graph.hold(resource.urn, Grant("its identityPolicies", pending="its identityPolicies"), resource.urn)
-        items, unknown_item = _items(policies)
-        if unknown_item:
-            self.graph.hold(resource.urn, Grant("its identityPolicies", pending="its identityPolicies"), resource.urn)
-        for index, item in enumerate(items):
+        for index, item in enumerate(policies):
             if isinstance(item, Mapping):
-                self.graph.hold(resource.urn, self._identity_grant(index, item), resource.urn)
+                self.graph.hold(resource.urn, self._identity_grant(f"identityPolicies[{index}], ", item), resource.urn)
 
-    def _identity_grant(self, index: int, item: Mapping[str, Any]) -> Grant:
-        where = f"identityPolicies[{index}]"
+    def _identity_grant(self, where: str, item: Mapping[str, Any]) -> Grant:
         try:
             if item.get("policyDocument") is not None:
-                return self._grant_of_documents(where, [item.get("policyDocument")])
+                return judge_document(where.rstrip(", "), item.get("policyDocument"))
             policy_id = normalise_policy_id(item.get("policyId"))
-            grant = judge_preset(item.get("policyName"), policy_id, self.preset_ids)
+            grant = judge_preset(item.get("policyName"), policy_id, self.preset_ids, where)
         except UnknownValueError:
-            return Grant(where, pending=where)
-        return Grant(f"{where}, {grant.label},", grant.full_im, grant.cam_write, grant.unidentified)
+            return Grant(where.rstrip(", "), pending=where.rstrip(", "))
+        return replace(grant, preset_full=False)  # no resource policy judges an identity's list
 
     def _linked(self, resource: PolicyResource, key: str) -> str | None:
         """The policy of the stack a property is computed from, if any."""
@@ -260,11 +247,9 @@ class _StackGraph:
         value resolves to (judged both ways: a dependency is no reason to pass); and whether the value is
         unknown (in preview)."""
         linked = [s.urn for s in resource.property_dependencies.get(key, []) if s.urn in self.urns]
-        value, unknown = _get(resource, key)
-        items, unknown_item = _items(value)
+        items, unknown = _values(resource, key)
         numbered = kind in ("group", "uin", "orgIdentity")
-        values = [f"{kind}:{_number(item) if numbered else str(item).strip()}" for item in items]
-        return linked, values, unknown or unknown_item
+        return linked, [f"{kind}:{_number(item) if numbered else str(item).strip()}" for item in items], unknown
 
     def attachment(self, resource: PolicyResource) -> None:
         route = ATTACHMENTS[resource.resource_type]
@@ -318,10 +303,9 @@ class _StackGraph:
                     self.graph.hold(group, outside, None)
         users = [s.urn for key in ("userNames", "userIds") for s in resource.property_dependencies.get(key, [])]
         users = [urn for urn in users if urn in self.urns]
-        names, unknown_names = _get(resource, "userNames")
-        known_names, unknown_name = _items(names)
-        users += [user_principal(str(n)) for n in known_names]
-        if unknown_names or unknown_name:
+        names, unknown_names = _values(resource, "userNames")
+        users += [user_principal(str(n)) for n in names]
+        if unknown_names:
             self.pending.append((resource.urn, f"{_kind(resource)} (.userNames)"))
         for user in users:
             for group in linked + values:
@@ -340,8 +324,7 @@ class _StackGraph:
         linked, values, unknown = self._refs(resource, key, "orgIdentity")
         if unknown:
             self.pending.append((resource.urn, f"{_kind(resource)} (.{key})"))
-        members, _ = _get(resource, members_key)
-        uins = ", ".join(_number(m) for m in _items(members)[0]) or "its members"
+        uins = ", ".join(_number(m) for m in _values(resource, members_key)[0]) or "its members"
         member = f"member account {uins} of {_kind(resource)}"
         self.declared.add(self.graph.node(member))
         for identity in linked + values:
