@@ -265,6 +265,7 @@ class ReachGraph:
         """Every principal of the graph, by its key."""
         keys = set(self.holds) | set(self.groups) | set(self.roles)
         keys |= {group for memberships in self.groups.values() for group, _, _ in memberships}
+        keys |= {self.node(p) for role in self.roles.values() for p in role.admits.principals}  # may hold nothing
         return sorted(keys)
 
 

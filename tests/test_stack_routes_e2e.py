@@ -99,8 +99,9 @@ def test_make_preview_localcloud_judges_identities_and_resolved_values_and_notes
     }
     assert set(blocked) == {"org-admins", "org-admins-members", "qa-lead-key"}, blocked
     assert (
-        "AdministratorAccess" in blocked["org-admins-members"]
-        and "whatever a policyName says" in blocked["org-admins-members"]
+        "member account 100020000123 of OrgMemberPolicyAttachment 'org-admins-members' -> organization identity"
+        " 'org-admins' (given the identity) -> identityPolicies[0], preset AdministratorAccess includes IM full access"
+        in blocked["org-admins-members"].replace("\\", "")  # SARIF's text is escaped as Markdown
     )
     assert "without targetUin" in blocked["qa-lead-key"]
     (note,) = [r["message"]["text"] for r in results if r["level"] != "error"]
@@ -142,5 +143,5 @@ def test_a_value_unknown_in_preview_is_noted_there_and_blocked_at_up(tmp_path: P
     assert up.exit_code != 0
     (blocked,) = [v for v in up.summary.violations if v[0] == "mandatory"]
     assert blocked[1] == ROUTES and blocked[2].endswith("::e2e-bot-key")
-    assert f"uin:{qa_uin} is listed in fullAccessPrincipals" in blocked[3]
+    assert f"uin:{qa_uin} -> policy_pack/approvals.yaml fullAccessPrincipals lists it" in blocked[3]
     print("keys of the listed user after the blocked up:", keys)

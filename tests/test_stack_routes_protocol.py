@@ -120,12 +120,10 @@ def test_identity_look_alikes_pass_whatever_the_label(dev_pack: PolicyPackProces
         {"policyType": 2, "policyName": "ReadOnlyAccess"},
         {"policyType": 1, "policyDocument": _document("name/im:Describe*")},
     )
-    resources = [
-        support,
-        member_policy("AdministratorAccess", 12, support),  # an identity that exists, id known
-        member_policy("QcloudAVCFullAccess", 8),  # an identity outside the stack, not listed
-    ]
+    resources = [support, member_policy("AdministratorAccess", 12, support)]  # an identity of the stack, id known
     assert dev_pack.analyze_stack(resources) == []
+    outside = member_policy("ReadOnlyAccess", 8)  # an identity outside the stack, not listed: it may be the admin
+    assert blocked_urns(dev_pack.analyze_stack([outside])) == {outside.urn}
 
 
 def test_an_identity_with_a_preset_the_guardrails_do_not_know_is_refused(dev_pack: PolicyPackProcess) -> None:
@@ -201,11 +199,13 @@ def test_group_and_key_look_alikes_pass(dev_pack: PolicyPackProcess) -> None:
         AnalyzerResource(
             MEMBERSHIP, "join", {"groupId": "90003", "userNames": ["qa"]}, property_dependencies={"groupId": [seed.urn]}
         ),
-        AnalyzerResource(
-            ACCESS_KEY, "their-key", {"targetUin": 100020000099}, property_dependencies={"targetUin": [seed.urn]}
-        ),
     ]
     assert dev_pack.analyze_stack(resources) == []
+    # A key is judged by whose it is: a principal outside the stack cannot be shown safe, whatever it depends on.
+    key = AnalyzerResource(
+        ACCESS_KEY, "their-key", {"targetUin": 100020000099}, property_dependencies={"targetUin": [seed.urn]}
+    )
+    assert blocked_urns(dev_pack.analyze_stack([seed, key])) == {key.urn}
 
 
 # Unknown in preview: said for each resource, judged at up, and never hiding the other verdicts.

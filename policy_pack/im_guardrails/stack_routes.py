@@ -47,7 +47,7 @@ from im_access.trust import trust_admits
 from im_guardrails.approvals import approvals, stack_account, stack_approvals, stack_is_approved
 from im_guardrails.full_access import FIX
 from im_guardrails.mfa import report_operation_protection
-from im_guardrails.resources import ATTACHMENTS, CAM_USER, CUSTOM_POLICIES, policy_documents
+from im_guardrails.resources import ATTACHMENTS, CAM_USER, CUSTOM_POLICIES, AttachmentRoute, policy_documents
 from im_guardrails.role_trust import ROLES, TRUST
 from im_guardrails.version_switches import report_version_switches
 
@@ -69,7 +69,9 @@ KNOWN_PRESET_IDS: Mapping[int, str] = {
     1: "AdministratorAccess",
     2: "QCloudResourceFullAccess",
 }
-DEPLOY_IDENTITY = "the deploy identity"
+MAY_HOLD_ANYTHING = "may hold anything: the stack cannot see what it holds"
+POLICY_VERSION = "tencentcloud:Cam/policyVersion:PolicyVersion"
+IDENTITY_CENTER_CUSTOM = [t for t in CUSTOM_POLICIES if t.startswith("tencentcloud:Identity/")]
 SCHEMA = PolicyConfigSchema(properties={})  # approvals and trust settings live in their reviewed files
 
 
@@ -111,6 +113,14 @@ def _values(resource: PolicyResource, key: str) -> tuple[list[Any], bool]:
     return items, unknown
 
 
+def _same(own: Any, value: Any) -> bool:
+    """Two spellings of one id or name: ids compared as integers, names trimmed and ignoring case."""
+    own_id, value_id = normalise_policy_id(own), normalise_policy_id(value)
+    if own_id is not None or value_id is not None:
+        return own_id == value_id
+    return normalise_policy_name(own) == normalise_policy_name(value)
+
+
 def _number(value: Any) -> str:
     number = normalise_policy_id(value)
     return str(number) if number is not None else str(value).strip()
@@ -124,7 +134,7 @@ class _StackGraph:
         self.owner_uin = owner_uin
         self.pending: list[tuple[str, str]] = []  # (resource, what is unknown in preview)
         self.keys: list[tuple[PolicyResource, str | None]] = []  # each API key and whose it is (None: the deploy's)
-        self.roles_by_id: list[tuple[PolicyResource, Grant]] = []  # attachments to a role known only by an id
+        self.roles_by_id: list[tuple[PolicyResource, str]] = []  # attachments to a role known only by an id
         self.untrusted_roles: list[PolicyResource] = []  # roles whose trust is unknown in preview
         self.pull_request_roles: dict[str, str] = {
             self.graph.node(f"role:{name}"): "policy_pack/trust.yaml names it in pullRequestRoles"
@@ -132,13 +142,15 @@ class _StackGraph:
         }
         self.undeclared: list[tuple[PolicyResource, str, Grant]] = []
         self.declared: set[str] = set()
-        self.urns: set[str] = set()  # the principals of the stack, by URN
+        self.kinds: dict[str, str] = {}  # the principals of the stack, by URN: user, group, role, orgIdentity
         self.preset_ids = {**approvals().preset_ids, **KNOWN_PRESET_IDS}
-        self.policies: dict[str, Grant] = {}  # custom policies of the stack, by URN
+        self.policies: dict[str, Grant] = {}  # custom policies and versions of the stack, by URN
+        self.versions: dict[str, list[Grant]] = {}  # what versions of the stack add to a policy of it, by URN
+        self.outside_versions: list[tuple[PolicyResource, Grant]] = []  # versions of policies outside it
         self.policy_names: dict[str, str] = {}  # ... by their normalised name
         for principal in [*TRUST.pull_request_roles, *(str(p) for p in approved.full_access_principals)]:
             self.declared.add(self.graph.node(principal if ":" in principal else f"role:{principal}"))
-        listed = Grant("fullAccessPrincipals", full_im="is listed as holding IM full access")
+        listed = Grant("policy_pack/approvals.yaml fullAccessPrincipals", full_im="lists it as holding IM full access")
         for principal in approved.full_access_principals:
             self.graph.hold(str(principal), listed)
         for resource in resources:
@@ -150,6 +162,9 @@ class _StackGraph:
                 self._identity(resource)
             if resource.resource_type in CUSTOM_POLICIES:
                 self._policy(resource)
+        for resource in resources:  # what versions add to a policy, before anything attaches it
+            if resource.resource_type == POLICY_VERSION:
+                self.version(resource)
         for resource in resources:
             route = _TRANSLATE.get(resource.resource_type)
             if route is not None:
@@ -158,7 +173,7 @@ class _StackGraph:
     def _principal(self, resource: PolicyResource) -> None:
         node = self.graph.node(resource.urn)
         self.declared.add(node)
-        self.urns.add(resource.urn)
+        self.kinds[resource.urn] = "role" if resource.resource_type in ROLES else PRINCIPALS[resource.resource_type]
         if resource.resource_type in ROLES:
             name, _ = _get(resource, "name")
             self.graph.labels[node] = f"role:{name or resource.name}"
@@ -215,7 +230,7 @@ class _StackGraph:
     def _identity(self, resource: PolicyResource) -> None:
         node = self.graph.node(resource.urn)
         self.declared.add(node)
-        self.urns.add(resource.urn)
+        self.kinds[resource.urn] = "orgIdentity"
         self.graph.labels[node] = f"organization identity {resource.name!r}"
         identity_id, _ = _get(resource, "identityId")
         if identity_id is not None:
@@ -237,29 +252,73 @@ class _StackGraph:
             return Grant(where.rstrip(", "), pending=where.rstrip(", "))
         return replace(grant, preset_full=False)  # no resource policy judges an identity's list
 
-    def _linked(self, resource: PolicyResource, key: str) -> str | None:
-        """The policy of the stack a property is computed from, if any."""
-        urns = [source.urn for source in resource.property_dependencies.get(key, [])]
-        return next((urn for urn in urns if urn in self.policies), None)
+    @staticmethod
+    def _consistent(source: PolicyResource, ident: str, values: list[Any]) -> bool:
+        """Whether a resource a property is computed from is the one its value names: a dependency on a
+        harmless resource with a value naming another is no link. Unknown (in preview) is consistent."""
+        own, unknown = _get(source, ident)
+        if unknown or own is None or not values:
+            return True
+        return all(_same(own, value) for value in values)
 
-    def _refs(self, resource: PolicyResource, key: str, kind: str) -> tuple[list[str], list[str], bool]:
-        """Whom a property names: the principals of the stack it is computed from, and the principal its
-        value resolves to (judged both ways: a dependency is no reason to pass); and whether the value is
-        unknown (in preview)."""
-        linked = [s.urn for s in resource.property_dependencies.get(key, []) if s.urn in self.urns]
+    def _linked(self, resource: PolicyResource, key: str, ident: str) -> str | None:
+        """The policy of the stack a property is computed from and its value names, if any."""
+        values = _values(resource, key)[0]
+        sources = resource.property_dependencies.get(key, [])
+        return next(
+            (s.urn for s in sources if s.urn in self.policies and self._consistent(s, ident, values)),
+            None,
+        )
+
+    def _refs(
+        self, resource: PolicyResource, key: str, kind: str, ident: str = "name"
+    ) -> tuple[list[str], list[str], bool]:
+        """Whom a property names: the principals of the stack of `kind` it is computed from (when its value
+        names them by `ident`), and the principal its value resolves to (judged both ways: a dependency is
+        no reason to pass); and whether the value is unknown (in preview)."""
         items, unknown = _values(resource, key)
+        wanted = "user" if kind == "uin" else kind
+        linked = [
+            s.urn
+            for s in resource.property_dependencies.get(key, [])
+            if self.kinds.get(s.urn) == wanted and self._consistent(s, ident, items)
+        ]
         numbered = kind in ("group", "uin", "orgIdentity")
         return linked, [f"{kind}:{_number(item) if numbered else str(item).strip()}" for item in items], unknown
 
+    def _outside(self, principal: str) -> bool:
+        return self.graph.node(principal) not in self.declared
+
+    def open_to_outside(self, role: str) -> bool:
+        """Whether principals the stack cannot see may become a role: its trust names the account's root, or
+        principals the stack does not declare."""
+        trusted = self.graph.roles.get(role)
+        if trusted is None:
+            return False
+        admits = trusted.admits
+        root = self.owner_uin.lstrip("0") in {account.lstrip("0") for account in admits.accounts}
+        return root or any(self._outside(principal) for principal in admits.principals)
+
+    def outside_key(self, target: str) -> bool:
+        """A key for a principal the stack does not declare (the root account's among them)."""
+        return self._outside(target)
+
     def attachment(self, resource: PolicyResource) -> None:
         route = ATTACHMENTS[resource.resource_type]
-        grants = self._attached_grants(resource, route.id_key, route.name_key)
         kind = route.kind if route.kind in ("user", "group", "role") else "roleConfiguration"
-        linked, values, unknown = self._refs(resource, route.principal_key, kind)
+        ident = "id" if route.principal_key in ("roleId", "groupId") else "name"
+        self._hold(resource, route.principal_key, kind, ident, self._attached_grants(resource, route))
+
+    def custom_attachment(self, resource: PolicyResource) -> None:
+        """An Identity Center custom policy attachment: a document and the role configuration holding it."""
+        self._hold(resource, "roleConfigurationId", "roleConfiguration", "id", [self.policies[resource.urn]])
+
+    def _hold(self, resource: PolicyResource, key: str, kind: str, ident: str, grants: list[Grant]) -> None:
+        linked, values, unknown = self._refs(resource, key, kind, ident)
         if not values and not unknown and kind == "user":
-            _, values, unknown = self._refs(resource, "userId", "uin")
+            linked, values, unknown = self._refs(resource, "userId", "uin", "uin")
         if not linked and not values:
-            self.pending.append((resource.urn, f"{_kind(resource)} (.{route.principal_key})"))
+            self.pending.append((resource.urn, f"{_kind(resource)} (.{key})"))
             return
         for principal in linked + values:
             for grant in grants:
@@ -267,52 +326,58 @@ class _StackGraph:
         if linked:
             return
         for principal in values:
-            if route.principal_key == "roleId":
-                self.roles_by_id.extend((resource, grant) for grant in grants)
-            if self.graph.node(principal) not in self.declared:
+            if key == "roleId":
+                self.roles_by_id.append((resource, principal))
+            if self._outside(principal):
                 self.undeclared.extend((resource, principal, grant) for grant in grants)
 
-    def _attached_grants(self, resource: PolicyResource, id_key: str | None, name_key: str | None) -> list[Grant]:
-        """What an attachment gives: the policy of the stack it is computed from, else what its value names;
-        a known preset its value names counts beside a linked policy."""
-        linked = [self.policies[urn] for key in (id_key, name_key) if key and (urn := self._linked(resource, key))]
+    def _attached_grants(self, resource: PolicyResource, route: AttachmentRoute) -> list[Grant]:
+        """What an attachment gives: the policy of the stack it is computed from and its value names, with
+        what the versions of the stack set for it, and what its values name: every name and id is judged."""
+        id_key, name_key = route.id_key, route.name_key
+        linked = [
+            urn
+            for key, ident in ((id_key, "id"), (name_key, "name"))
+            if key and (urn := self._linked(resource, key, ident))
+        ]
         name, unknown_name = _get(resource, name_key) if name_key else (None, False)
         policy_id, unknown_id = _get(resource, id_key) if id_key else (None, False)
         if name is not None and (urn := self.policy_names.get(normalise_policy_name(name))):
-            linked.append(self.policies[urn])
-        if name is not None:
-            named = judge_preset(str(name).strip(), None, self.preset_ids)
-        elif policy_id is not None:
-            named = judge_preset(None, normalise_policy_id(policy_id), self.preset_ids)
-        elif unknown_id or unknown_name:
-            named = Grant(f"the policy of {_kind(resource)}", pending=f".{id_key or name_key} of {_kind(resource)}")
-        else:
-            named = judge_preset(None, None, self.preset_ids)
-        if linked:
-            return linked + ([named] if named.unidentified is None and named.pending is None else [])
-        return [named]
+            linked.append(urn)
+        named = [judge_preset(str(name).strip(), None, self.preset_ids)] if name is not None else []
+        if policy_id is not None:
+            named.append(judge_preset(None, normalise_policy_id(policy_id), self.preset_ids))
+        if unknown_id or unknown_name:
+            named.append(
+                Grant(f"the policy of {_kind(resource)}", pending=f".{id_key or name_key} of {_kind(resource)}")
+            )
+        if not named and not linked:
+            named.append(judge_preset(None, None, self.preset_ids))
+        grants = [grant for urn in dict.fromkeys(linked) for grant in (self.policies[urn], *self.versions.get(urn, ()))]
+        if linked:  # a value naming the linked policy is its id or name: only a known preset adds to it
+            named = [grant for grant in named if grant.unidentified is None and grant.pending is None]
+        return grants + named
 
     def membership(self, resource: PolicyResource) -> None:
-        linked, values, unknown = self._refs(resource, "groupId", "group")
+        linked, groups, unknown = self._refs(resource, "groupId", "group", "id")
         if unknown:
             self.pending.append((resource.urn, f"{_kind(resource)} (.groupId)"))
         if not linked:
-            for group in values:
-                if self.graph.node(group) not in self.declared:
-                    outside = Grant("a group the stack does not declare", unidentified="may hold anything")
-                    self.graph.hold(group, outside, None)
-        users = [s.urn for key in ("userNames", "userIds") for s in resource.property_dependencies.get(key, [])]
-        users = [urn for urn in users if urn in self.urns]
-        names, unknown_names = _values(resource, "userNames")
-        users += [user_principal(str(n)) for n in names]
-        if unknown_names:
-            self.pending.append((resource.urn, f"{_kind(resource)} (.userNames)"))
+            for group in groups:
+                if self._outside(group):
+                    self.graph.hold(group, Grant("a group the stack does not declare", unidentified=MAY_HOLD_ANYTHING))
+        users = []
+        for key, kind, ident in (("userNames", "user", "name"), ("userIds", "uin", "uin")):
+            linked_users, values, unknown_users = self._refs(resource, key, kind, ident)
+            users += linked_users + values
+            if unknown_users:
+                self.pending.append((resource.urn, f"{_kind(resource)} (.{key})"))
         for user in users:
-            for group in linked + values:
+            for group in linked + groups:
                 self.graph.join(user, group, resource.urn)
 
     def access_key(self, resource: PolicyResource) -> None:
-        linked, values, unknown = self._refs(resource, "targetUin", "uin")
+        linked, values, unknown = self._refs(resource, "targetUin", "uin", "uin")
         if unknown:
             self.pending.append((resource.urn, f"{_kind(resource)} (.targetUin)"))
         elif not values:
@@ -321,18 +386,33 @@ class _StackGraph:
 
     def member_identity(self, resource: PolicyResource) -> None:
         key, members_key = IDENTITY_ROUTES[resource.resource_type]
-        linked, values, unknown = self._refs(resource, key, "orgIdentity")
+        linked, identities, unknown = self._refs(resource, key, "orgIdentity", "id")
         if unknown:
             self.pending.append((resource.urn, f"{_kind(resource)} (.{key})"))
         uins = ", ".join(_number(m) for m in _values(resource, members_key)[0]) or "its members"
         member = f"member account {uins} of {_kind(resource)}"
         self.declared.add(self.graph.node(member))
-        for identity in linked + values:
+        for identity in linked + identities:
+            if not linked and self._outside(identity):
+                outside = Grant("an organization identity the stack does not declare", unidentified=MAY_HOLD_ANYTHING)
+                self.graph.hold(identity, outside)
             self.graph.join(member, identity, resource.urn, how="given the identity")
+
+    def version(self, resource: PolicyResource) -> None:
+        """A version of a policy: what the policy's holders get once it is the default (set here, or by a
+        switch later). A version of a policy of the stack adds to what that policy gives; one of a policy
+        outside it gives its holders, whom the stack cannot see, what it allows."""
+        grant = self.policies[resource.urn]
+        linked = self._linked(resource, "policyId", "id")
+        if linked is not None:
+            self.versions.setdefault(linked, []).append(grant)
+        elif grant.reaches(cam_write=True) is not None or grant.pending:
+            self.outside_versions.append((resource, grant))
 
 
 _TRANSLATE = {
     **{attachment: _StackGraph.attachment for attachment in ATTACHMENTS},
+    **{custom: _StackGraph.custom_attachment for custom in IDENTITY_CENTER_CUSTOM},
     GROUP_MEMBERSHIP: _StackGraph.membership,
     ACCESS_KEY: _StackGraph.access_key,
     **{route: _StackGraph.member_identity for route in IDENTITY_ROUTES},
@@ -358,13 +438,13 @@ def _report_pull_request_roles(translated: _StackGraph, report: ReportViolation)
                 f" {path.describe()}. No approval allows this.",
                 path.source,
             )
-    for attachment, grant in translated.roles_by_id:
-        if grant.reaches(cam_write=True) is not None:
+    for attachment, role in translated.roles_by_id:
+        if (path := graph.reach(role)) is not None and path.kind != "pending":
             report(
-                f"Attach {grant.label} to this role by its name (cam.RolePolicyAttachmentByName) or declare the role"
-                f" in the stack, on stack {stack!r}: a role known only by an id cannot be shown not to be one a pull"
-                " request assumes (policy_pack/trust.yaml pullRequestRoles), and the policy reaches IM full access"
-                f" or admin ({grant.reaches(cam_write=True)[1]}).",  # type: ignore[index]
+                f"Attach policies to {graph.label(role)} by its name (cam.RolePolicyAttachmentByName) or declare the"
+                f" role in the stack, on stack {stack!r}: a role known only by an id cannot be shown not to be one a"
+                " pull request assumes (policy_pack/trust.yaml pullRequestRoles), and it reaches IM full access or"
+                f" admin: {path.describe()}.",
                 attachment.urn,
             )
     pending = []
@@ -380,7 +460,9 @@ def _report_off_approved(translated: _StackGraph, report: ReportViolation) -> li
     pending: list[str] = []
     reported: set[tuple[str | None, str]] = set()
     for principal in graph.principals():
-        path = graph.reach(principal, cam_write=not graph.is_role(principal))
+        # A role's CAM write counts through who may become it; one that principals outside the stack may
+        # become (its trust names them, or the account's root) counts itself.
+        path = graph.reach(principal, cam_write=not graph.is_role(principal) or translated.open_to_outside(principal))
         if path is None or path.direct_preset or path.source is None:
             continue
         if path.kind == "pending":
@@ -401,6 +483,22 @@ def _report_off_approved(translated: _StackGraph, report: ReportViolation) -> li
         elif (path := graph.reach(target)) is not None and path.kind != "pending":
             reported.add((key.urn, target))
             report(f"Remove API key {key.name!r} on stack {stack!r}: it hands out {path.describe()}; {FIX}.", key.urn)
+        elif translated.outside_key(target):
+            reported.add((key.urn, target))
+            report(
+                f"Remove API key {key.name!r} on stack {stack!r}: it is a key of {target}, which the stack does not"
+                " declare, so what it hands out cannot be shown (the root account's is every permission).",
+                key.urn,
+            )
+    for version, grant in translated.outside_versions:
+        reported.add((version.urn, ""))
+        report(
+            f"Remove {_kind(version)} on stack {stack!r}: it is a version of a policy outside the stack that"
+            f" {grant.reaches(cam_write=True)[1] if grant.reaches(cam_write=True) else grant.pending}, and the"  # type: ignore[index]
+            " holders of that policy, whom the stack cannot see, get it once it is the default; with CAM write"
+            f" they can give themselves IM full access. Create the policy here so its holders are judged; {FIX}.",
+            version.urn,
+        )
     for attachment, principal, grant in translated.undeclared:
         reported.add((attachment.urn, principal))
         report(
