@@ -186,6 +186,7 @@ class ReachGraph:
     roles: dict[str, _Role] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    _aliases_of: dict[str, set[str]] | None = field(default=None, repr=False)
 
     def node(self, principal: str) -> str:
         key = _key(principal)
@@ -197,6 +198,7 @@ class ReachGraph:
         """`alias` (a uin, a value known only later) names the same principal as `principal`."""
         if _key(alias) != self.node(principal):
             self.aliases[_key(alias)] = self.node(principal)
+            self._aliases_of = None
 
     def hold(self, principal: str, grant: Grant, source: str | None = None) -> None:
         self.holds.setdefault(self.node(principal), []).append((grant, source))
@@ -220,9 +222,19 @@ class ReachGraph:
             grants += self.holds.get(group, ())
         return grants
 
+    def _names(self, key: str) -> set[str]:
+        """Every name of a principal: its key and its aliases (indexed once, when the graph is asked)."""
+        if self._aliases_of is None:
+            self._aliases_of = {}
+            for alias, target in self.aliases.items():
+                self._aliases_of.setdefault(target, set()).add(alias)
+        return {key, *self._aliases_of.get(key, ())}
+
     def _assumable(self, key: str) -> Iterable[tuple[str, str, str | None]]:
         """The roles `key` may become: (role, how, what made the edge)."""
-        principals = {key, *(alias for alias, target in self.aliases.items() if target == key)}
+        if not self.roles:
+            return
+        principals = self._names(key)
         effective = self._effective(key)
         for role_key, role in self.roles.items():
             if role_key == key:
