@@ -1,6 +1,11 @@
 """The routes through another resource, previewed with the command the README documents
 (`make preview-localcloud`): the real engine runs a program with the real provider against
-localcloud, and the base's guardrails judge it."""
+localcloud, and the base's guardrails judge it.
+
+Only the engine shows: values resolved by the provider at preview, and a value unknown in preview
+judged again at `up`. Each route's verdict alone goes through the analyzer protocol
+(tests/test_stack_routes_protocol.py).
+"""
 
 from __future__ import annotations
 
