@@ -108,6 +108,14 @@ class EngineRunBudget:
         self.account(item.nodeid.split("::")[0], process_cpu() - before, item.nodeid, marked)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--cpu-by-module",
+        action="store_true",
+        help="list every test module's CPU in the engine-run table, not only those that ran the engine",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{ENGINE_MARK}: runs the Pulumi engine (set on every test of a *{E2E_SUFFIX} module)"
@@ -174,13 +182,14 @@ def row(label: str, cost: ModuleCost) -> str:
     )
 
 
-def table(totals: dict[str, ModuleCost]) -> list[str]:
-    """One row per module that ran the engine, then the total over every module."""
+def table(totals: dict[str, ModuleCost], every_module: bool = False) -> list[str]:
+    """One row per module that ran the engine (or every module), then the total over every module."""
     columns = f"{'engine runs':>11} {'engine CPU s':>12} {'other CLI':>9} {'CLI CPU s':>9} {'module CPU s':>12}"
     header = f"{'module':<44} {columns}"
     rows = [header, "-" * len(header)]
     engine_modules = sorted(
-        (name for name, cost in totals.items() if cost.engine_runs), key=lambda n: -totals[n].engine_cpu
+        (name for name, cost in totals.items() if cost.engine_runs or every_module),
+        key=lambda n: (-totals[n].engine_cpu, -totals[n].cpu),
     )
     for name in engine_modules:
         cost = totals[name]
@@ -201,7 +210,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     totals = config.stash.get(TOTALS, {})
     terminalreporter.write_sep("=", "engine runs per module")
-    for row in table(totals):
+    for row in table(totals, every_module=config.getoption("--cpu-by-module")):
         terminalreporter.write_line(row)
     unmarked = config.stash.get(UNMARKED, [])
     if unmarked:

@@ -40,8 +40,11 @@ def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
 
 
 def table_row(output: str, label: str) -> list[str]:
-    (line,) = [line for line in output.splitlines() if line.startswith(label)]
-    return line[44:].split()
+    """The figures of the table's row for `label` (runs, engine CPU, other CLI, CLI CPU, module CPU)."""
+    figures = r"\s+(\d+)\s+([\d.]+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)$"
+    pattern = re.compile("^" + re.escape(label) + figures, re.MULTILINE)
+    (row,) = [list(match.groups()) for match in pattern.finditer(output)]
+    return row
 
 
 def test_runs_are_counted_per_module_in_the_test_process_and_in_subprocesses_on_several_workers(
@@ -99,8 +102,11 @@ def test_sneaks_an_engine_run():
     assert re.search(r"engine runs from tests not marked 'engine'.*test_fast.py::test_sneaks_an_engine_run", output)
 
 
-def test_make_check_leaves_out_the_tests_of_e2e_modules(suite: pytest.Pytester) -> None:
+def test_make_check_leaves_out_the_tests_of_e2e_modules_and_every_module_can_be_listed(
+    suite: pytest.Pytester,
+) -> None:
     suite.makepyfile(test_a_e2e="def test_engine(): pass", test_b="def test_fast(): pass")
-    result = suite.runpytest_subprocess("-p", "tests.engine_runs", "-m", "not engine")
+    result = suite.runpytest_subprocess("-p", "tests.engine_runs", "-m", "not engine", "--cpu-by-module")
     result.assert_outcomes(passed=1, deselected=1)
     assert result.ret == pytest.ExitCode.OK
+    assert table_row(result.stdout.str(), "test_b.py")[0] == "0"  # listed, with no engine run
