@@ -1,6 +1,6 @@
 # The same targets run on a laptop and in CI. Every engine run uses the project's own Pulumi
 # (.engine/, installed by `make setup`), never the user's ~/.pulumi.
-.PHONY: setup lock test lint bench preview preview-localcloud preview-report up destroy stack-init local-up audit review ci-credentials
+.PHONY: setup lock test check lint bench preview preview-localcloud preview-report up destroy stack-init local-up audit review ci-credentials
 PYTHON := .venv/bin/python
 
 setup:
@@ -17,6 +17,11 @@ lock:
 TEST_WORKERS ?= 4
 test:
 	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+# The inner loop: every test that runs no engine (those of *_e2e.py modules are marked `engine`;
+# tests/engine_runs.py fails a run where another test starts one), one worker per core.
+check:
+	$(PYTHON) -m pytest -n 2 -m "not engine"
 
 lint:
 	.venv/bin/ruff check .

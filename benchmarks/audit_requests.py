@@ -17,12 +17,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.mode import is_short
 from commands.cam_account import PacedReader, day_of, read_holdings, read_usage
 from im_access.access import document_grants_some_im, inspect_policy_document, preset_im_level
 from im_access.audit import Holding, KeyUse, Usage
 from tests.localcloud_process import LocalCloudProcess, call
 
-USERS, GROUPS, CUSTOM_POLICIES = 1000, 50, 294  # with localcloud's 6 presets: 300 policies
+PRESETS = 6  # localcloud's preset policies
+FULL = {"users": 1000, "groups": 50, "custom_policies": 294}  # with the presets: 300 policies
+SHORT = {"users": 12, "groups": 2, "custom_policies": 8}
 IM_SHARE = 0.3  # of the custom policies allow some IM action
 
 
@@ -31,20 +34,20 @@ def document(im: bool, index: int) -> str:
     return json.dumps({"version": "2.0", "statement": [{"effect": "allow", "action": [action], "resource": ["*"]}]})
 
 
-def build_account(cloud: LocalCloudProcess) -> None:
+def build_account(cloud: LocalCloudProcess, sizes: dict[str, int]) -> None:
     cam = cloud.cam()
     draw = random.Random(7)
     policies = [p["PolicyId"] for p in call(cam, "ListPolicies", Rp=200)["List"]]
-    for index in range(CUSTOM_POLICIES):
+    for index in range(sizes["custom_policies"]):
         created = call(
             cam, "CreatePolicy", PolicyName=f"bench-{index}", PolicyDocument=document(draw.random() < IM_SHARE, index)
         )
         policies.append(created["PolicyId"])
-    for index in range(USERS):
+    for index in range(sizes["users"]):
         uin = call(cam, "AddUser", Name=f"bench-user-{index}")["Uin"]
         for policy_id in draw.sample(policies, 2):
             call(cam, "AttachUserPolicy", PolicyId=policy_id, AttachUin=uin)
-    for index in range(GROUPS):
+    for index in range(sizes["groups"]):
         group_id = call(cam, "CreateGroup", GroupName=f"bench-group-{index}")["GroupId"]
         call(cam, "AttachGroupPolicy", PolicyId=draw.choice(policies), AttachGroupId=group_id)
 
@@ -108,10 +111,11 @@ def measure(cloud: LocalCloudProcess, read: Callable[[PacedReader], list[Holding
 
 
 def main() -> None:
+    sizes = SHORT if is_short(__doc__) else FULL
     with tempfile.TemporaryDirectory() as scratch:
         state = Path(scratch) / "state.db"
         with LocalCloudProcess(state) as cloud:
-            build_account(cloud)
+            build_account(cloud, sizes)
         with LocalCloudProcess(state, "--rate-limits") as cloud:
             per_policy, policy_requests, policy_seconds = measure(cloud, read_holdings)
             per_user, user_requests, user_seconds = measure(cloud, per_user_scan)
@@ -120,7 +124,8 @@ def main() -> None:
             one_by_one, one_requests, one_seconds = measure_usage(cloud, per_user_usage, holders)
     assert per_policy == per_user, "the two reads disagree"
     assert batched == one_by_one, "the two usage reads disagree"
-    print(f"account: {USERS} users, {GROUPS} groups, {CUSTOM_POLICIES + 6} policies; {len(per_policy)} IM holdings")
+    account = f"{sizes['users']} users, {sizes['groups']} groups, {sizes['custom_policies'] + PRESETS} policies"
+    print(f"account: {account}; {len(per_policy)} IM holdings")
     print(f"per policy (the audit): {policy_requests} requests, {policy_seconds:.1f} s")
     print(f"per user (baseline):    {user_requests} requests, {user_seconds:.1f} s")
     ratios = f"{user_requests / policy_requests:.1f}x requests, {user_seconds / policy_seconds:.1f}x time"

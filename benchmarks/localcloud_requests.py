@@ -17,11 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from benchmarks.mode import is_short
 from tests.localcloud_process import LocalCloudProcess
 
-READS_PER_CLIENT = 400
-WRITES_PER_CLIENT = 60
-CLIENT_COUNTS = (1, 8)
+FULL = {"reads": 400, "writes": 60, "clients": (1, 8)}  # per client
+SHORT = {"reads": 10, "writes": 5, "clients": (1, 2)}
 
 
 Request = Callable[[int, int], tuple[str, dict[str, Any]]]  # (worker, index) -> (action, params)
@@ -39,11 +39,11 @@ def requests_per_second(cloud: LocalCloudProcess, clients: int, request: Request
     return clients * per_client / (time.perf_counter() - start)
 
 
-def measure(module: str, state_dir: Path) -> dict[tuple[str, int], float]:
+def measure(module: str, state_dir: Path, sizes: dict[str, Any]) -> dict[tuple[str, int], float]:
     results: dict[tuple[str, int], float] = {}
     with LocalCloudProcess(state_dir / f"{module}.db", module=module) as cloud:
         cloud.cam().call_json("AddUser", {"Name": "reader"})
-        for clients in CLIENT_COUNTS:
+        for clients in sizes["clients"]:
 
             def read(worker: int, index: int) -> tuple[str, dict[str, Any]]:
                 return "GetUser", {"Name": "reader"}
@@ -51,15 +51,16 @@ def measure(module: str, state_dir: Path) -> dict[tuple[str, int], float]:
             def write(worker: int, index: int, clients: int = clients) -> tuple[str, dict[str, Any]]:
                 return "AddUser", {"Name": f"c{clients}-w{worker}-u{index}"}
 
-            results[("read GetUser", clients)] = requests_per_second(cloud, clients, read, READS_PER_CLIENT)
-            results[("write AddUser", clients)] = requests_per_second(cloud, clients, write, WRITES_PER_CLIENT)
+            results[("read GetUser", clients)] = requests_per_second(cloud, clients, read, sizes["reads"])
+            results[("write AddUser", clients)] = requests_per_second(cloud, clients, write, sizes["writes"])
     return results
 
 
 def main() -> None:
+    sizes = SHORT if is_short(__doc__) else FULL
     with tempfile.TemporaryDirectory() as state_dir:
-        baseline = measure("benchmarks.fixed_answer_server", Path(state_dir))
-        localcloud = measure("localcloud", Path(state_dir))
+        baseline = measure("benchmarks.fixed_answer_server", Path(state_dir), sizes)
+        localcloud = measure("localcloud", Path(state_dir), sizes)
     print(f"{'request':<15}{'clients':>8}{'localcloud req/s':>18}{'baseline req/s':>16}{'baseline/localcloud':>21}")
     for (kind, clients), rate in localcloud.items():
         base = baseline[(kind, clients)]

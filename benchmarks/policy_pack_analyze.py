@@ -11,14 +11,13 @@ import os
 import time
 from pathlib import Path
 
+from benchmarks.mode import is_short
 from tests.analyzer_client import AnalyzerResource, PolicyPackProcess
 
-RESOURCES = 3000
-ROUNDS = 5
 NOOP_PACK = Path(__file__).resolve().parent / "noop_pack"
 
 
-def stack_of_resources() -> list[AnalyzerResource]:
+def stack_of_resources(count: int) -> list[AnalyzerResource]:
     """A realistic mix: per operator a component, a user, an attachment and its MFA flags; every tenth
     is custom."""
     resources: list[AnalyzerResource] = []
@@ -35,7 +34,7 @@ def stack_of_resources() -> list[AnalyzerResource]:
         }
     )
     i = 0
-    while len(resources) < RESOURCES:
+    while len(resources) < count:
         custom = i % 10 == 0
         component = AnalyzerResource(
             "im-access:index:ImOperator",
@@ -84,7 +83,7 @@ def stack_of_resources() -> list[AnalyzerResource]:
             )
         )
         i += 1
-    return resources[:RESOURCES]
+    return resources[:count]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -109,19 +108,21 @@ def one_round(pack: PolicyPackProcess, resources: list[AnalyzerResource]) -> tup
 
 
 def main() -> None:
-    resources = stack_of_resources()
-    # Both packs run side by side and take turns, best of ROUNDS each: load from other processes
+    short = is_short(__doc__)
+    round_count = 1 if short else 5
+    resources = stack_of_resources(60 if short else 3000)
+    # Both packs run side by side and take turns, best of `round_count` each: load from other processes
     # on a shared machine then slows both alike instead of skewing the ratio.
     with PolicyPackProcess("dev", pack_dir=NOOP_PACK) as noop_pack, PolicyPackProcess("dev") as pack:
         noop_pack.configure({})
         pack.configure({})
         rounds: dict[str, list[tuple[float, float, float]]] = {"no-op pack": [], "guardrails": []}
-        for _ in range(ROUNDS):
+        for _ in range(round_count):
             rounds["no-op pack"].append(one_round(noop_pack, resources))
             rounds["guardrails"].append(one_round(pack, resources))
     best = {name: tuple(min(r[i] for r in runs) for i in range(3)) for name, runs in rounds.items()}
     noop, guardrails = best["no-op pack"], best["guardrails"]
-    print(f"{len(resources)} resources, ms per resource, best of {ROUNDS} alternating rounds")
+    print(f"{len(resources)} resources, ms per resource, best of {round_count} alternating rounds")
     print(f"  {'':12} {'Analyze':>9} {'AnalyzeStack':>13} {'pack CPU':>9}")
     print(f"  {'no-op pack':12} {noop[0]:9.3f} {noop[1]:13.4f} {noop[2]:9.3f}")
     print(f"  {'guardrails':12} {guardrails[0]:9.3f} {guardrails[1]:13.4f} {guardrails[2]:9.3f}")

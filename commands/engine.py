@@ -7,7 +7,11 @@ so a user's own `~/.pulumi` (credentials, backends, plugins) is never read or wr
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import resource
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,12 +38,53 @@ PULUMI_ROOT = ENGINE_DIR / f"pulumi-{PULUMI_VERSION}"
 PULUMI_HOME = ENGINE_DIR / "home"
 
 
+# When set, every CLI command started here appends one JSON line to this file (the test suite's
+# count of engine runs, tests/engine_runs.py); subprocesses inherit it, so runs through `make` count.
+RUN_LOG_VARIABLE = "IM_ACCESS_ENGINE_RUN_LOG"
+
+
 class EngineMissingError(RuntimeError):
     """The pinned engine is not installed; names the command that installs it."""
 
 
 class StackMissingError(RuntimeError):
     """The stack does not exist in the backend; names the command that creates it."""
+
+
+class _LoggedPulumiCommand(auto.PulumiCommand):
+    """The CLI, with each command's name, stack, outcome, wall and CPU seconds (its whole process
+    tree's: CLI, language host, program, provider, policy pack) appended to the run log."""
+
+    def run(
+        self,
+        args: list[str],
+        cwd: str,
+        additional_env: Mapping[str, str],
+        on_output: auto.OnOutput | None = None,
+        on_error: auto.OnOutput | None = None,
+    ) -> auto.CommandResult:
+        started, cpu_before = time.monotonic(), _children_cpu()
+        ok = False
+        try:
+            result = super().run(args, cwd, additional_env, on_output, on_error)
+            ok = True
+            return result
+        finally:
+            words = [arg for arg in args if not arg.startswith("-")]
+            line = {
+                "command": " ".join(words[:2] if words[:1] in (["stack"], ["config"]) else words[:1]),
+                "stack": args[args.index("--stack") + 1] if "--stack" in args[:-1] else "",
+                "ok": ok,
+                "wall": round(time.monotonic() - started, 3),
+                "cpu": round(_children_cpu() - cpu_before, 3),
+            }
+            with open(os.environ[RUN_LOG_VARIABLE], "a") as log:
+                log.write(json.dumps(line) + "\n")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def pulumi_command() -> auto.PulumiCommand:
@@ -49,7 +94,13 @@ def pulumi_command() -> auto.PulumiCommand:
         raise EngineMissingError(
             f"the Pulumi CLI {PULUMI_VERSION} is not installed in {PULUMI_ROOT}; run `{SETUP_COMMAND}`"
         )
-    return auto.PulumiCommand(str(PULUMI_ROOT))
+    return _cli(str(PULUMI_ROOT), logged=bool(os.environ.get(RUN_LOG_VARIABLE)))
+
+
+@functools.cache
+def _cli(root: str, logged: bool) -> auto.PulumiCommand:
+    """Made once per process: making one runs `pulumi version` (the Automation API's version check)."""
+    return _LoggedPulumiCommand(root) if logged else auto.PulumiCommand(root)
 
 
 def engine_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

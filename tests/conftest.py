@@ -9,6 +9,10 @@ import pytest
 
 from tests.analyzer_client import PolicyPackProcess
 
+# The engine-run budget (its table ends every run) and the `engine` mark `make check` leaves out;
+# pytester runs it in a suite of its own (tests/test_engine_runs.py).
+pytest_plugins = ["tests.engine_runs", "pytester"]
+
 
 @pytest.fixture(scope="module")
 def dev_pack() -> Iterator[PolicyPackProcess]:

@@ -6,6 +6,7 @@ command, they never skip.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import yaml
 
 from commands import engine, stack
+from commands.engine import RUN_LOG_VARIABLE
 from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess
 
 PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "components", "im_access", "policy_pack")
@@ -61,6 +63,8 @@ class EngineProject:
             "PULUMI_SKIP_UPDATE_CHECK": "1",
             # The provider's account check (allowedAccountIds) asks STS over HTTPS: localcloud answers.
             **self.cloud.https_env(),
+            # The suite's count of engine runs (tests/engine_runs.py) reaches a subprocess given this env.
+            **{name: os.environ[name] for name in (RUN_LOG_VARIABLE,) if name in os.environ},
             **self.extra_env,
         }
 

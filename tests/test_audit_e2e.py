@@ -1,6 +1,11 @@
 """The access audit against localcloud after a real `pulumi up` of the local stack: console-made
 changes, made through the official SDK, each reported with its kind; nothing reported for what
-the stack manages."""
+the stack manages.
+
+Only the engine shows: that what the provider really creates for the stack (users, attachments)
+is what the audit counts as declared. The findings' logic is tested on fixed holdings
+(tests/test_audit.py); one `up` serves every test of the module.
+"""
 
 from __future__ import annotations
 

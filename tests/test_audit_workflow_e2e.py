@@ -4,6 +4,9 @@ own script, under the shell GitHub Actions uses, with every cloud stack of the p
 Exit 1 on drift (the step passes and opens the issue), 2 when the audit cannot run (the step
 fails); a holding no stack declares is reported once for the account, and full access a stack's
 user holds through a group is found. An unreadable policy document is full access, never a crash.
+
+It runs no engine: the audit reads the stack files and the account (the table of engine runs
+counts none here).
 """
 
 from __future__ import annotations

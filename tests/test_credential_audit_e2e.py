@@ -1,6 +1,11 @@
 """The audit's credential findings against localcloud after a real `pulumi up`: console-style changes
 made with the official SDK (a key added by hand, MFA turned off, a console user given IM access),
-and keys left to age, each reported with its kind; nothing for what the stack manages."""
+and keys left to age, each reported with its kind; nothing for what the stack manages.
+
+Only the engine shows: that the keys and MFA flags the provider really makes are what the audit
+counts as the stack's. The findings' logic is tested on fixed holdings (tests/test_credential_audit.py);
+one `up` serves every test of the module.
+"""
 
 from __future__ import annotations
 

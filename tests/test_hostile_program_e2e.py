@@ -1,7 +1,12 @@
 """A pull request's program with hostile names, a steered provider and a resource of another
 service, previewed as a fork's pull request is: `make preview-localcloud` with this checkout's
 guardrails. The summary, SARIF and JUnit reports stay well-formed with every violation in them, and
-the steered provider and the other service's resource are blocked."""
+the steered provider and the other service's resource are blocked.
+
+Only the engine shows: names and providers as the real engine and provider hand them to the pack,
+and its events turned into the reports. One preview serves every test of the module; the escaping
+of each format alone is tested without it (tests/test_escape.py).
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,12 @@
 """The `local` stack deployed from scratch while localcloud throttles 30% of the requests: the real
 engine and provider retry until the account holds what the stack declares, and nothing more.
 
-Apart from tests/test_local_stack_e2e.py's scenario so that it runs on a worker of its own."""
+Apart from tests/test_local_stack_e2e.py's scenario so that it runs on a worker of its own.
+
+Only the engine shows: the provider's retries converging, and a state that agrees with the account
+afterwards (the preview that follows changes nothing). localcloud's throttling itself is tested
+with the SDK (tests/test_localcloud_rate_limits.py).
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,12 @@
 """The preflight through the documented command lines: each missing step of a first run against a
 real account is one line with the fix and exit 2 (make's), and credentials of another account stop
 a preview, the audit and a hand-over before anything runs. Against localcloud with two keys of
-different accounts; nothing here reaches Tencent Cloud."""
+different accounts; nothing here reaches Tencent Cloud.
+
+Most runs here stop before the engine (the table counts their CLI calls, not engine runs). Only
+the engine shows: a `make preview-localcloud` that passes the preflight and runs, naming a changed
+guarded file, and a stack made by `stack-init` whose secrets the engine encrypts at `up`.
+"""
 
 from __future__ import annotations
 
@@ -141,10 +146,18 @@ def test_a_key_of_another_account_stops_the_preview_before_the_engine(cloud: Loc
     assert "Previewing" not in result.stdout and not (project / "reports" / "dev-preview.events.json").exists()
 
 
-def test_make_preview_localcloud_shows_whose_credentials_act(tmp_path: Path) -> None:
-    project = program_checkout(tmp_path / "project", "Pulumi.dev.yaml")
+def test_make_preview_localcloud_shows_whose_credentials_act_and_names_a_changed_guardrail_file(
+    tmp_path: Path,
+) -> None:
+    """A pull request's whole checkout with one guarded file changed (commands/guarded_files.py)."""
+    project = checkout_copy(tmp_path / "project")
+    with (project / "im_access" / "contract.py").open("a") as changed:
+        changed.write("\n# switched off\n")
     result = make_preview_localcloud(project, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+    summary = (project / "reports" / "dev-preview.md").read_text()
+    assert "This change edits the guardrails" in summary
+    assert "> Changed: `im_access/contract.py`." in summary
     assert SUCCESS in result.stdout
     assert result.stdout.index(SUCCESS) < result.stdout.index("Previewing")  # before the engine starts
     report = (project / "reports" / "dev-preview.md").read_text()

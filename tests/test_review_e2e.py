@@ -1,10 +1,17 @@
-"""The access review as an auditor gets it: `make local-up`, changes made in the console (through the
-official SDK), then `make review STACK=local`, opened in a real browser (Debian's chromium, headless,
-driven by Playwright). The page makes no request and logs no error, holds one row per holding with
-its findings, shows hostile names as text, and the CSV holds the same rows.
+"""The main job and the access review after it, as a user and an auditor get them: `make local-up`
+(localcloud, then `pulumi up --stack local` with the guardrails through the project's engine, then
+each operator's login link), a second run that changes nothing and the audit agreeing; then changes
+made in the console (through the official SDK), then `make review STACK=local`, opened in a real
+browser (Debian's chromium, headless, driven by Playwright). The page makes no request and logs no
+error, holds one row per holding with its findings, shows hostile names as text, and the CSV holds
+the same rows.
 
 The screenshot is kept at reports/access-review-<date>.png (the report's date: 120 days from today,
 through IM_ACCESS_TODAY, so that access granted today counts as unused), and in the test's tmp dir.
+
+Only the engine shows: the documented command line deploying, then changing nothing the second
+time, and the account it really leaves, as the audit and the review read it. The review's rows and
+findings are tested on fixed holdings (tests/test_review.py); one deploy serves the module.
 """
 
 from __future__ import annotations
@@ -39,8 +46,8 @@ IM_ACTION = json.dumps(
 )
 
 
-# The module's tests read one review of one deployed stack (`make local-up`, then `make review`):
-# they run on one worker, so it is deployed once (`make test` uses --dist loadgroup).
+# The module's tests read one deployed stack (`make local-up`, then `make review`): they run on one
+# worker, in order, so it is deployed once (`make test` uses --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("review")
 
 
@@ -65,15 +72,73 @@ def policy_id(cam: Any, name: str) -> int:
     return int(next(p["PolicyId"] for p in policies if p["PolicyName"] == name))
 
 
+@dataclass
+class Deployed:
+    checkout: Path
+    state: Path
+    stack_file: bytes  # Pulumi.local.yaml as reviewed
+    first: subprocess.CompletedProcess[str]
+    second: subprocess.CompletedProcess[str]
+
+
 @pytest.fixture(scope="module")
-def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reviewed]:
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
+    """`make local-up` twice in a copy of the checkout (the commands write into their checkout)."""
     require_engine()
-    assert Path(CHROMIUM).exists(), "chromium is missing: run `make setup` (as root on Debian it installs it)"
-    workdir = tmp_path_factory.mktemp("review")
-    checkout = checkout_copy(workdir / "checkout")  # the commands write into their checkout
+    workdir = tmp_path_factory.mktemp("local-up")
+    checkout = checkout_copy(workdir / "checkout")
     state = workdir / "localcloud" / "state.db"
-    up = make(checkout, state, "local-up")
-    assert up.returncode == 0, up.stdout + up.stderr
+    stack_file = (checkout / "Pulumi.local.yaml").read_bytes()
+    first = make(checkout, state, "local-up")
+    second = make(checkout, state, "local-up")
+    return Deployed(checkout, state, stack_file, first, second)
+
+
+def test_make_local_up_creates_the_local_stack_a_second_run_changes_nothing_and_the_audit_agrees(
+    deployed: Deployed, tmp_path: Path
+) -> None:
+    first, second, checkout, state = deployed.first, deployed.second, deployed.checkout, deployed.state
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "### Stack `local`: passes" in first.stdout
+    assert "Changes: 13 to create." in first.stdout  # each operator with its MFA flags
+    assert "im-local-alice: https://" in first.stdout and "username=im-local-alice" in first.stdout
+    assert "im-local-stats-bot: (no console access)" in first.stdout
+    assert "[secret]" in first.stdout
+    assert "warning" not in (first.stdout + first.stderr).lower()
+
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "Changes: no changes." in second.stdout
+    # The engine's passphrase salt never lands in the reviewed stack file.
+    assert (checkout / "Pulumi.local.yaml").read_bytes() == deployed.stack_file
+
+    audit = make(checkout, state, "-s", "audit", "STACK=local", "FORMAT=json")
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert json.loads(audit.stdout) == {"stacks": ["local"], "findings": []}
+
+    with LocalCloudProcess(state) as cloud:
+        users = {user["Name"] for user in call(cloud.cam(), "ListUsers")["Data"]}
+    assert users == {"qa-lead", "im-local-alice", "im-local-stats-bot"}
+
+    # The README's hand-over line: refused without a recipient key, written with --plaintext.
+    handover = ["bash", "scripts/with_localcloud.sh", ".venv/bin/python", "-m", "commands.handover"]
+    handover += ["--stack", "local", "--operator", "im-local-alice", "--out", str(tmp_path / "alice.csv")]
+    env = {**os.environ, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": "0"}
+    refused = subprocess.run(handover, cwd=checkout, env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and "--plaintext" in refused.stderr and not (tmp_path / "alice.csv").exists()
+    written = subprocess.run(
+        [*handover, "--plaintext"], cwd=checkout, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert written.returncode == 0, written.stdout + written.stderr
+    assert (tmp_path / "alice.csv").read_text().splitlines()[1].startswith("im-local-alice,")
+    assert (tmp_path / "alice.csv").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.fixture(scope="module")
+def reviewed(deployed: Deployed) -> Iterator[Reviewed]:
+    """After the test above: console changes, recorded use, then `make review`."""
+    assert Path(CHROMIUM).exists(), "chromium is missing: run `make setup` (as root on Debian it installs it)"
+    checkout, state = deployed.checkout, deployed.state
+    assert deployed.second.returncode == 0, deployed.second.stdout + deployed.second.stderr
     with LocalCloudProcess(state) as cloud:
         cam = cloud.cam()
         read_only = policy_id(cam, "QcloudIMReadOnlyAccess")

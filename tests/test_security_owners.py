@@ -1,6 +1,6 @@
 """Everything the pack, the previews and the engine install execute is owned by the security
 reviewers, derived from the imports and scripts (commands/guarded_files.py), and a change to any
-of it is named in the preview summary."""
+of it is named in the preview summary (through the engine: tests/test_preflight_e2e.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from commands.guarded_files import changed_guarded_files, guarded_files
-from tests.engine_project import require_engine
 from tests.localcloud_process import ROOT
-from tests.pull_request import make_preview_localcloud
 
 SECURITY = ["@im-access/security"]
 
@@ -101,16 +99,3 @@ def test_a_one_line_change_outside_policy_pack_is_a_guardrails_change(tmp_path: 
         changed.write("\n# one line\n")
     assert changed_guarded_files(checkout, ROOT) == [path]
     assert changed_guarded_files(copy_checkout(tmp_path / "same"), ROOT) == []
-
-
-def test_make_preview_localcloud_says_the_guardrails_changed_and_names_the_file(tmp_path: Path) -> None:
-    require_engine()
-    checkout = copy_checkout(tmp_path / "pr")
-    (checkout / ".venv").symlink_to(ROOT / ".venv")
-    with (checkout / "im_access" / "contract.py").open("a") as changed:
-        changed.write("\n# switched off\n")
-    result = make_preview_localcloud(checkout, tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    summary = (checkout / "reports" / "dev-preview.md").read_text()
-    assert "This change edits the guardrails" in summary
-    assert "> Changed: `im_access/contract.py`." in summary
