@@ -33,6 +33,7 @@ bench:
 	$(PYTHON) -m benchmarks.localcloud_requests
 	$(PYTHON) -m benchmarks.local_stack_up
 	$(PYTHON) -m benchmarks.audit_requests
+	$(PYTHON) -m benchmarks.audit_reach
 	$(PYTHON) -m benchmarks.preflight_identity
 
 # Preview or deploy one stack with this checkout's guardrails, e.g. make preview STACK=dev.

@@ -55,9 +55,9 @@ def build_account(cloud: LocalCloudProcess, users: int, groups: int, roles: int)
     for group_id in group_ids:
         call(cam, "AttachGroupPolicy", PolicyId=draw.choice(policies), AttachGroupId=group_id)
     for index in range(users):
-        uin = call(cam, "AddUser", Name=f"bench-user-{index}", ConsoleLogin=0)["Uin"]
-        call(cam, "AttachUserPolicy", PolicyId=draw.choice(policies), AttachUin=uin)
-        call(cam, "AddUserToGroup", Info=[{"Uid": uin, "GroupId": draw.choice(group_ids)}])
+        user = call(cam, "AddUser", Name=f"bench-user-{index}", ConsoleLogin=0)
+        call(cam, "AttachUserPolicy", PolicyId=draw.choice(policies), AttachUin=user["Uin"])
+        call(cam, "AddUserToGroup", Info=[{"Uid": user["Uid"], "GroupId": draw.choice(group_ids)}])
 
 
 def main() -> None:
