@@ -34,6 +34,7 @@ from pulumi import automation as auto
 
 from commands import cli, preflight
 from commands.engine import ROOT, init_stack, open_stack, pulumi_command
+from commands.escape import one_line
 from commands.guarded_files import changed_guarded_files
 from commands.guardrail_reports import write_reports
 from commands.preview_report import write_events
@@ -41,7 +42,7 @@ from commands.preview_summary import Summary, markdown, summarise
 from im_access import safe_yaml
 from im_access.approvals import APPROVALS_FILE, load_approvals
 from im_access.break_glass import BreakGlass, load_exceptions, today
-from im_access.config import read_stack_file
+from im_access.config import parse_stack_config, read_namespace, read_stack_file
 from im_access.provider_config import stack_config_problems
 from im_access.stack_files import StackFileError, known_stacks, project_file_problems, stack_files
 
@@ -118,7 +119,28 @@ def check_stack_files(stack: str, work_dir: Path, guardrails: Path) -> dict[str,
     problems = stack_config_problems(stack, config, {})
     if problems:
         raise StackFileError([f"Pulumi.{stack}.yaml: " + "; ".join(problems)])
+    # A bad value stops the command here, every problem listed, before the engine starts. Dates
+    # (expiry, a key's last day) are judged by the program itself, on the run's own date.
+    parse_stack_config(stack, read_namespace(config), allow_past_expiry=True)
     return config
+
+
+def check_local_route(stack: str, env: Mapping[str, str], against_localcloud: bool, fix: str = "") -> None:
+    """The local stack, and any run against localcloud, only on localcloud's route (its proxy and its
+    own file backend): anywhere else the engine would create the stack in a cloud backend first.
+    `fix` is the command that takes that route (by default the preview's)."""
+    if not (against_localcloud or stack == LOCAL_STACK):
+        return
+    backend = env.get("PULUMI_BACKEND_URL", "")
+    if env.get("HTTP_PROXY") and backend.startswith("file://"):
+        return
+    where = f"the backend {one_line(backend)[:200]}" if backend else "no backend"
+    fix = fix or f"`make preview-localcloud STACK={stack}`" + (" or `make local-up`" if stack == LOCAL_STACK else "")
+    raise preflight.PreflightError(
+        f"stack {stack!r} runs only through localcloud, and this run has {where}"
+        f"{'' if env.get('HTTP_PROXY') else ' and no HTTP_PROXY'}; nothing was created or read: run {fix}"
+        " (scripts/with_localcloud.sh sets both)"
+    )
 
 
 def plain_http(config: Mapping[str, object], against_localcloud: bool) -> bool:
@@ -177,11 +199,8 @@ def run(
     }
     if command != "destroy":
         options.update(guardrail_args(stack_name, guardrails))
+    check_local_route(stack_name, run_env, against_localcloud)
     if against_localcloud:
-        if not run_env.get("HTTP_PROXY"):
-            raise preflight.PreflightError(
-                "--against-localcloud needs HTTP_PROXY; run it through scripts/with_localcloud.sh"
-            )
         options["config_file"] = localcloud_config_file(stack_name, work_dir, reports)
 
     # Stacks against localcloud live in a throwaway local backend and are made on first use; a
