@@ -10,8 +10,10 @@ checked for type, size and allowed values (policy names from the base's own pack
 is built, and every report is written anew through the escaping helpers. Everything else in the
 reports is worked out here: which guarded files the pull request changes, and the break-glass
 exceptions in force. It writes, per cloud stack, `<stack>-preview.md`, `.sarif` and `.junit.xml`,
-and `comment.md`, the pull request comment. A missing or malformed log becomes a report that
-says so. Exit 0 when every log was valid, 2 otherwise.
+and `comment.md`, the pull request comment. A stack with no log had no preview (it stopped before the
+engine, at its preflight, and its own job failed and says why): its section says so, and that is not
+an error here. A malformed log becomes a report that says so. Exit 0 when every log present was
+valid, 2 otherwise.
 """
 
 from __future__ import annotations
@@ -103,11 +105,6 @@ def _rows(document: dict[str, Any], key: str, checks: Sequence[Any], problems: l
 
 def read_events(path: Path, stack: str, policies: set[str]) -> tuple[Summary, int, dict[str, str] | None]:
     """The summary and exit code in an untrusted event log; ReportError unless every field is valid."""
-    if not path.is_file():
-        raise ReportError(
-            f"{path.name} is missing: the preview produced no event log (a preflight failure stops it before"
-            " the engine; its job's log says why)"
-        )
     if path.stat().st_size > MAX_BYTES:
         raise ReportError(f"{path.name} is larger than {MAX_BYTES} bytes")
     try:
@@ -149,6 +146,14 @@ def _identity(value: Any) -> bool:
     return digits and _text(caller, MAX_CALLER)
 
 
+def no_preview_report(stack: str, path: Path) -> str:
+    return (
+        f"### Stack {escape.markdown(stack, code=True)}: no preview ran\n\n"
+        f"There is no event log ({escape.markdown(path.name, code=True)}): the preview stopped before the engine"
+        " (at its preflight, for instance), so nothing was planned or judged; its job's log says why.\n"
+    )
+
+
 def invalid_report(stack: str, error: ReportError) -> str:
     return (
         f"### Stack {escape.markdown(stack, code=True)}: no valid preview report\n\n"
@@ -165,8 +170,12 @@ def rebuild(events: Path, project: Path, out: Path, *, against_localcloud: bool,
     approvals = load_approvals(guardrails)
     sections, status = [], 0
     for stack in (name for name in known_stacks(guardrails) if name != LOCAL_STACK):
+        log = events_path(events, stack)
+        if not log.exists():
+            sections.append(no_preview_report(stack, log))
+            continue
         try:
-            summary, exit_code, identity = read_events(events_path(events, stack), stack, policies)
+            summary, exit_code, identity = read_events(log, stack, policies)
         except ReportError as error:
             sections.append(invalid_report(stack, error))
             status = 2
