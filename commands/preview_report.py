@@ -29,7 +29,7 @@ from commands import cli, escape
 from commands.engine import ROOT
 from commands.guarded_files import changed_guarded_files
 from commands.guardrail_reports import pack_rules, write_reports
-from commands.preview_summary import Summary, markdown
+from commands.preview_summary import MAX_ERROR, MAX_ERRORS, Summary, markdown
 from im_access.approvals import load_approvals
 from im_access.break_glass import load_exceptions, today
 from im_access.provider_config import LOCAL_STACK
@@ -61,6 +61,7 @@ OPERATIONS = frozenset(
     ]
 )
 LEVELS = ("mandatory", "advisory", "remediate", "disabled")
+OPTIONAL_KEYS = {"identity", "errors"}  # absent from the logs of older base branches
 
 
 class ReportError(ValueError):
@@ -80,6 +81,7 @@ def write_events(summary: Summary, exit_code: int, folder: Path, command: str, i
         "changes": [list(change) for change in summary.changes],
         "violations": [list(violation) for violation in summary.violations],
         "identity": identity.as_json() if identity is not None else None,
+        "errors": summary.errors,
     }
     events_path(folder, summary.stack, command).write_text(json.dumps(document) + "\n")
 
@@ -114,8 +116,13 @@ def read_events(path: Path, stack: str, policies: set[str]) -> tuple[Summary, in
     if not isinstance(document, dict):
         raise ReportError(f"{path.name} is not a JSON object")
     problems: list[str] = []
-    if set(document) - {"identity"} != {"stack", "command", "exitCode", "changes", "violations"}:
-        problems.append("the keys must be exactly stack, command, exitCode, changes, violations and identity")
+    if set(document) - OPTIONAL_KEYS != {"stack", "command", "exitCode", "changes", "violations"}:
+        problems.append(
+            "the keys must be exactly stack, command, exitCode, changes, violations, and optionally identity and errors"
+        )
+    errors = document.get("errors", [])
+    if not isinstance(errors, list) or len(errors) > MAX_ERRORS or not all(_text(e, MAX_ERROR) for e in errors):
+        problems.append(f"errors must be a list of at most {MAX_ERRORS} texts of at most {MAX_ERROR} characters")
     identity = document.get("identity")
     if identity is not None and not _identity(identity):
         problems.append(f"identity must be null or {{account: digits, caller: text of at most {MAX_CALLER}}}")
@@ -133,7 +140,9 @@ def read_events(path: Path, stack: str, policies: set[str]) -> tuple[Summary, in
     )
     if problems:
         raise ReportError(f"{path.name}: " + "; ".join(problems[:20]))
-    summary = Summary(stack, [(op, urn) for op, urn in changes], [(a, b, c, d) for a, b, c, d in violations])
+    summary = Summary(
+        stack, [(op, urn) for op, urn in changes], [(a, b, c, d) for a, b, c, d in violations], list(errors)
+    )
     return summary, int(exit_code), identity  # type: ignore[arg-type]
 
 
@@ -164,7 +173,8 @@ def invalid_report(stack: str, error: ReportError) -> str:
 def rebuild(events: Path, project: Path, out: Path, *, against_localcloud: bool, guardrails: Path = GUARDRAILS) -> int:
     """Every cloud stack's reports and the comment, from the event logs in `events`."""
     out.mkdir(parents=True, exist_ok=True)
-    policies = {rule.name for rule in pack_rules(guardrails)}
+    descriptions = {rule.name: rule.description for rule in pack_rules(guardrails)}
+    policies = set(descriptions)
     changed = changed_guarded_files(project, guardrails.parent)
     exceptions = load_exceptions(guardrails)
     approvals = load_approvals(guardrails)
@@ -189,6 +199,7 @@ def rebuild(events: Path, project: Path, out: Path, *, against_localcloud: bool,
             exceptions=exceptions.for_stack(stack, today()),
             approved=approvals.is_approved(stack, identity["account"] if identity else None),
             identity=identity,
+            descriptions=descriptions,
         )
         (out / f"{stack}-{COMMAND}.md").write_text(report)
         sections.append(report)

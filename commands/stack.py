@@ -36,7 +36,7 @@ from commands import cli, preflight
 from commands.engine import ROOT, init_stack, open_stack, pulumi_command
 from commands.escape import one_line
 from commands.guarded_files import changed_guarded_files
-from commands.guardrail_reports import write_reports
+from commands.guardrail_reports import pack_rules, write_reports
 from commands.preview_report import write_events
 from commands.preview_summary import Summary, markdown, summarise
 from im_access import safe_yaml
@@ -277,6 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         exceptions=result.exceptions,
         approved=result.approved,
         identity=result.identity.as_json() if result.identity else None,
+        descriptions={rule.name: rule.description for rule in pack_rules(GUARDRAILS)},
     )
     (args.project / "reports" / f"{args.stack}-{args.command}.md").write_text(report)
     sys.stdout.write("\n" + report)
