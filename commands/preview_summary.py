@@ -17,6 +17,7 @@ from commands import escape
 from im_access.break_glass import BreakGlass
 
 MAX_ERRORS, MAX_ERROR = 5, 1_000  # the engine's errors kept: enough to say why, not a whole log
+STACK_TYPE = "pulumi:pulumi:Stack"
 SHORT_REASON = 160  # characters of a blocked reason above the changes
 
 
@@ -38,7 +39,9 @@ def summarise(stack: str, events: Iterable[EngineEvent]) -> Summary:
         if event.resource_pre_event is not None:
             metadata = event.resource_pre_event.metadata
             operation = str(getattr(metadata.op, "value", metadata.op) or "")
-            if operation and operation != "same" and not metadata.type.startswith("pulumi:"):
+            # The stack itself counts, as the engine's own "Resources:" line counts it; providers do not.
+            counted = metadata.type == STACK_TYPE or not metadata.type.startswith("pulumi:")
+            if operation and operation != "same" and counted:
                 summary.changes.append((operation, metadata.urn))
         elif event.diagnostic_event is not None and event.diagnostic_event.severity == "error":
             error = escape.one_line(event.diagnostic_event.message)[:MAX_ERROR]

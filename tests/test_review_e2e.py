@@ -113,15 +113,16 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reviewed]:
 
 
 EXPECTED = {  # (stack, principal, through group, policy) -> findings
-    ("local", "user:im-local-alice", "", "QcloudIMReadOnlyAccess"): "unused",
-    ("local", "user:im-local-stats-bot", "", "im-access-local-im-local-stats-bot"): "",
+    # A finding about a principal's own credentials (no-mfa, stale-key) is on each of its rows.
+    ("local", "user:im-local-alice", "", "QcloudIMReadOnlyAccess"): "unused; no-mfa",
+    ("local", "user:im-local-stats-bot", "", "im-access-local-im-local-stats-bot"): "stale-key",
     ("local", "user:qa-lead", "", "QcloudIMReadOnlyAccess"): "",
     ("local", "user:qa-lead", "group:90001", "QcloudIMReadOnlyAccess"): "",
-    ("", "user:im-local-alice", "GROUP", "QcloudAVCFullAccess"): "unmanaged; unused; full-access-off-approved",
-    ("", "user:=1+2", "GROUP", "QcloudAVCFullAccess"): "unmanaged; unused",
-    ("", "user:=1+2", "", "QcloudIMReadOnlyAccess"): "unmanaged; unused",
-    ("", "user:=1+2", "", HOSTILE): "unmanaged; unused",
-    ("", "user:=1+2", "", FORMULA): "unmanaged; unused",
+    ("", "user:im-local-alice", "GROUP", "QcloudAVCFullAccess"): "unmanaged; unused; full-access-off-approved; no-mfa",
+    ("", "user:=1+2", "GROUP", "QcloudAVCFullAccess"): "unmanaged; unused; no-mfa",
+    ("", "user:=1+2", "", "QcloudIMReadOnlyAccess"): "unmanaged; unused; no-mfa",
+    ("", "user:=1+2", "", HOSTILE): "unmanaged; unused; no-mfa",
+    ("", "user:=1+2", "", FORMULA): "unmanaged; unused; no-mfa",
 }
 
 
@@ -156,7 +157,8 @@ def test_the_report_opens_in_a_browser_with_no_error_no_request_and_the_expected
         page.wait_for_timeout(300)  # anything an injected handler would do has happened by now
         rows = page.eval_on_selector_all(
             "#holdings tbody tr",
-            "trs => trs.map(tr => [...tr.cells].map(td => td.innerText.trim()).concat([tr.dataset.findings]))",
+            "trs => trs.map(tr => [...tr.cells].map(td => td.innerText.trim())"
+            ".concat([tr.dataset.via, tr.dataset.findings]))",
         )
         images = page.eval_on_selector_all("img", "nodes => nodes.length")
         title = page.title()
@@ -170,14 +172,18 @@ def test_the_report_opens_in_a_browser_with_no_error_no_request_and_the_expected
     assert requests == [url], "the report fetches nothing: no script, font, image or style from anywhere"
     assert title == f"IM access review {REPORT_DAY}" and images == 0
     assert any(cell.startswith(HOSTILE + " (") for cell in policy_cells), "the markup is shown as text"
-    found = {(r[0].replace("—", ""), r[1], r[2], r[4].rsplit(" (", 1)[0]): r[-1] for r in rows}
+    # Cells: stack, principal (and the group it holds through), level, policy (id), declared at (and
+    # last change), break-glass, dates, API keys, findings; then the row's via and findings data.
+    found = {(r[0].replace("—", ""), r[1].split("\n")[0], r[-2], r[3].rsplit(" (", 1)[0]): r[-1] for r in rows}
     assert found == expected(reviewed.group)
-    alice_full = next(r for r in rows if r[1] == "user:im-local-alice" and r[2] == reviewed.group)
-    assert alice_full[5] == "undeclared" and alice_full[3] == "full"
-    declared = next(r for r in rows if r[1] == "user:im-local-alice" and r[2] == "")
-    assert declared[5] == "Pulumi.local.yaml:11" and "idle 120 days" in declared[-2]
+    alice_full = next(r for r in rows if r[1].startswith("user:im-local-alice") and r[-2] == reviewed.group)
+    assert alice_full[1] == f"user:im-local-alice\nthrough {reviewed.group}"
+    assert alice_full[4].split("\n")[0] == "unmanaged" and alice_full[2] == "full"
+    declared = next(r for r in rows if r[1] == "user:im-local-alice" and r[-2] == "")
+    assert declared[4].split("\n")[0] == "Pulumi.local.yaml:11" and "idle 120 days" in declared[8]
     bot = next(r for r in rows if r[1] == "user:im-local-stats-bot")
-    assert bot[11].endswith(f"{REPORT_DAY - dt.timedelta(days=1)}") and "idle 1 days" in bot[-2]
+    assert bot[7].endswith(f"{REPORT_DAY - dt.timedelta(days=1)}") and "idle 1 days" in bot[8]
+    assert "stale-key" in bot[8], "a finding about the principal's key is in its row"
 
 
 def test_the_csv_parses_back_into_the_same_rows_with_formulas_disarmed(reviewed: Reviewed) -> None:
@@ -197,3 +203,30 @@ def test_the_report_names_no_whole_key_identifier(reviewed: Reviewed) -> None:
         text = path.read_text()
         assert reviewed.stats_bot_key not in text
         assert f"{reviewed.stats_bot_key[:4]}…{reviewed.stats_bot_key[-4:]}" in text
+
+
+# Every element that holds one identifier (a principal, a policy or its id, a file:line, a key, a
+# date, a finding's kind) and must never be broken inside itself.
+IDENTIFIERS = "#holdings .id, #holdings .date, #holdings .tag, #findings .id, #findings .tag, .meta .date"
+WRAPPED = """nodes => nodes.filter(node => node.getClientRects().length > 1).map(node => node.textContent)"""
+
+
+@pytest.mark.parametrize("width", [1000, 1400])
+def test_no_identifier_wraps_inside_itself_at_common_window_widths(reviewed: Reviewed, width: int) -> None:
+    # An inline element broken over lines has one client rectangle per line: deterministic, no pixels.
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+    flags += ["--no-first-run", "--disable-sync"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=flags)
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(reviewed.html.as_uri(), wait_until="load")
+        identifiers = page.eval_on_selector_all(IDENTIFIERS, "nodes => nodes.length")
+        wrapped = page.eval_on_selector_all(IDENTIFIERS, WRAPPED)
+        rows = page.eval_on_selector_all("#holdings tbody tr", "trs => trs.length")
+        overflow = page.eval_on_selector_all(".scroll", "divs => divs.map(d => d.scrollWidth - d.clientWidth)")
+        reviewed.html.with_name(f"{reviewed.html.stem}-{width}px.png").write_bytes(page.screenshot(full_page=True))
+        browser.close()
+
+    assert identifiers > 50, "the report marks its identifiers"
+    assert wrapped == []
+    assert rows == len(EXPECTED) and overflow == [0, 0], "every column of every row in view, nothing cut off"
