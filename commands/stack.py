@@ -43,7 +43,7 @@ from im_access import safe_yaml
 from im_access.approvals import APPROVALS_FILE, load_approvals
 from im_access.break_glass import BreakGlass, load_exceptions, today
 from im_access.config import parse_stack_config, read_namespace, read_stack_file
-from im_access.provider_config import stack_config_problems
+from im_access.provider_config import TODAY_VARIABLE, stack_config_problems
 from im_access.stack_files import StackFileError, known_stacks, project_file_problems, stack_files
 
 COMMANDS = ("preview", "up", "destroy")
@@ -119,10 +119,14 @@ def check_stack_files(stack: str, work_dir: Path, guardrails: Path) -> dict[str,
     problems = stack_config_problems(stack, config, {})
     if problems:
         raise StackFileError([f"Pulumi.{stack}.yaml: " + "; ".join(problems)])
-    # A bad value stops the command here, every problem listed, before the engine starts. Dates
-    # (expiry, a key's last day) are judged by the program itself, on the run's own date.
-    parse_stack_config(stack, read_namespace(config), allow_past_expiry=True)
     return config
+
+
+def check_config(stack: str, config: Mapping[str, object], env: Mapping[str, str]) -> None:
+    """The stack's im-access values, every problem at once (ConfigurationError), before the engine
+    starts. On a rehearsal's date (IM_ACCESS_TODAY) the dates are left to the program, which runs
+    on that date; otherwise this is the program's own check, on the same real date."""
+    parse_stack_config(stack, read_namespace(config), allow_past_expiry=TODAY_VARIABLE in env)
 
 
 def check_local_route(stack: str, env: Mapping[str, str], against_localcloud: bool, fix: str = "") -> None:
@@ -151,8 +155,8 @@ def plain_http(config: Mapping[str, object], against_localcloud: bool) -> bool:
 def create_stack(stack_name: str, *, work_dir: Path = ROOT, guardrails: Path = GUARDRAILS) -> str:
     """`make stack-init`: the stack in the configured backend, its stack file left byte for byte as
     reviewed (the backend keeps the passphrase salt). What it did, as one line."""
-    check_stack_files(stack_name, work_dir, guardrails)
     env = dict(os.environ)
+    check_config(stack_name, check_stack_files(stack_name, work_dir, guardrails), env)
     pulumi_command()
     preflight.check_backend(env, work_dir)
     preflight.check_passphrase(env)
@@ -190,6 +194,7 @@ def run(
             echo(line)
 
     config = check_stack_files(stack_name, work_dir, guardrails)
+    check_config(stack_name, config, run_env)
     preflight.check_provider_environment(run_env)
     options: dict[str, object] = {
         "on_event": events.append,
