@@ -172,7 +172,7 @@ def markdown(
     elif exit_code and summary.errors:
         lines += ["Failed because:"] + [f"- {escape.markdown(error)}" for error in summary.errors] + [""]
     elif exit_code:
-        lines += ["Failed: the engine reported no error of its own; the command's output above says why.", ""]
+        lines += ["Failed: the engine reported no error of its own; the run's log says why.", ""]
     if changed_files:
         lines += _changed_files_note(changed_files)
     elif guardrails_changed:

@@ -19,6 +19,7 @@ import argparse
 import csv
 import datetime as dt
 import io
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -264,7 +265,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         stacks = args.stack or cloud_stacks(args.project)
         paths = write_report(stacks, args.project, args.out, today, args.unused_days)
     except AuditError as error:
-        print(f"review: could not review {', '.join(args.stack or []) or 'the cloud stacks'}: {error}", file=sys.stderr)
+        # Right after `make local-up` there are no cloud credentials: the local stack is the one to review.
+        local = (
+            ""
+            if args.stack or os.environ.get("TENCENTCLOUD_SECRET_ID")
+            else "; the local stack: `make review STACK=local`"
+        )
+        print(
+            f"review: could not review {', '.join(args.stack or []) or 'the cloud stacks'}: {error}{local}",
+            file=sys.stderr,
+        )
         return 2
     for path in paths:
         print(path)

@@ -265,6 +265,8 @@ def test_the_cloud_lines_in_one_shell_without_an_account_stop_at_their_documente
         result = shell.run(line)
         shown = f"{line}\n{result.stdout}{result.stderr}"
         assert result.returncode == code and first_line(result).startswith(first), shown
+        if line in ("make review", "make review UNUSED_DAYS=60"):  # no credentials: the local stack's review
+            assert first_line(result).endswith("; the local stack: `make review STACK=local`")
         if code:  # one line: the command's own, then make's trailer
             own = [out for out in result.stderr.splitlines() if not out.startswith("make: ***")]
             assert len(own) == 1, f"{line}: {result.stderr}"
