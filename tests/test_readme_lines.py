@@ -188,6 +188,15 @@ CREDENTIALS_MISSING = (
 )
 
 
+def test_every_target_given_stack_local_takes_localcloud_s_route() -> None:
+    shell = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    for target in ("preview", "up", "destroy", "handover", "audit", "review"):
+        planned = subprocess.run(
+            ["make", "-n", target, "STACK=local"], cwd=ROOT, env=shell, capture_output=True, text=True, timeout=60
+        ).stdout
+        assert planned.startswith("bash scripts/with_localcloud.sh .venv/bin/python -m commands."), planned
+
+
 def test_make_alone_and_make_help_show_every_target_and_run_nothing(tmp_path: Path) -> None:
     shell = new_user_shell(tmp_path)
     for line in ("make", "make help"):
