@@ -1,5 +1,6 @@
-"""How every command people run ends: an expected error is one line naming the fix, exit 2; anything
-else is a fault of the command itself, shown with its traceback, exit 2 as well.
+"""How every command people run ends: an expected error is one line naming the fix, exit 2 (a bad
+configuration: a heading line, then one line per problem); anything else is a fault of the command
+itself, shown with its traceback, exit 2 as well.
 
     if __name__ == "__main__":
         sys.exit(cli.run("stack", main))
@@ -44,6 +45,10 @@ def engine_error(error: auto.errors.CommandError) -> str:
 
 
 def message(error: BaseException) -> str:
+    if isinstance(error, ConfigurationError):
+        # Every problem at once, one line each, so each names its key and can be read and fixed.
+        heading = one_line(str(error).splitlines()[0])[:MAX_MESSAGE]
+        return "\n".join([heading, *(f"  - {one_line(problem)[:MAX_MESSAGE]}" for problem in error.problems)])
     if isinstance(error, auto.errors.CommandError):
         text = f"the Pulumi CLI failed: {engine_error(error)}"
     elif isinstance(error, OSError) and error.filename is not None:

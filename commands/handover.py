@@ -1,6 +1,6 @@
 """Hand an operator's credentials over as the CAM console does: one CSV file, readable by its owner only.
 
-    python -m commands.handover --stack dev --operator im-dev-alice
+    python -m commands.handover --stack dev --operator im-dev-alice     (make handover STACK=dev OPERATOR=...)
 
 reads the stack's secret outputs through the project's engine and writes
 `credentials/<stack>-<operator>.credentials.csv` with mode 0600. Nothing secret is printed.
@@ -27,7 +27,7 @@ from pulumi import automation as auto
 from commands import cli, preflight
 from commands.engine import ROOT, EngineMissingError, open_stack, pulumi_command
 from commands.sealed import SealError, seal
-from commands.stack import GUARDRAILS, LOCAL_STACK, check_stack_files, plain_http
+from commands.stack import GUARDRAILS, LOCAL_STACK, check_local_route, check_stack_files, plain_http
 
 COLUMNS = ("User name", "Password", "SecretId", "SecretKey", "Login link")
 OUTPUT_KEYS = ("userName", "password", "secretId", "secretKey", "loginUrl")
@@ -49,6 +49,7 @@ def read_stack_operators(stack: str, work_dir: Path = ROOT) -> Mapping[str, Any]
     after the preflight: the credentials must be the stack's account's (printed on stderr)."""
     env = dict(os.environ)
     config = check_stack_files(stack, work_dir, GUARDRAILS)
+    check_local_route(stack, env, False, fix=f"`make handover STACK={stack} OPERATOR=<name>`")
     try:
         pulumi_command()  # the engine first: nothing below can run without it
         preflight.check_backend(env, work_dir)
@@ -125,7 +126,7 @@ def hand_over(
         raise HandoverError(
             f"operator {name!r} has no recipient key, so its {' and '.join(exposed)} would be written in plain"
             " text; set ageRecipient (or apiKey.pgpKey) for it in the stack file and run `make up`,"
-            " or pass --plaintext"
+            " or pass --plaintext (PLAINTEXT=1 for make handover)"
         )
     write_private(path, content, overwrite=overwrite)
     return path
@@ -136,13 +137,19 @@ def login_links(operators: Mapping[str, Any], stack: str) -> str:
     lines = [
         f"{name}: {operator.get('loginUrl') or '(no console access)'}" for name, operator in sorted(operators.items())
     ]
-    lines.append(
-        f"Passwords and API keys are secrets in the encrypted stack state of `{stack}`; write one operator's"
-        f" credentials file with: python -m commands.handover --stack {stack} --operator <name>"
-        " (sealed for its ageRecipient, or add --plaintext)"
-        + (" (through scripts/with_localcloud.sh, which points at the local state)" if stack == LOCAL_STACK else "")
-    )
+    if operators:
+        lines.append(
+            f"Passwords and API keys are secrets in the encrypted stack state of `{stack}`; write one operator's"
+            f" credentials file with: {handover_command(stack, *min(operators.items()))}"
+        )
     return "\n".join(lines)
+
+
+def handover_command(stack: str, name: str, operator: Mapping[str, Any]) -> str:
+    """The make target that hands `name` over, as it runs from the checkout (the local stack through
+    localcloud); PLAINTEXT=1 where no recipient key would seal the file."""
+    sealed = operator.get("ageRecipient") or not any(operator.get(key) for key in PLAINTEXT_SECRETS)
+    return f"make handover STACK={stack} OPERATOR={name}" + ("" if sealed else " PLAINTEXT=1")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -171,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = hand_over(operators, args.operator, path, overwrite=args.force, plaintext=args.plaintext)
     except HandoverError as error:
         print(f"handover: {error}", file=sys.stderr)
-        return 1
+        return 2
     if path.suffix == ".age":
         print(f"handover: wrote {path} (mode 600), sealed for the operator's age key: only it can open the file.")
     else:

@@ -88,7 +88,9 @@ def _shown(text: object) -> str:
 def check_backend(env: Mapping[str, str], work_dir: Path) -> None:
     """A backend is configured: PULUMI_BACKEND_URL, Pulumi.yaml's `backend.url`, a `pulumi login` in
     the project's engine home, or a Pulumi Cloud token (the engine's default backend)."""
-    if env.get("PULUMI_BACKEND_URL") or env.get("PULUMI_ACCESS_TOKEN"):
+    if url := env.get("PULUMI_BACKEND_URL"):
+        return _check_backend_url(url)
+    if env.get("PULUMI_ACCESS_TOKEN"):
         return
     if re.search(r"(?m)^backend:\s*\n\s+url:\s*\S", _read(work_dir / "Pulumi.yaml")):
         return
@@ -98,6 +100,38 @@ def check_backend(env: Mapping[str, str], work_dir: Path) -> None:
     except (ValueError, AttributeError):
         pass
     raise PreflightError(f"no Pulumi backend is configured for the stack's state; {BACKEND_FIX}")
+
+
+def _check_backend_url(url: str) -> None:
+    """A URL the engine reads as meant: a bare path would be taken for Pulumi Cloud (asking for a
+    token), and a file:// folder that does not exist is not created by the engine."""
+    if "://" not in url:
+        raise PreflightError(f"PULUMI_BACKEND_URL={_shown(url)} is not a URL; {BACKEND_FIX}")
+    if url.startswith("file://"):
+        folder = Path(url.removeprefix("file://").split("?", 1)[0]).expanduser()
+        if not folder.is_dir():
+            raise PreflightError(
+                f"PULUMI_BACKEND_URL={_shown(url)} names a folder that does not exist; create it with"
+                f" `mkdir -p {_shown(folder)}`, or export another backend"
+            )
+
+
+def _network_reason(message: str) -> str:
+    """What went wrong on the way to STS, in a few words, instead of urllib3's nested exception text."""
+    text = message.lower()
+    for needle, reason in (
+        ("unable to connect to proxy", "the proxy in HTTPS_PROXY refused the connection"),
+        ("name or service not known", "its name does not resolve"),
+        ("temporary failure in name resolution", "its name does not resolve"),
+        ("failed to resolve", "its name does not resolve"),
+        ("certificate", "its TLS certificate was not trusted"),
+        ("connection refused", "the connection was refused"),
+        ("timed out", "the connection timed out"),
+        ("network is unreachable", "the network is unreachable"),
+    ):
+        if needle in text:
+            return reason
+    return "a network error"
 
 
 def _read(path: Path) -> str:
@@ -182,8 +216,10 @@ def caller_identity(env: Mapping[str, str], *, plain_http: bool, region: str = D
     except TencentCloudSDKException as error:
         code, message = str(error.get_code() or ""), _shown(error.get_message())
         if _unreachable(error):
+            reason = _network_reason(str(error.get_message()))
             raise PreflightError(
-                f"could not reach {STS_ENDPOINT} to ask whose the credentials are: {message}"
+                f"could not reach {STS_ENDPOINT} to ask whose the credentials are ({reason});"
+                " check the network (and HTTPS_PROXY, if this machine needs a proxy)"
             ) from None
         raise PreflightError(
             f"STS refused the credentials in TENCENTCLOUD_SECRET_ID/KEY ({_shown(code)}: {message}); export a valid"
@@ -209,7 +245,8 @@ def assumed_env(
     except TencentCloudSDKException as error:
         if _unreachable(error):
             raise PreflightError(
-                f"could not reach {STS_ENDPOINT} to assume {request.RoleArn}: {_shown(error)}"
+                f"could not reach {STS_ENDPOINT} to assume {request.RoleArn} ({_network_reason(str(error))});"
+                " check the network (and HTTPS_PROXY, if this machine needs a proxy)"
             ) from None
         raise PreflightError(
             f"STS refused to let these credentials assume {request.RoleArn} ({_shown(error.get_code())}:"

@@ -10,8 +10,10 @@ checked for type, size and allowed values (policy names from the base's own pack
 is built, and every report is written anew through the escaping helpers. Everything else in the
 reports is worked out here: which guarded files the pull request changes, and the break-glass
 exceptions in force. It writes, per cloud stack, `<stack>-preview.md`, `.sarif` and `.junit.xml`,
-and `comment.md`, the pull request comment. A missing or malformed log becomes a report that
-says so. Exit 0 when every log was valid, 2 otherwise.
+and `comment.md`, the pull request comment. A stack with no log had no preview (it stopped before the
+engine, at its preflight, and its own job failed and says why): its section says so, and that is not
+an error here. A malformed log becomes a report that says so. Exit 0 when every log present was
+valid, 2 otherwise.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from commands import cli, escape
 from commands.engine import ROOT
 from commands.guarded_files import changed_guarded_files
 from commands.guardrail_reports import pack_rules, write_reports
-from commands.preview_summary import Summary, markdown
+from commands.preview_summary import MAX_ERROR, MAX_ERRORS, Summary, markdown
 from im_access.approvals import load_approvals
 from im_access.break_glass import load_exceptions, today
 from im_access.provider_config import LOCAL_STACK
@@ -59,6 +61,7 @@ OPERATIONS = frozenset(
     ]
 )
 LEVELS = ("mandatory", "advisory", "remediate", "disabled")
+OPTIONAL_KEYS = {"identity", "errors"}  # absent from the logs of older base branches
 
 
 class ReportError(ValueError):
@@ -78,6 +81,7 @@ def write_events(summary: Summary, exit_code: int, folder: Path, command: str, i
         "changes": [list(change) for change in summary.changes],
         "violations": [list(violation) for violation in summary.violations],
         "identity": identity.as_json() if identity is not None else None,
+        "errors": summary.errors,
     }
     events_path(folder, summary.stack, command).write_text(json.dumps(document) + "\n")
 
@@ -103,11 +107,6 @@ def _rows(document: dict[str, Any], key: str, checks: Sequence[Any], problems: l
 
 def read_events(path: Path, stack: str, policies: set[str]) -> tuple[Summary, int, dict[str, str] | None]:
     """The summary and exit code in an untrusted event log; ReportError unless every field is valid."""
-    if not path.is_file():
-        raise ReportError(
-            f"{path.name} is missing: the preview produced no event log (a preflight failure stops it before"
-            " the engine; its job's log says why)"
-        )
     if path.stat().st_size > MAX_BYTES:
         raise ReportError(f"{path.name} is larger than {MAX_BYTES} bytes")
     try:
@@ -117,8 +116,13 @@ def read_events(path: Path, stack: str, policies: set[str]) -> tuple[Summary, in
     if not isinstance(document, dict):
         raise ReportError(f"{path.name} is not a JSON object")
     problems: list[str] = []
-    if set(document) - {"identity"} != {"stack", "command", "exitCode", "changes", "violations"}:
-        problems.append("the keys must be exactly stack, command, exitCode, changes, violations and identity")
+    if set(document) - OPTIONAL_KEYS != {"stack", "command", "exitCode", "changes", "violations"}:
+        problems.append(
+            "the keys must be exactly stack, command, exitCode, changes, violations, and optionally identity and errors"
+        )
+    errors = document.get("errors", [])
+    if not isinstance(errors, list) or len(errors) > MAX_ERRORS or not all(_text(e, MAX_ERROR) for e in errors):
+        problems.append(f"errors must be a list of at most {MAX_ERRORS} texts of at most {MAX_ERROR} characters")
     identity = document.get("identity")
     if identity is not None and not _identity(identity):
         problems.append(f"identity must be null or {{account: digits, caller: text of at most {MAX_CALLER}}}")
@@ -136,7 +140,9 @@ def read_events(path: Path, stack: str, policies: set[str]) -> tuple[Summary, in
     )
     if problems:
         raise ReportError(f"{path.name}: " + "; ".join(problems[:20]))
-    summary = Summary(stack, [(op, urn) for op, urn in changes], [(a, b, c, d) for a, b, c, d in violations])
+    summary = Summary(
+        stack, [(op, urn) for op, urn in changes], [(a, b, c, d) for a, b, c, d in violations], list(errors)
+    )
     return summary, int(exit_code), identity  # type: ignore[arg-type]
 
 
@@ -149,6 +155,14 @@ def _identity(value: Any) -> bool:
     return digits and _text(caller, MAX_CALLER)
 
 
+def no_preview_report(stack: str, path: Path) -> str:
+    return (
+        f"### Stack {escape.markdown(stack, code=True)}: no preview ran\n\n"
+        f"There is no event log ({escape.markdown(path.name, code=True)}): the preview stopped before the engine"
+        " (at its preflight, for instance), so nothing was planned or judged; its job's log says why.\n"
+    )
+
+
 def invalid_report(stack: str, error: ReportError) -> str:
     return (
         f"### Stack {escape.markdown(stack, code=True)}: no valid preview report\n\n"
@@ -159,14 +173,19 @@ def invalid_report(stack: str, error: ReportError) -> str:
 def rebuild(events: Path, project: Path, out: Path, *, against_localcloud: bool, guardrails: Path = GUARDRAILS) -> int:
     """Every cloud stack's reports and the comment, from the event logs in `events`."""
     out.mkdir(parents=True, exist_ok=True)
-    policies = {rule.name for rule in pack_rules(guardrails)}
+    descriptions = {rule.name: rule.description for rule in pack_rules(guardrails)}
+    policies = set(descriptions)
     changed = changed_guarded_files(project, guardrails.parent)
     exceptions = load_exceptions(guardrails)
     approvals = load_approvals(guardrails)
     sections, status = [], 0
     for stack in (name for name in known_stacks(guardrails) if name != LOCAL_STACK):
+        log = events_path(events, stack)
+        if not log.exists():
+            sections.append(no_preview_report(stack, log))
+            continue
         try:
-            summary, exit_code, identity = read_events(events_path(events, stack), stack, policies)
+            summary, exit_code, identity = read_events(log, stack, policies)
         except ReportError as error:
             sections.append(invalid_report(stack, error))
             status = 2
@@ -180,6 +199,7 @@ def rebuild(events: Path, project: Path, out: Path, *, against_localcloud: bool,
             exceptions=exceptions.for_stack(stack, today()),
             approved=approvals.is_approved(stack, identity["account"] if identity else None),
             identity=identity,
+            descriptions=descriptions,
         )
         (out / f"{stack}-{COMMAND}.md").write_text(report)
         sections.append(report)

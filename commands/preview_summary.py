@@ -16,12 +16,17 @@ from pulumi.automation import EngineEvent
 from commands import escape
 from im_access.break_glass import BreakGlass
 
+MAX_ERRORS, MAX_ERROR = 5, 1_000  # the engine's errors kept: enough to say why, not a whole log
+STACK_TYPE = "pulumi:pulumi:Stack"
+SHORT_REASON = 160  # characters of a blocked reason above the changes
+
 
 @dataclass
 class Summary:
     stack: str
     changes: list[tuple[str, str]] = field(default_factory=list)  # operation, urn
     violations: list[tuple[str, str, str, str]] = field(default_factory=list)  # level, policy, urn, message
+    errors: list[str] = field(default_factory=list)  # the engine's error diagnostics: why a run failed
 
     @property
     def blocked(self) -> bool:
@@ -34,8 +39,14 @@ def summarise(stack: str, events: Iterable[EngineEvent]) -> Summary:
         if event.resource_pre_event is not None:
             metadata = event.resource_pre_event.metadata
             operation = str(getattr(metadata.op, "value", metadata.op) or "")
-            if operation and operation != "same" and not metadata.type.startswith("pulumi:"):
+            # The stack itself counts, as the engine's own "Resources:" line counts it; providers do not.
+            counted = metadata.type == STACK_TYPE or not metadata.type.startswith("pulumi:")
+            if operation and operation != "same" and counted:
                 summary.changes.append((operation, metadata.urn))
+        elif event.diagnostic_event is not None and event.diagnostic_event.severity == "error":
+            error = escape.one_line(event.diagnostic_event.message)[:MAX_ERROR]
+            if error and error not in summary.errors and len(summary.errors) < MAX_ERRORS:
+                summary.errors.append(error)
         elif event.policy_event is not None:
             policy = event.policy_event
             message = " ".join(str(policy.message).split())
@@ -88,6 +99,24 @@ def _short(urn: str) -> str:
     return f"{parts[-2].split('$')[-1]} {parts[-1]}" if len(parts) >= 2 else urn or "(stack)"
 
 
+def violation_text(message: str, description: str) -> str:
+    """The violation itself: the engine puts the policy's description before it."""
+    flat_description = " ".join(description.split())
+    if flat_description and message.startswith(flat_description):
+        return message[len(flat_description) :].strip() or message
+    return message
+
+
+def short_reason(message: str) -> str:
+    """A violation's first clause, where the messages name the resource and the fix ("Remove ... from
+    user 'x' on stack 'dev': <why>"), at most SHORT_REASON characters, cut between words."""
+    cut = min((i for i in (message.find(": "), message.find(". "), message.find("; ")) if i > 0), default=len(message))
+    reason = message[:cut].rstrip(".")
+    if len(reason) > SHORT_REASON:
+        reason = reason[: SHORT_REASON - 1].rsplit(" ", 1)[0] + "…"
+    return reason
+
+
 AGAINST_LOCALCLOUD = (
     "> Previewed against localcloud, an empty stand-in account, because this run has no cloud secrets."
     " The guardrails checked every resource, but changes are shown against an empty stack, and the real"
@@ -119,12 +148,31 @@ def markdown(
     exceptions: Sequence[BreakGlass] = (),
     approved: bool = False,
     identity: Mapping[str, str] | None = None,
+    descriptions: Mapping[str, str] | None = None,
 ) -> str:
-    """The summary as Markdown; every name, URN and message in it goes through `escape.markdown`."""
+    """The summary as Markdown; every name, URN and message in it goes through `escape.markdown`.
+    Why a run is blocked or failed comes first, above the changes. `descriptions` (policy name to its
+    description) lets each violation be shown without the description the engine puts before it."""
     verdict = "blocked by a mandatory policy" if summary.blocked else ("failed" if exit_code else "passes")
     operations = Counter(op for op, _ in summary.changes)
     counts = ", ".join(f"{count} to {escape.markdown(op)}" for op, count in sorted(operations.items()))
+    violations = [
+        (level, policy, urn, violation_text(message, (descriptions or {}).get(policy, "")))
+        for level, policy, urn, message in summary.violations
+    ]
     lines = [f"### Stack {escape.markdown(summary.stack, code=True)}: {verdict}", ""]
+    if summary.blocked:
+        lines += ["Blocked because:"]
+        lines += [
+            f"- {escape.markdown(_short(urn), code=True)}: {escape.markdown(short_reason(message))}"
+            f" ({escape.markdown(policy, code=True)})"
+            for level, policy, urn, message in violations
+            if level == "mandatory"
+        ] + [""]
+    elif exit_code and summary.errors:
+        lines += ["Failed because:"] + [f"- {escape.markdown(error)}" for error in summary.errors] + [""]
+    elif exit_code:
+        lines += ["Failed: the engine reported no error of its own; the run's log says why.", ""]
     if changed_files:
         lines += _changed_files_note(changed_files)
     elif guardrails_changed:
@@ -150,11 +198,11 @@ def markdown(
         ]
     if notes := key_notes(summary.changes):
         lines += ["", "API keys:"] + [f"- {escape.markdown(note)}" for note in notes]
-    if summary.violations:
+    if violations:
         lines += ["", "| level | policy | resource | message |", "|---|---|---|---|"]
         lines += [
             f"| {escape.markdown(level)} | {escape.markdown(policy, code=True)} |"
             f" {escape.markdown(_short(urn), code=True)} | {escape.markdown(message)} |"
-            for level, policy, urn, message in summary.violations
+            for level, policy, urn, message in violations
         ]
     return "\n".join(lines) + "\n"

@@ -19,6 +19,7 @@ import argparse
 import csv
 import datetime as dt
 import io
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -45,7 +46,10 @@ except Exception as import_error:  # the exit code is a contract, as the audit's
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 EXPIRING_DAYS = 30
-UNDECLARED = "undeclared"
+UNMANAGED = "unmanaged"  # held, declared by no stack: the audit's word, used for it everywhere
+# Findings about a principal's credentials (its keys, its MFA flags), not about one policy it holds:
+# they belong on every row of that principal.
+PRINCIPAL_FINDINGS = frozenset({"stale-key", "unmanaged-key", "no-mfa"})
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class Row:
     level: str  # readonly | custom | full
     policy: str
     policy_id: int
-    declared_at: str  # Pulumi.<stack>.yaml:<line>, or "undeclared"
+    declared_at: str  # Pulumi.<stack>.yaml:<line>, or "unmanaged"
     commit: str
     commit_date: str
     commit_author: str
@@ -76,8 +80,12 @@ class Row:
     what_to_do: str
 
     @property
-    def undeclared(self) -> bool:
+    def unmanaged(self) -> bool:
         return not self.stack
+
+    def api_keys(self) -> list[str]:
+        """Each key's `AKID…abcd <date>`, one identifier each."""
+        return [key for key in self.api_keys_last_used.split("; ") if key]
 
     def finding_kinds(self) -> list[str]:
         return [kind for kind in self.findings.split("; ") if kind]
@@ -105,10 +113,14 @@ def _break_glass(exceptions: Exceptions, stack: str, held: Held, today: dt.date)
 
 def _concerns(finding: Finding, held: Held, stack: str) -> bool:
     """A finding about this holding: the account's, or this row's stack's (any stack's, for a holding
-    no stack declares, such as full access a stack's user holds through a console-made group)."""
+    no stack declares, such as full access a stack's user holds through a console-made group). One
+    about the principal's own credentials concerns each of its rows."""
+    in_scope = not stack or finding.stack in (None, stack)
+    if finding.kind in PRINCIPAL_FINDINGS:
+        return in_scope and finding.principal.casefold() == held.principal.casefold()
     same_policy = finding.policy.casefold() == held.holding.policy.casefold()
     who = {held.principal.casefold(), (held.via or held.principal).casefold()}
-    return same_policy and finding.principal.casefold() in who and (not stack or finding.stack in (None, stack))
+    return same_policy and finding.principal.casefold() in who and in_scope
 
 
 def build_rows(
@@ -150,7 +162,7 @@ def _row(
         level=level_of(held),
         policy=held.holding.policy,
         policy_id=held.holding.policy_id,
-        declared_at=declaration.location if declaration else (f"Pulumi.{stack}.yaml" if stack else UNDECLARED),
+        declared_at=declaration.location if declaration else (f"Pulumi.{stack}.yaml" if stack else UNMANAGED),
         commit=commit.short if commit else "",
         commit_date=commit.date if commit else "",
         commit_author=commit.author if commit else "",
@@ -184,6 +196,7 @@ def to_csv(rows: Sequence[Row]) -> str:
 @dataclass(frozen=True)
 class Summary:
     holders: Counter[tuple[str, str]]  # (stack, level) -> principals
+    principals: int  # distinct principals among the holdings (the rows)
     expiring: list[Row]
     unused: int
     unmanaged: int
@@ -191,13 +204,15 @@ class Summary:
 
 
 def summarise(rows: Sequence[Row], today: dt.date) -> Summary:
-    distinct = {(row.stack or UNDECLARED, row.principal.casefold(), row.level) for row in rows}
+    distinct = {(row.stack or UNMANAGED, row.principal.casefold(), row.level) for row in rows}
     holders = Counter((stack, level) for stack, _, level in distinct)
+    principals = len({row.principal.casefold() for row in rows})
     horizon = today + dt.timedelta(days=EXPIRING_DAYS)
     expiring = [r for r in rows if r.expires and today <= dt.date.fromisoformat(r.expires) <= horizon]
     unused = sum("unused" in row.finding_kinds() for row in rows)
-    unmanaged = sum(row.undeclared for row in rows)
-    return Summary(holders, expiring, unused, unmanaged, summary_chart(holders, len(expiring), unused, unmanaged))
+    unmanaged = sum(row.unmanaged for row in rows)
+    chart = summary_chart(holders, len(expiring), unused, unmanaged)
+    return Summary(holders, principals, expiring, unused, unmanaged, chart)
 
 
 def render_html(
@@ -250,7 +265,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         stacks = args.stack or cloud_stacks(args.project)
         paths = write_report(stacks, args.project, args.out, today, args.unused_days)
     except AuditError as error:
-        print(f"review: could not review {', '.join(args.stack or []) or 'the cloud stacks'}: {error}", file=sys.stderr)
+        # Right after `make local-up` there are no cloud credentials: the local stack is the one to review.
+        local = (
+            ""
+            if args.stack or os.environ.get("TENCENTCLOUD_SECRET_ID")
+            else "; the local stack: `make review STACK=local`"
+        )
+        print(
+            f"review: could not review {', '.join(args.stack or []) or 'the cloud stacks'}: {error}{local}",
+            file=sys.stderr,
+        )
         return 2
     for path in paths:
         print(path)

@@ -1,8 +1,9 @@
 """The access review's summary chart: geometry only (numbers and labels), which the template draws
 as inline SVG, so the report needs no script and no library at view time.
 
-Bars: one per stack, its holders split by level. Counters: what expires soon, unused and unmanaged
-holdings, each a bar on a scale of its own.
+Bars: one per stack (and one, `unmanaged`, for what no stack declares), its holders (principals)
+split by level. Counters: holdings (rows of the report) that expire soon, are unused or are
+unmanaged, each a bar on a scale of its own.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def summary_chart(holders: Counter[tuple[str, str]], expiring: int, unused: int,
         bars.append(Bar(stack, TOP + index * (BAR_HEIGHT + GAP), totals[stack], tuple(segments)))
     counters_top = TOP + len(stacks) * (BAR_HEIGHT + GAP) + 2 * GAP + 20
     counts = (
-        ("expires within 30 days", "expiring", expiring),
+        ("expiring within 30 days", "expiring", expiring),
         ("unused", "unused", unused),
         ("unmanaged", "unmanaged", unmanaged),
     )

@@ -34,15 +34,16 @@ from pulumi import automation as auto
 
 from commands import cli, preflight
 from commands.engine import ROOT, init_stack, open_stack, pulumi_command
+from commands.escape import one_line
 from commands.guarded_files import changed_guarded_files
-from commands.guardrail_reports import write_reports
+from commands.guardrail_reports import pack_rules, write_reports
 from commands.preview_report import write_events
 from commands.preview_summary import Summary, markdown, summarise
 from im_access import safe_yaml
 from im_access.approvals import APPROVALS_FILE, load_approvals
 from im_access.break_glass import BreakGlass, load_exceptions, today
-from im_access.config import read_stack_file
-from im_access.provider_config import stack_config_problems
+from im_access.config import parse_stack_config, read_namespace, read_stack_file
+from im_access.provider_config import TODAY_VARIABLE, stack_config_problems
 from im_access.stack_files import StackFileError, known_stacks, project_file_problems, stack_files
 
 COMMANDS = ("preview", "up", "destroy")
@@ -121,6 +122,31 @@ def check_stack_files(stack: str, work_dir: Path, guardrails: Path) -> dict[str,
     return config
 
 
+def check_config(stack: str, config: Mapping[str, object], env: Mapping[str, str]) -> None:
+    """The stack's im-access values, every problem at once (ConfigurationError), before the engine
+    starts. On a rehearsal's date (IM_ACCESS_TODAY) the dates are left to the program, which runs
+    on that date; otherwise this is the program's own check, on the same real date."""
+    parse_stack_config(stack, read_namespace(config), allow_past_expiry=TODAY_VARIABLE in env)
+
+
+def check_local_route(stack: str, env: Mapping[str, str], against_localcloud: bool, fix: str = "") -> None:
+    """The local stack, and any run against localcloud, only on localcloud's route (its proxy and its
+    own file backend): anywhere else the engine would create the stack in a cloud backend first.
+    `fix` is the command that takes that route (by default the preview's)."""
+    if not (against_localcloud or stack == LOCAL_STACK):
+        return
+    backend = env.get("PULUMI_BACKEND_URL", "")
+    if env.get("HTTP_PROXY") and backend.startswith("file://"):
+        return
+    where = f"the backend {one_line(backend)[:200]}" if backend else "no backend"
+    fix = fix or f"`make preview-localcloud STACK={stack}`" + (" or `make local-up`" if stack == LOCAL_STACK else "")
+    raise preflight.PreflightError(
+        f"stack {stack!r} runs only through localcloud, and this run has {where}"
+        f"{'' if env.get('HTTP_PROXY') else ' and no HTTP_PROXY'}; nothing was created or read: run {fix}"
+        " (scripts/with_localcloud.sh sets both)"
+    )
+
+
 def plain_http(config: Mapping[str, object], against_localcloud: bool) -> bool:
     """Whether the provider's requests (and so the preflight's) go in plain HTTP, to localcloud."""
     return against_localcloud or str(config.get("tencentcloud:protocol", "")).upper() == "HTTP"
@@ -129,8 +155,8 @@ def plain_http(config: Mapping[str, object], against_localcloud: bool) -> bool:
 def create_stack(stack_name: str, *, work_dir: Path = ROOT, guardrails: Path = GUARDRAILS) -> str:
     """`make stack-init`: the stack in the configured backend, its stack file left byte for byte as
     reviewed (the backend keeps the passphrase salt). What it did, as one line."""
-    check_stack_files(stack_name, work_dir, guardrails)
     env = dict(os.environ)
+    check_config(stack_name, check_stack_files(stack_name, work_dir, guardrails), env)
     pulumi_command()
     preflight.check_backend(env, work_dir)
     preflight.check_passphrase(env)
@@ -168,6 +194,7 @@ def run(
             echo(line)
 
     config = check_stack_files(stack_name, work_dir, guardrails)
+    check_config(stack_name, config, run_env)
     preflight.check_provider_environment(run_env)
     options: dict[str, object] = {
         "on_event": events.append,
@@ -177,11 +204,8 @@ def run(
     }
     if command != "destroy":
         options.update(guardrail_args(stack_name, guardrails))
+    check_local_route(stack_name, run_env, against_localcloud)
     if against_localcloud:
-        if not run_env.get("HTTP_PROXY"):
-            raise preflight.PreflightError(
-                "--against-localcloud needs HTTP_PROXY; run it through scripts/with_localcloud.sh"
-            )
         options["config_file"] = localcloud_config_file(stack_name, work_dir, reports)
 
     # Stacks against localcloud live in a throwaway local backend and are made on first use; a
@@ -258,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         exceptions=result.exceptions,
         approved=result.approved,
         identity=result.identity.as_json() if result.identity else None,
+        descriptions={rule.name: rule.description for rule in pack_rules(GUARDRAILS)},
     )
     (args.project / "reports" / f"{args.stack}-{args.command}.md").write_text(report)
     sys.stdout.write("\n" + report)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One-time (and idempotent) setup: the Python environment and the tools the tests use. Needs
 # Python 3.11 (no Go, no npm): every package comes from PyPI with a pinned sha256 (requirement
-# files made by `make lock`), the engine from the mirror folder or the official release, checked
-# against engine/SHA256SUMS (scripts/install_engine.sh), and the browser test's chromium from the
+# files made by `make lock`), the engine from the mirror folder (checked against engine/SHA256SUMS)
+# or the official release (checked against its published checksums; scripts/install_engine.sh), and
+# the browser test's chromium from the
 # system's packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."

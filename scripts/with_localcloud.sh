@@ -18,7 +18,10 @@ export TENCENTCLOUD_SECRET_ID=AKIDlocalcloud TENCENTCLOUD_SECRET_KEY=localcloud-
 # in a team backend.
 mkdir -p "$(dirname "$state")/pulumi-state"
 export PULUMI_BACKEND_URL="file://$(cd "$(dirname "$state")/pulumi-state" && pwd)"
-export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-local-only-passphrase}"
+# ... and its secrets are encrypted with a passphrase of its own, whatever the shell exports for a
+# cloud backend (a team's passphrase would not decrypt this state, and must not be written into it).
+export PULUMI_CONFIG_PASSPHRASE=local-only-passphrase
+unset PULUMI_CONFIG_PASSPHRASE_FILE
 
 # Emptied first: a banner left by an earlier run must not pass for this server's.
 : > "$log"

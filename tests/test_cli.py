@@ -74,7 +74,7 @@ def test_a_hand_over_from_a_bad_outputs_file_is_one_line(tmp_path: Path) -> None
     command = [sys.executable, "-m", "commands.handover", "--stack", "dev", "--list", "--outputs-file"]
     broken = subprocess.run([*command, str(tmp_path / "outputs.json")], cwd=ROOT, capture_output=True, text=True)
     missing = subprocess.run([*command, str(tmp_path / "none.json")], cwd=ROOT, capture_output=True, text=True)
-    assert broken.returncode == 1 and broken.stderr.startswith(f"handover: {tmp_path / 'outputs.json'} is not JSON")
+    assert broken.returncode == 2 and broken.stderr.startswith(f"handover: {tmp_path / 'outputs.json'} is not JSON")
     assert (
         missing.returncode == 2 and missing.stderr == f"handover: No such file or directory: {tmp_path / 'none.json'}\n"
     )

@@ -75,7 +75,7 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path, outputs_file: Path) 
     args = ["--stack", "dev", "--operator", "im-dev-alice", "--outputs-file", str(outputs_file), "--out", str(out)]
     args.append("--plaintext")
 
-    assert handover.main(args) == 1
+    assert handover.main(args) == 2
     assert out.read_text() == "old"
     assert handover.main([*args, "--force"]) == 0
     assert "Generated-Pw-1!" in out.read_text()
@@ -98,7 +98,7 @@ def test_unknown_operator_names_the_known_ones(
         ]
     )
 
-    assert code == 1
+    assert code == 2
     assert "im-dev-alice, im-stats-bot" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
 
@@ -117,5 +117,7 @@ def test_list_prints_login_links_and_where_the_secrets_are_but_no_secret(
     assert "im-dev-alice: https://example.test/login/2" in printed
     assert "im-stats-bot: https://example.test/login/1" in printed
     assert "encrypted stack state of `local`" in printed
+    # The hint names a real operator and the flag it needs, so it runs as printed.
+    assert printed.rstrip().endswith("make handover STACK=local OPERATOR=im-dev-alice PLAINTEXT=1")
     for secret in ("Generated-Pw-1!", "AKIDexample", "SKexample-secret"):
         assert secret not in printed

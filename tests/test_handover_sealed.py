@@ -72,7 +72,7 @@ def test_without_a_recipient_secrets_go_to_disk_only_with_plaintext(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     operator = {k: v for k, v in OPERATOR.items() if k != "ageRecipient"}
-    assert run(tmp_path, operator) == 1
+    assert run(tmp_path, operator) == 2
     error = capsys.readouterr().err
     assert "password and secretKey would be written in plain text" in error and "--plaintext" in error
     assert not (tmp_path / "creds").exists() or not any((tmp_path / "creds").iterdir())
@@ -96,6 +96,6 @@ def test_a_pgp_encrypted_key_alone_needs_no_plaintext_flag(tmp_path: Path) -> No
 def test_a_bad_age_recipient_is_a_one_line_error_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(tmp_path, {**OPERATOR, "ageRecipient": "age1notakey"}) == 1
+    assert run(tmp_path, {**OPERATOR, "ageRecipient": "age1notakey"}) == 2
     assert capsys.readouterr().err.startswith("handover: 'age1notakey' is not an age public key")
     assert not (tmp_path / "creds").exists() or not any((tmp_path / "creds").iterdir())

@@ -68,7 +68,6 @@ FORGED = [
     ({**VALID, "identity": {"account": "1000 123", "caller": "x"}}, "identity must be null or"),
     ({**VALID, "identity": {"account": "1", "caller": "x" * 300}}, "identity must be null or"),
     ({**VALID, "identity": {"account": "1", "caller": "x", "role": "admin"}}, "identity must be null or"),
-    (None, "is missing: the preview produced no event log"),
 ]
 
 
@@ -84,6 +83,21 @@ def test_a_forged_or_missing_log_is_refused_and_the_report_says_so(tmp_path: Pat
     assert "### Stack `dev`: no valid preview report" in comment and escape.markdown(problem) in comment
     assert not (tmp_path / "out" / "dev-preview.sarif").exists()
     assert (tmp_path / "out" / "prod-preview.sarif").exists()  # the other stacks are still reported
+
+
+def test_a_stack_with_no_event_log_had_no_preview_and_that_is_said_not_failed(tmp_path: Path) -> None:
+    events = write_logs(tmp_path / "events", dev=None)
+    out = tmp_path / "out"
+    result = subprocess.run(
+        ["make", "-s", "preview-report", f"EVENTS={events}", f"PROJECT={ROOT}", f"OUT={out}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "### Stack `dev`: no preview ran\n\nThere is no event log (`dev-preview.events.json`)" in result.stdout
+    assert not (out / "dev-preview.sarif").exists() and (out / "prod-preview.sarif").exists()
 
 
 def test_the_preflight_identity_is_shown_escaped(tmp_path: Path) -> None:

@@ -111,3 +111,72 @@ def test_the_summary_says_which_api_key_rotates_and_which_expires() -> None:
     assert "- im-bot: a new API key, of 2026-12-08, is created; hand it over with commands.handover" in text
     assert "- im-bot: the API key of 2026-09-09 expires: its overlap ended, this run deletes it" in text
     assert "API keys:" not in markdown(summarise("dev", EVENTS), 0)
+
+
+DESCRIPTION = "Checks that IM full access exists only on approved stacks. It reads policy_pack/approvals.yaml."
+LONG_MESSAGE = (
+    f"{DESCRIPTION} Remove IM full access from user 'sneaky' on stack 'dev', or approve the stack in"
+    " policy_pack/approvals.yaml: the preset QcloudAVCFullAccess (524252) is attached to it. " + "More detail. " * 40
+)
+
+
+def blocked_events() -> list[EngineEvent]:
+    creates = [
+        event(resourcePreEvent={"metadata": {"op": "create", "urn": f"{OPERATOR_URN}-{n}", "type": "x:y:Z"}})
+        for n in range(15)
+    ]
+    violation = event(
+        policyEvent={
+            "resourceUrn": USER_URN,
+            "message": LONG_MESSAGE,
+            "color": "never",
+            "policyName": "im-full-access-approved-stacks-only",
+            "policyPackName": "im-access-guardrails",
+            "policyPackVersion": "0.1.0",
+            "policyPackVersionTag": "0.1.0",
+            "enforcementLevel": "mandatory",
+        }
+    )
+    return [*creates, violation]
+
+
+def test_the_blocked_reason_comes_first_shortened_to_the_resource_and_the_fix() -> None:
+    text = markdown(
+        summarise("dev", blocked_events()),
+        exit_code=255,
+        descriptions={"im-full-access-approved-stacks-only": DESCRIPTION},
+    )
+
+    reason = (
+        "- `tencentcloud:Cam/user:User sneaky-user`: Remove IM full access from user 'sneaky' on stack"
+        " 'dev', or approve the stack in policy\\_pack/approvals.yaml (`im-full-access-approved-stacks-only`)"
+    )
+    assert text.split("\n")[2:4] == ["Blocked because:", reason]
+    assert text.index("Blocked because:") < text.index("| operation | resource |")
+    # The table keeps the whole violation, without the policy's description the engine put before it.
+    row = next(line for line in text.splitlines() if line.startswith("| mandatory |"))
+    assert "Remove IM full access from user" in row and "Checks that" not in row and "More detail" in row
+
+
+def test_a_failed_run_says_why_first() -> None:
+    failed = [
+        *EVENTS[:4],
+        event(
+            diagnosticEvent={
+                "message": "stack 'dev': the im-access configuration has 1 problem\n",
+                "color": "never",
+                "severity": "error",
+            }
+        ),
+        event(diagnosticEvent={"message": "a warning", "color": "never", "severity": "warning"}),
+    ]
+
+    text = markdown(summarise("dev", failed), exit_code=1)
+
+    assert text.split("\n")[:4] == [
+        "### Stack `dev`: failed",
+        "",
+        "Failed because:",
+        "- stack 'dev': the im-access configuration has 1 problem",
+    ]
+    assert text.index("Failed because:") < text.index("Changes:") and "a warning" not in text

@@ -228,7 +228,7 @@ def test_rows_name_the_break_glass_approver_the_expiry_and_what_expires_soon() -
     assert direct.history_note == "not a git checkout: no history"
     assert (member.via_group, member.break_glass_approver) == ("group:90001", "cto")
     assert member.last_console_login == "2026-11-26"
-    assert member.declared_at == "Pulumi.staging.yaml" and not member.undeclared, "declared, its line not found"
+    assert member.declared_at == "Pulumi.staging.yaml" and not member.unmanaged, "declared, its line not found"
     summary = summarise(rows, today)
     assert [row.principal for row in summary.expiring] == ["user:im-stg-oncall"]
     assert summary.holders == {("staging", "full"): 2}

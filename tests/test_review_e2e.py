@@ -1,7 +1,5 @@
-"""The main job and the access review after it, as a user and an auditor get them: `make local-up`
-(localcloud, then `pulumi up --stack local` with the guardrails through the project's engine, then
-each operator's login link), a second run that changes nothing and the audit agreeing; then changes
-made in the console (through the official SDK), then `make review STACK=local`, opened in a real
+"""The access review after the main job, as an auditor gets it: `make local-up`, then changes made in
+the console (through the official SDK), then `make review STACK=local`, opened in a real
 browser (Debian's chromium, headless, driven by Playwright). The page makes no request and logs no
 error, holds one row per holding with its findings, shows hostile names as text, and the CSV holds
 the same rows.
@@ -9,9 +7,9 @@ the same rows.
 The screenshot is kept at reports/access-review-<date>.png (the report's date: 120 days from today,
 through IM_ACCESS_TODAY, so that access granted today counts as unused), and in the test's tmp dir.
 
-Only the engine shows: the documented command line deploying, then changing nothing the second
-time, and the account it really leaves, as the audit and the review read it. The review's rows and
-findings are tested on fixed holdings (tests/test_review.py); one deploy serves the module.
+Only the engine shows the account the documented command line really leaves, as the review reads it.
+The review's rows and findings are tested on fixed holdings (tests/test_review.py); one deploy serves
+the module.
 """
 
 from __future__ import annotations
@@ -76,61 +74,18 @@ def policy_id(cam: Any, name: str) -> int:
 class Deployed:
     checkout: Path
     state: Path
-    stack_file: bytes  # Pulumi.local.yaml as reviewed
-    first: subprocess.CompletedProcess[str]
-    second: subprocess.CompletedProcess[str]
+    up: subprocess.CompletedProcess[str]
 
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Deployed:
-    """`make local-up` twice in a copy of the checkout (the commands write into their checkout)."""
+    """`make local-up` in a copy of the checkout (the commands write into their checkout); the run
+    itself, twice and with every next step it prints, is tests/test_local_up_e2e.py's."""
     require_engine()
     workdir = tmp_path_factory.mktemp("local-up")
     checkout = checkout_copy(workdir / "checkout")
     state = workdir / "localcloud" / "state.db"
-    stack_file = (checkout / "Pulumi.local.yaml").read_bytes()
-    first = make(checkout, state, "local-up")
-    second = make(checkout, state, "local-up")
-    return Deployed(checkout, state, stack_file, first, second)
-
-
-def test_make_local_up_creates_the_local_stack_a_second_run_changes_nothing_and_the_audit_agrees(
-    deployed: Deployed, tmp_path: Path
-) -> None:
-    first, second, checkout, state = deployed.first, deployed.second, deployed.checkout, deployed.state
-    assert first.returncode == 0, first.stdout + first.stderr
-    assert "### Stack `local`: passes" in first.stdout
-    assert "Changes: 13 to create." in first.stdout  # each operator with its MFA flags
-    assert "im-local-alice: https://" in first.stdout and "username=im-local-alice" in first.stdout
-    assert "im-local-stats-bot: (no console access)" in first.stdout
-    assert "[secret]" in first.stdout
-    assert "warning" not in (first.stdout + first.stderr).lower()
-
-    assert second.returncode == 0, second.stdout + second.stderr
-    assert "Changes: no changes." in second.stdout
-    # The engine's passphrase salt never lands in the reviewed stack file.
-    assert (checkout / "Pulumi.local.yaml").read_bytes() == deployed.stack_file
-
-    audit = make(checkout, state, "-s", "audit", "STACK=local", "FORMAT=json")
-    assert audit.returncode == 0, audit.stdout + audit.stderr
-    assert json.loads(audit.stdout) == {"stacks": ["local"], "findings": []}
-
-    with LocalCloudProcess(state) as cloud:
-        users = {user["Name"] for user in call(cloud.cam(), "ListUsers")["Data"]}
-    assert users == {"qa-lead", "im-local-alice", "im-local-stats-bot"}
-
-    # The README's hand-over line: refused without a recipient key, written with --plaintext.
-    handover = ["bash", "scripts/with_localcloud.sh", ".venv/bin/python", "-m", "commands.handover"]
-    handover += ["--stack", "local", "--operator", "im-local-alice", "--out", str(tmp_path / "alice.csv")]
-    env = {**os.environ, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": "0"}
-    refused = subprocess.run(handover, cwd=checkout, env=env, capture_output=True, text=True, timeout=300)
-    assert refused.returncode == 1 and "--plaintext" in refused.stderr and not (tmp_path / "alice.csv").exists()
-    written = subprocess.run(
-        [*handover, "--plaintext"], cwd=checkout, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert written.returncode == 0, written.stdout + written.stderr
-    assert (tmp_path / "alice.csv").read_text().splitlines()[1].startswith("im-local-alice,")
-    assert (tmp_path / "alice.csv").stat().st_mode & 0o777 == 0o600
+    return Deployed(checkout, state, make(checkout, state, "local-up"))
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +93,7 @@ def reviewed(deployed: Deployed) -> Iterator[Reviewed]:
     """After the test above: console changes, recorded use, then `make review`."""
     assert Path(CHROMIUM).exists(), "chromium is missing: run `make setup` (as root on Debian it installs it)"
     checkout, state = deployed.checkout, deployed.state
-    assert deployed.second.returncode == 0, deployed.second.stdout + deployed.second.stderr
+    assert deployed.up.returncode == 0, deployed.up.stdout + deployed.up.stderr
     with LocalCloudProcess(state) as cloud:
         cam = cloud.cam()
         read_only = policy_id(cam, "QcloudIMReadOnlyAccess")
@@ -178,15 +133,16 @@ def reviewed(deployed: Deployed) -> Iterator[Reviewed]:
 
 
 EXPECTED = {  # (stack, principal, through group, policy) -> findings
-    ("local", "user:im-local-alice", "", "QcloudIMReadOnlyAccess"): "unused",
-    ("local", "user:im-local-stats-bot", "", "im-access-local-im-local-stats-bot"): "",
+    # A finding about a principal's own credentials (no-mfa, stale-key) is on each of its rows.
+    ("local", "user:im-local-alice", "", "QcloudIMReadOnlyAccess"): "unused; no-mfa",
+    ("local", "user:im-local-stats-bot", "", "im-access-local-im-local-stats-bot"): "stale-key",
     ("local", "user:qa-lead", "", "QcloudIMReadOnlyAccess"): "",
     ("local", "user:qa-lead", "group:90001", "QcloudIMReadOnlyAccess"): "",
-    ("", "user:im-local-alice", "GROUP", "QcloudAVCFullAccess"): "unmanaged; unused; full-access-off-approved",
-    ("", "user:=1+2", "GROUP", "QcloudAVCFullAccess"): "unmanaged; unused",
-    ("", "user:=1+2", "", "QcloudIMReadOnlyAccess"): "unmanaged; unused",
-    ("", "user:=1+2", "", HOSTILE): "unmanaged; unused",
-    ("", "user:=1+2", "", FORMULA): "unmanaged; unused",
+    ("", "user:im-local-alice", "GROUP", "QcloudAVCFullAccess"): "unmanaged; unused; full-access-off-approved; no-mfa",
+    ("", "user:=1+2", "GROUP", "QcloudAVCFullAccess"): "unmanaged; unused; no-mfa",
+    ("", "user:=1+2", "", "QcloudIMReadOnlyAccess"): "unmanaged; unused; no-mfa",
+    ("", "user:=1+2", "", HOSTILE): "unmanaged; unused; no-mfa",
+    ("", "user:=1+2", "", FORMULA): "unmanaged; unused; no-mfa",
 }
 
 
@@ -221,7 +177,8 @@ def test_the_report_opens_in_a_browser_with_no_error_no_request_and_the_expected
         page.wait_for_timeout(300)  # anything an injected handler would do has happened by now
         rows = page.eval_on_selector_all(
             "#holdings tbody tr",
-            "trs => trs.map(tr => [...tr.cells].map(td => td.innerText.trim()).concat([tr.dataset.findings]))",
+            "trs => trs.map(tr => [...tr.cells].map(td => td.innerText.trim())"
+            ".concat([tr.dataset.via, tr.dataset.findings]))",
         )
         images = page.eval_on_selector_all("img", "nodes => nodes.length")
         title = page.title()
@@ -235,14 +192,18 @@ def test_the_report_opens_in_a_browser_with_no_error_no_request_and_the_expected
     assert requests == [url], "the report fetches nothing: no script, font, image or style from anywhere"
     assert title == f"IM access review {REPORT_DAY}" and images == 0
     assert any(cell.startswith(HOSTILE + " (") for cell in policy_cells), "the markup is shown as text"
-    found = {(r[0].replace("—", ""), r[1], r[2], r[4].rsplit(" (", 1)[0]): r[-1] for r in rows}
+    # Cells: stack, principal (and the group it holds through), level, policy (id), declared at (and
+    # last change), break-glass, dates, API keys, findings; then the row's via and findings data.
+    found = {(r[0].replace("—", ""), r[1].split("\n")[0], r[-2], r[3].rsplit(" (", 1)[0]): r[-1] for r in rows}
     assert found == expected(reviewed.group)
-    alice_full = next(r for r in rows if r[1] == "user:im-local-alice" and r[2] == reviewed.group)
-    assert alice_full[5] == "undeclared" and alice_full[3] == "full"
-    declared = next(r for r in rows if r[1] == "user:im-local-alice" and r[2] == "")
-    assert declared[5] == "Pulumi.local.yaml:11" and "idle 120 days" in declared[-2]
+    alice_full = next(r for r in rows if r[1].startswith("user:im-local-alice") and r[-2] == reviewed.group)
+    assert alice_full[1] == f"user:im-local-alice\nthrough {reviewed.group}"
+    assert alice_full[4].split("\n")[0] == "unmanaged" and alice_full[2] == "full"
+    declared = next(r for r in rows if r[1] == "user:im-local-alice" and r[-2] == "")
+    assert declared[4].split("\n")[0] == "Pulumi.local.yaml:11" and "idle 120 days" in declared[8]
     bot = next(r for r in rows if r[1] == "user:im-local-stats-bot")
-    assert bot[11].endswith(f"{REPORT_DAY - dt.timedelta(days=1)}") and "idle 1 days" in bot[-2]
+    assert bot[7].endswith(f"{REPORT_DAY - dt.timedelta(days=1)}") and "idle 1 days" in bot[8]
+    assert "stale-key" in bot[8], "a finding about the principal's key is in its row"
 
 
 def test_the_csv_parses_back_into_the_same_rows_with_formulas_disarmed(reviewed: Reviewed) -> None:
@@ -262,3 +223,30 @@ def test_the_report_names_no_whole_key_identifier(reviewed: Reviewed) -> None:
         text = path.read_text()
         assert reviewed.stats_bot_key not in text
         assert f"{reviewed.stats_bot_key[:4]}…{reviewed.stats_bot_key[-4:]}" in text
+
+
+# Every element that holds one identifier (a principal, a policy or its id, a file:line, a key, a
+# date, a finding's kind) and must never be broken inside itself.
+IDENTIFIERS = "#holdings .id, #holdings .date, #holdings .tag, #findings .id, #findings .tag, .meta .date"
+WRAPPED = """nodes => nodes.filter(node => node.getClientRects().length > 1).map(node => node.textContent)"""
+
+
+@pytest.mark.parametrize("width", [1000, 1400])
+def test_no_identifier_wraps_inside_itself_at_common_window_widths(reviewed: Reviewed, width: int) -> None:
+    # An inline element broken over lines has one client rectangle per line: deterministic, no pixels.
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+    flags += ["--no-first-run", "--disable-sync"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=flags)
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(reviewed.html.as_uri(), wait_until="load")
+        identifiers = page.eval_on_selector_all(IDENTIFIERS, "nodes => nodes.length")
+        wrapped = page.eval_on_selector_all(IDENTIFIERS, WRAPPED)
+        rows = page.eval_on_selector_all("#holdings tbody tr", "trs => trs.length")
+        overflow = page.eval_on_selector_all(".scroll", "divs => divs.map(d => d.scrollWidth - d.clientWidth)")
+        reviewed.html.with_name(f"{reviewed.html.stem}-{width}px.png").write_bytes(page.screenshot(full_page=True))
+        browser.close()
+
+    assert identifiers > 50, "the report marks its identifiers"
+    assert wrapped == []
+    assert rows == len(EXPECTED) and overflow == [0, 0], "every column of every row in view, nothing cut off"
