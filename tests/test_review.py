@@ -234,3 +234,13 @@ def test_rows_name_the_break_glass_approver_the_expiry_and_what_expires_soon() -
     assert summary.holders == {("staging", "full"): 2}
     lapsed = build_rows([account], {}, exceptions, dt.date(2026, 11, 28))
     assert next(r for r in lapsed if r.principal == "user:im-stg-oncall").break_glass.startswith("#1 lapsed")
+
+
+def test_a_reach_finding_shows_its_path_in_the_review() -> None:
+    """A principal reaching IM full access by CAM write holds no IM policy, so no row: the findings show it."""
+    path = "user:qa-lead -> policy console-helper allows 'name/cam:AttachUserPolicy', which covers cam:AttachUserPolicy"
+    finding = Finding("reach", "user:qa-lead", "policy console-helper", None, f"{path}; remove that policy", None)
+    html = render_html([ROW], [finding], ["local"], dt.date(2026, 12, 2), 90)
+    table = html[html.index('<table id="findings"') :]
+    assert '<span class="tag reach">reach</span>' in table
+    assert "user:qa-lead -&gt; policy console-helper allows &#39;name/cam:AttachUserPolicy&#39;" in table
