@@ -39,7 +39,7 @@ PULUMI_HOME = ENGINE_DIR / "home"
 
 
 # When set, every CLI command started here appends one JSON line to this file (the test suite's
-# count of engine runs, tests/engine_runs.py); subprocesses inherit it, so runs through `make` count.
+# count of engine runs, tests/engine_runs.py); subprocesses inherit it, so runs through make count.
 RUN_LOG_VARIABLE = "IM_ACCESS_ENGINE_RUN_LOG"
 
 
