@@ -1,6 +1,6 @@
 # The same targets run on a laptop and in CI. Every engine run uses the project's own Pulumi
 # (.engine/, installed by `make setup`), never the user's ~/.pulumi.
-.PHONY: setup lock test lint bench preview preview-localcloud preview-report up destroy stack-init local-up audit review ci-credentials
+.PHONY: setup lock test lint bench preview preview-localcloud preview-report up destroy stack-init local-up audit adopt review ci-credentials
 PYTHON := .venv/bin/python
 
 setup:
@@ -66,6 +66,13 @@ local-up:
 FORMAT ?= table
 audit:
 	@$(if $(filter local,$(STACK)),bash scripts/with_localcloud.sh) $(PYTHON) -m commands.audit $(if $(STACK),--stack $(STACK)) --format $(FORMAT)
+
+# Bring what the account already holds under code: every IM holding the audit reports as unmanaged
+# becomes an entry of Pulumi.<stack>.yaml that imports it (the next preview shows `import` only):
+# make adopt STACK=dev [AS=operator|grant] (default grant); STACK=local goes through localcloud.
+AS ?= grant
+adopt:
+	@$(if $(filter local,$(STACK)),bash scripts/with_localcloud.sh) $(PYTHON) -m commands.adopt --stack "$(STACK)" --as "$(AS)"
 
 # Access review evidence: reports/access-review-<date>.html and .csv, one row per holding of IM
 # access with its declaration, last change and pull request, approver, expiry and last use.
