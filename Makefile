@@ -29,6 +29,7 @@ bench:
 	$(PYTHON) -m benchmarks.local_stack_up
 	$(PYTHON) -m benchmarks.audit_requests
 	$(PYTHON) -m benchmarks.preflight_identity
+	$(PYTHON) -m benchmarks.adopt_requests --short
 
 # Preview or deploy one stack with this checkout's guardrails, e.g. make preview STACK=dev.
 # PROJECT=DIR runs another checkout's program and stack files (a pull request's) instead.
