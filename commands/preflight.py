@@ -495,7 +495,12 @@ def recover_interrupted_up(
             path.write_text(json.dumps(document))
             return pulumi("import", "--file", str(path), "--protect=false", "--generate-code=false")
 
-    return recover_pending_creates(deployment, reader, lambda: pulumi("refresh", "--clear-pending-creates"), import_)
+    try:
+        return recover_pending_creates(
+            deployment, reader, lambda: pulumi("refresh", "--clear-pending-creates"), import_
+        )
+    except AccountReadError as error:
+        raise PreflightError(f"the interrupted run's pending creates could not be looked up in CAM: {error}") from None
 
 
 # A DIY backend's lock names its holder: `created by <user>@<host> (pid <pid>) at <time>`.
