@@ -71,9 +71,10 @@ audit:
 # Bring what the account already holds under code: every IM holding the audit reports as unmanaged
 # becomes an entry of Pulumi.<stack>.yaml that imports it (the next preview shows `import` only):
 # make adopt STACK=dev [AS=operator|grant] (default grant); STACK=local goes through localcloud.
-AS ?= grant
+# AS is one of make's own variables (the assembler, `as`): only a value given to make counts.
+ADOPT_AS := $(if $(filter command line environment,$(origin AS)),$(AS),grant)
 adopt:
-	@$(if $(filter local,$(STACK)),bash scripts/with_localcloud.sh) $(PYTHON) -m commands.adopt --stack "$(STACK)" --as "$(AS)"
+	@$(if $(filter local,$(STACK)),bash scripts/with_localcloud.sh) $(PYTHON) -m commands.adopt --stack "$(STACK)" --as "$(ADOPT_AS)"
 
 # Access review evidence: reports/access-review-<date>.html and .csv, one row per holding of IM
 # access with its declaration, last change and pull request, approver, expiry and last use.
