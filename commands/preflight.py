@@ -29,7 +29,7 @@ import re
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,7 +42,6 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sts.v20180813 import models, sts_client
 
-from commands.cam_account import AccountReadError, PacedReader, endpoint_for
 from commands.engine import PULUMI_HOME
 from commands.escape import one_line
 from im_access.account_pin import ASSUME_ROLE, decoded
@@ -59,6 +58,7 @@ from im_access.recovery import (
 )
 
 STS_ENDPOINT = "sts.tencentcloudapi.com"  # never taken from a stack file
+CAM_ENDPOINT = "cam.tencentcloudapi.com"  # the recovery's look-ups: never taken from a stack file either
 DEFAULT_REGION = "ap-guangzhou"  # STS answers in every region; the header must name one
 REGION = re.compile(r"^[a-z]{2,4}-[a-z0-9-]{2,30}$")
 TIMEOUT_SECONDS = 15
@@ -152,12 +152,12 @@ def check_credentials(env: Mapping[str, str], owner_uin: str) -> None:
         )
 
 
-def _proxy(env: Mapping[str, str], plain_http: bool) -> str | None:
-    """The proxy the provider (Go) and the SDK pick for STS's host from the environment."""
+def _proxy(env: Mapping[str, str], plain_http: bool, host: str = STS_ENDPOINT) -> str | None:
+    """The proxy the provider (Go) and the SDK pick for `host` (STS's) from the environment."""
     names = ("HTTP_PROXY", "http_proxy") if plain_http else ("HTTPS_PROXY", "https_proxy")
     proxy = next((env[name] for name in names if env.get(name)), None)
-    no_proxy = [host.strip() for host in (env.get("NO_PROXY") or env.get("no_proxy") or "").split(",")]
-    return None if STS_ENDPOINT in no_proxy else proxy
+    no_proxy = [entry.strip() for entry in (env.get("NO_PROXY") or env.get("no_proxy") or "").split(",")]
+    return None if host in no_proxy else proxy
 
 
 def _unthrottled(request: Callable[[], T]) -> T:
@@ -331,11 +331,45 @@ class Recovery:
         return [one_line(line) for line in lines]
 
 
+class CamReadError(RuntimeError):
+    """A CAM request of the recovery failed; the message names the action and CAM's code."""
+
+
+class CamReader:
+    """The recovery's CAM requests, one at a time (a few per pending create), throttling retried."""
+
+    PAGE_SIZE = 200
+
+    def __init__(self, client: cam_client.CamClient) -> None:
+        self._client = client
+
+    def call(self, action: str, **params: Any) -> dict[str, Any]:
+        try:
+            return dict(_unthrottled(lambda: self._client.call_json(action, params))["Response"])
+        except TencentCloudSDKException as error:
+            raise CamReadError(f"{action} failed: {_shown(error.get_code())}: {_shown(error.get_message())}") from None
+
+    def pages(self, action: str, list_key: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a paged list, page after page until TotalNum items are read."""
+        read, page = 0, 1
+        while True:
+            answer = self.call(action, Page=page, Rp=self.PAGE_SIZE, **params)
+            items = answer.get(list_key) or []
+            yield from items
+            read += len(items)
+            total = int(answer.get("TotalNum") or 0)
+            if read >= total:
+                return
+            if not items:  # a partial list would read as "not made" and clear what exists
+                raise CamReadError(f"{action} stopped at {read} of {total} items")
+            page += 1
+
+
 def _exists(reader: Any, action: str, **params: Any) -> dict[str, Any] | None:
     """The answer, or None when CAM says the resource does not exist."""
     try:
-        return reader.call(action, **params)
-    except AccountReadError as error:
+        return dict(reader.call(action, **params))
+    except CamReadError as error:
         if "NotExist" in str(error) or "NotFound" in str(error):
             return None
         raise
@@ -448,8 +482,10 @@ def recover_pending_creates(
 def _cam(config: Mapping[str, Any], env: Mapping[str, str], *, via_localcloud: bool) -> cam_client.CamClient:
     """A CAM client with the credentials in `env`, over the route the stack's provider takes (the
     run's own proxy variables, not this process's: the engine gets `env`)."""
-    endpoint, protocol = endpoint_for(config, via_localcloud=via_localcloud)
-    proxy = _proxy(env, protocol == "http")
+    # CAM's own host, never one a stack file names (im_access/provider_config.py), as the provider reaches it.
+    plain = via_localcloud or str(config.get("tencentcloud:protocol", "")).upper() == "HTTP"
+    endpoint, protocol = CAM_ENDPOINT, "http" if plain else "https"
+    proxy = _proxy(env, protocol == "http", CAM_ENDPOINT)
     if protocol == "http" and proxy is None:
         raise PreflightError("plain HTTP is only for localcloud, and HTTP_PROXY is not set")
     secret_id, secret_key = (env.get(name, "") for name in CREDENTIALS)
@@ -475,7 +511,7 @@ def recover_interrupted_up(
     deployment = opened.export_stack().deployment or {}
     if not pending_creates(deployment):
         return None
-    reader = PacedReader(_cam(config, acting_env, via_localcloud=via_localcloud))
+    reader = CamReader(_cam(config, acting_env, via_localcloud=via_localcloud))
     workspace = opened.workspace
     extra = ["--yes", "--skip-preview", "--non-interactive", "--color", "never", "--stack", stack]
     if config_file:
@@ -499,7 +535,7 @@ def recover_interrupted_up(
         return recover_pending_creates(
             deployment, reader, lambda: pulumi("refresh", "--clear-pending-creates"), import_
         )
-    except AccountReadError as error:
+    except CamReadError as error:
         raise PreflightError(f"the interrupted run's pending creates could not be looked up in CAM: {error}") from None
 
 
