@@ -12,8 +12,6 @@ Run: .venv/bin/python -m benchmarks.recovery_kill_points [--points 8] [--latency
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +22,7 @@ from typing import Any
 from commands import engine
 from tests.engine_project import SEED, EngineProject
 from tests.localcloud_process import ROOT, LocalCloudProcess, call
+from tests.test_recovery_e2e import kill_tree
 
 CONSOLE, BOTS = 18, 2
 SEED_USERS = {"qa-lead"}
@@ -91,7 +90,7 @@ def killed_up(project: EngineProject, after: float) -> None:
         start_new_session=True,
     )
     time.sleep(after)
-    os.killpg(process.pid, signal.SIGKILL)
+    kill_tree(process.pid)
     process.wait()
 
 

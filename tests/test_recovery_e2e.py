@@ -4,6 +4,7 @@ up in CAM, and converges with no duplicate and no orphan, and no manual step."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,6 +21,26 @@ from tests.localcloud_process import ROOT, LocalCloudProcess, call
 
 pytestmark = pytest.mark.xdist_group("recovery")
 SEED_USERS = {"qa-lead"}
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL to a process and every process under it, as a killed runner loses them all: the
+    engine starts its plugins in process groups of their own, which a group kill would leave."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo += children.get(current, [])
+    for member in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(member, signal.SIGKILL)
 
 
 def killed_up(project: EngineProject, when: Any, timeout: float = 120) -> None:
@@ -41,7 +62,7 @@ def killed_up(project: EngineProject, when: Any, timeout: float = 120) -> None:
             assert time.monotonic() < deadline, "the kill point never came"
             time.sleep(0.1)
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
+        kill_tree(process.pid)
         process.wait()
 
 
