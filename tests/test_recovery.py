@@ -3,10 +3,13 @@ is imported, cleared or made again, and which locks count as left by a killed ru
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pulumi import automation as auto
+from pulumi.automation._cmd import CommandResult
 
 from commands import preflight
 from im_access.recovery import GROUP_ATTACHMENT, MFA_FLAG, POLICY, USER, USER_ATTACHMENT, pending_creates
@@ -166,3 +169,52 @@ def test_a_lock_is_stale_only_when_its_holder_on_this_machine_is_gone() -> None:
     assert preflight.stale_lock_holders(LOCKED.format(host="vm", pid=4242), "vm", alive) == []
     assert preflight.stale_lock_holders(LOCKED.format(host="ci-runner-7", pid=4242), "vm", dead) == []
     assert preflight.stale_lock_holders("error: something else", "vm", dead) == []
+
+
+class FakeWorkspace:
+    work_dir, env_vars = "/project", {"PULUMI_HOME": "/home"}
+
+    def __init__(self) -> None:
+        self.runs: list[list[str]] = []
+        self.pulumi_command = self
+
+    def run(self, args: list[str], *_: Any) -> None:
+        self.runs.append(args)
+
+
+class FakeStack:
+    def __init__(self) -> None:
+        self.workspace = FakeWorkspace()
+
+
+def locked(host: str, pid: int) -> auto.errors.ConcurrentUpdateError:
+    return auto.errors.ConcurrentUpdateError(CommandResult("", LOCKED.format(host=host, pid=pid), 255))
+
+
+def test_a_lock_a_killed_run_left_is_removed_and_the_command_runs_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(preflight.socket, "gethostname", lambda: "vm")
+    attempts: list[int] = []
+
+    def up() -> str:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise locked("vm", 2**22 + 7)  # above any pid this machine hands out: a process that is gone
+        return "updated"
+
+    opened, said = FakeStack(), list[str]()
+    assert preflight.with_stale_lock_cleared(up, opened, "dev", said.append) == "updated"
+    assert opened.workspace.runs == [["cancel", "--yes", "--color", "never", "--stack", "dev"]]
+    assert said == [f"preflight: the stack was locked by root@vm (pid {2**22 + 7}), which no longer runs: unlocked"]
+
+
+def test_a_lock_a_live_process_or_another_machine_holds_stops_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(preflight.socket, "gethostname", lambda: "vm")
+    for error in (locked("vm", os.getpid()), locked("ci-runner-7", 2**22 + 7)):
+
+        def up(error: Exception = error) -> str:
+            raise error
+
+        opened = FakeStack()
+        with pytest.raises(auto.errors.ConcurrentUpdateError):
+            preflight.with_stale_lock_cleared(up, opened, "dev", print)
+        assert opened.workspace.runs == []
