@@ -1,6 +1,6 @@
 # The same targets run on a laptop and in CI. Every engine run uses the project's own Pulumi
 # (.engine/, installed by `make setup`), never the user's ~/.pulumi.
-.PHONY: help setup lock test check lint bench preview preview-localcloud preview-report up destroy stack-init local-up handover audit review ci-credentials
+.PHONY: help setup lock test check lint bench preview preview-localcloud preview-report up destroy stack-init local-up handover audit adopt review ci-credentials
 PYTHON := .venv/bin/python
 # `make` alone prints this list; nothing runs until a target is named.
 .DEFAULT_GOAL := help
@@ -42,6 +42,7 @@ bench: ## the benchmarks, each against a baseline in the same process
 	$(PYTHON) -m benchmarks.audit_requests
 	$(PYTHON) -m benchmarks.audit_reach
 	$(PYTHON) -m benchmarks.preflight_identity
+	$(PYTHON) -m benchmarks.adopt_requests
 
 # Preview or deploy one stack with this checkout's guardrails, e.g. make preview STACK=dev.
 # PROJECT=DIR runs another checkout's program and stack files (a pull request's) instead.
@@ -89,6 +90,14 @@ handover: ## STACK=dev OPERATOR=name [PLAINTEXT=1]: write one operator's credent
 FORMAT ?= table
 audit: ## [STACK=dev|local] [FORMAT=json]: who really holds IM access, against the stacks
 	@$(LOCAL_ROUTE) $(PYTHON) -m commands.audit $(if $(STACK),--stack $(STACK)) --format $(FORMAT)
+
+# Bring what the account already holds under code: every IM holding the audit reports as unmanaged
+# becomes an entry of Pulumi.<stack>.yaml that imports it (the next preview shows `import` only):
+# make adopt STACK=dev [AS=operator|grant] (default grant); STACK=local goes through localcloud.
+# AS is one of make's own variables (the assembler, `as`): only a value given to make counts.
+ADOPT_AS := $(if $(filter command line environment,$(origin AS)),$(AS),grant)
+adopt: ## STACK=dev [AS=operator|grant]: propose stack entries that import the unmanaged IM holdings
+	@$(if $(filter local,$(STACK)),bash scripts/with_localcloud.sh) $(PYTHON) -m commands.adopt --stack "$(STACK)" --as "$(ADOPT_AS)"
 
 # Access review evidence: reports/access-review-<date>.html and .csv, one row per holding of IM
 # access with its declaration, last change and pull request, approver, expiry and last use.

@@ -40,6 +40,7 @@ operators = {
             country_code=entry.country_code,
             remark=entry.remark,
             custom_policy_name=custom_policy_name(pulumi.get_stack(), entry),
+            adoption=entry.adopted.adoption() if entry.adopted else None,
         ),
     )
     for entry in config.operators
@@ -55,6 +56,7 @@ grants = {
             user_name=entry.user,
             group_id=entry.group,
             custom_policy_name=custom_policy_name(pulumi.get_stack(), entry),
+            adoption=entry.adopted.adoption() if entry.adopted else None,
         ),
     )
     for entry in config.grants
@@ -99,6 +101,8 @@ pulumi.export(
             "encryptedSecretKey": operator.encrypted_secret_key,
             # The hand-over seals the operator's file for this age key, when there is one.
             "ageRecipient": recipients[name],
+            # Made elsewhere and adopted: it kept its password and keys, so nothing is handed over.
+            "adopted": operator.adopted,
         }
         for name, operator in operators.items()
     },

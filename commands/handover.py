@@ -111,6 +111,11 @@ def hand_over(
         known = ", ".join(sorted(operators)) or "none"
         raise HandoverError(f"operator {name!r} is not in this stack's outputs; operators: {known}")
     operator = operators[name]
+    if operator.get("adopted"):
+        raise HandoverError(
+            f"operator {name!r} was adopted (`make adopt`): it kept the password and keys it had, so there is"
+            " nothing to hand over"
+        )
     content = credentials_csv(operator)
     recipient = operator.get("ageRecipient")
     if recipient:
@@ -133,9 +138,12 @@ def hand_over(
 
 
 def login_links(operators: Mapping[str, Any], stack: str) -> str:
-    """Each operator's user name and login link, and where its secrets are; no secret itself."""
+    """Each operator's user name and login link, and where its secrets are; no secret itself. An
+    adopted operator is told apart: it has no password or key to hand over."""
     lines = [
-        f"{name}: {operator.get('loginUrl') or '(no console access)'}" for name, operator in sorted(operators.items())
+        f"{name}: {operator.get('loginUrl') or '(no console access)'}"
+        + (" (adopted: keeps its own password and keys, nothing to hand over)" if operator.get("adopted") else "")
+        for name, operator in sorted(operators.items())
     ]
     if operators:
         lines.append(

@@ -12,6 +12,11 @@
    member account (`tencentcloud:assumeRole`) is checked as the role's session, as the provider
    will act.
 
+Before an `up`, the creates an interrupted run left pending in the state are recovered: each is
+looked up in CAM by its unique name (user, policy) or composite id (attachments); what exists is
+imported (`pulumi refresh --import-pending-creates URN ID`), what does not is cleared
+(`--clear-pending-creates`), and the run says what it did.
+
 Each failure is a PreflightError: one line naming what is missing and how to supply it. On success
 the caller prints `Identity.line()`: the account and the caller the command acts as.
 """
@@ -19,13 +24,18 @@ the caller prints `Identity.line()`: the account and the caller the command acts
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import tempfile
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pulumi import automation as auto
+from tencentcloud.cam.v20190116 import cam_client
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
@@ -36,8 +46,19 @@ from commands.engine import PULUMI_HOME
 from commands.escape import one_line
 from im_access.account_pin import ASSUME_ROLE, decoded
 from im_access.provider_config import env_problems
+from im_access.recovery import (
+    ACCESS_KEY,
+    GROUP_ATTACHMENT,
+    MFA_FLAG,
+    POLICY,
+    USER,
+    USER_ATTACHMENT,
+    PendingCreate,
+    pending_creates,
+)
 
 STS_ENDPOINT = "sts.tencentcloudapi.com"  # never taken from a stack file
+CAM_ENDPOINT = "cam.tencentcloudapi.com"  # the recovery's look-ups: never taken from a stack file either
 DEFAULT_REGION = "ap-guangzhou"  # STS answers in every region; the header must name one
 REGION = re.compile(r"^[a-z]{2,4}-[a-z0-9-]{2,30}$")
 TIMEOUT_SECONDS = 15
@@ -165,12 +186,12 @@ def check_credentials(env: Mapping[str, str], owner_uin: str) -> None:
         )
 
 
-def _proxy(env: Mapping[str, str], plain_http: bool) -> str | None:
-    """The proxy the provider (Go) and the SDK pick for STS's host from the environment."""
+def _proxy(env: Mapping[str, str], plain_http: bool, host: str = STS_ENDPOINT) -> str | None:
+    """The proxy the provider (Go) and the SDK pick for `host` (STS's) from the environment."""
     names = ("HTTP_PROXY", "http_proxy") if plain_http else ("HTTPS_PROXY", "https_proxy")
     proxy = next((env[name] for name in names if env.get(name)), None)
-    no_proxy = [host.strip() for host in (env.get("NO_PROXY") or env.get("no_proxy") or "").split(",")]
-    return None if STS_ENDPOINT in no_proxy else proxy
+    no_proxy = [entry.strip() for entry in (env.get("NO_PROXY") or env.get("no_proxy") or "").split(",")]
+    return None if host in no_proxy else proxy
 
 
 def _unthrottled(request: Callable[[], T]) -> T:
@@ -312,3 +333,284 @@ def acting_identity(
     identity = caller_identity(acting, plain_http=plain_http, region=region)
     check_account(stack, identity, owner, via_localcloud=via_localcloud)
     return identity, acting
+
+
+# ---- recovery of an interrupted `up` --------------------------------------------------------
+
+
+@dataclass
+class Recovery:
+    """What the preflight did with the pending creates an interrupted `up` left in the state."""
+
+    imported: list[tuple[PendingCreate, str]] = field(default_factory=list)  # with the id it was imported by
+    cleared: list[PendingCreate] = field(default_factory=list)  # CAM never made them
+    # Operators' users CAM made whose password and key only the killed run saw: deleted, made again.
+    remade: list[PendingCreate] = field(default_factory=list)
+    # Operators' users CAM made that were used since: imported; their password is unknown to the state.
+    imported_without_password: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"preflight: recovered {p.name} ({p.type}): it exists in CAM as {i!r}, imported" for p, i in self.imported
+        ]
+        lines += [f"preflight: recovered {p.name} ({p.type}): CAM never made it, cleared" for p in self.cleared]
+        lines += [
+            f"preflight: recovered {p.name}: CAM made operator {p.operator}'s user, but its password and key never"
+            " reached the state; unused, it was deleted, and this up makes it again with a new password"
+            " (hand it over with commands.handover)"
+            for p in self.remade
+        ]
+        lines += [
+            f"preflight: operator {name}: its user was used since the interrupted run and is imported, but its"
+            " password never reached the state; reset it in the CAM console"
+            for name in self.imported_without_password
+        ]
+        return [one_line(line) for line in lines]
+
+
+class CamReadError(RuntimeError):
+    """A CAM request of the recovery failed; the message names the action and CAM's code."""
+
+
+class CamReader:
+    """The recovery's CAM requests, one at a time (a few per pending create), throttling retried."""
+
+    PAGE_SIZE = 200
+
+    def __init__(self, client: cam_client.CamClient) -> None:
+        self._client = client
+
+    def call(self, action: str, **params: Any) -> dict[str, Any]:
+        try:
+            return dict(_unthrottled(lambda: self._client.call_json(action, params))["Response"])
+        except TencentCloudSDKException as error:
+            raise CamReadError(f"{action} failed: {_shown(error.get_code())}: {_shown(error.get_message())}") from None
+
+    def pages(self, action: str, list_key: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a paged list, page after page until TotalNum items are read."""
+        read, page = 0, 1
+        while True:
+            answer = self.call(action, Page=page, Rp=self.PAGE_SIZE, **params)
+            items = answer.get(list_key) or []
+            yield from items
+            read += len(items)
+            total = int(answer.get("TotalNum") or 0)
+            if read >= total:
+                return
+            if not items:  # a partial list would read as "not made" and clear what exists
+                raise CamReadError(f"{action} stopped at {read} of {total} items")
+            page += 1
+
+
+def _exists(reader: Any, action: str, **params: Any) -> dict[str, Any] | None:
+    """The answer, or None when CAM says the resource does not exist."""
+    try:
+        return dict(reader.call(action, **params))
+    except CamReadError as error:
+        if "NotExist" in str(error) or "NotFound" in str(error):
+            return None
+        raise
+
+
+def cloud_id(pending: PendingCreate, reader: Any) -> str | None:
+    """The provider's id of what a pending create made, found in CAM by its unique name or composite
+    id; None when CAM has no such resource (so nothing was made)."""
+    inputs = pending.inputs
+    if pending.type == USER:
+        return str(inputs["name"]) if _exists(reader, "GetUser", Name=str(inputs["name"])) else None
+    if pending.type == POLICY:
+        name = str(inputs["name"])
+        listed = reader.pages("ListPolicies", "List", Keyword=name, Scope="Local")
+        return next((str(p["PolicyId"]) for p in listed if str(p["PolicyName"]) == name), None)
+    if pending.type == USER_ATTACHMENT:
+        user = _exists(reader, "GetUser", Name=str(inputs["userName"]))
+        if user is None:
+            return None
+        attached = reader.pages("ListAttachedUserPolicies", "List", TargetUin=int(user["Uin"]))
+        found = any(str(p["PolicyId"]) == str(inputs["policyId"]) for p in attached)
+        return f"{inputs['userName']}#{inputs['policyId']}" if found else None
+    if pending.type == GROUP_ATTACHMENT:
+        group = int(str(inputs["groupId"]))
+        attached = reader.pages("ListAttachedGroupPolicies", "List", TargetGroupId=group)
+        found = any(str(p["PolicyId"]) == str(inputs["policyId"]) for p in attached)
+        return f"{group}#{inputs['policyId']}" if found else None
+    if pending.type == MFA_FLAG:
+        # SetMfaFlag sets what it is given: made again, it is the same; imported, its flags are read.
+        uin = int(str(inputs["opUin"]))
+        return str(uin) if _exists(reader, "DescribeSafeAuthFlagColl", SubUin=uin) is not None else None
+    if pending.type == ACCESS_KEY:
+        return None  # its SecretKey is lost with the run: made again; a key CAM did make is an unmanaged-key finding
+    raise PreflightError(
+        f"the interrupted run left {pending.urn} pending, of a type the preflight cannot look up in CAM;"
+        " run `pulumi refresh` with --import-pending-creates or --clear-pending-creates for it"
+    )
+
+
+def _unused(reader: Any, user_name: str) -> bool:
+    """A user nobody has had the use of: never logged in, no API key used, nothing attached. The
+    first thing the program attaches to an operator's user comes after the user's create ends."""
+    user = reader.call("GetUser", Name=user_name)
+    if user.get("RecentlyLoginTime"):
+        return False
+    if any(True for _ in reader.pages("ListAttachedUserPolicies", "List", TargetUin=int(user["Uin"]))):
+        return False
+    keys = [
+        str(k["AccessKeyId"]) for k in reader.call("ListAccessKeys", TargetUin=int(user["Uin"])).get("AccessKeys") or []
+    ]
+    if not keys:
+        return True
+    used = reader.call("GetSecurityLastUsed", SecretIdList=keys).get("SecretIdLastUsedRows") or []
+    return not any(row.get("LastUsedDate") or row.get("LastSecretUsedDate") for row in used)
+
+
+def import_file(imported: list[tuple[PendingCreate, str]]) -> dict[str, Any]:
+    """A `pulumi import --file` document that puts each resource where the program declares it: its
+    name and type, its parent and its provider as the pending create recorded them."""
+    names: dict[str, str] = {}
+    resources = []
+    for index, (create, found) in enumerate(imported):
+        names[f"parent{index}"] = create.parent
+        names[f"provider{index}"] = create.provider.rpartition("::")[0]  # a provider reference is `<urn>::<id>`
+        resources.append(
+            {
+                "type": create.type,
+                "name": create.name,
+                "id": found,
+                "parent": f"parent{index}",
+                "provider": f"provider{index}",
+            }
+        )
+    return {"nameTable": names, "resources": resources}
+
+
+def recover_pending_creates(
+    deployment: Mapping[str, Any],
+    reader: Any,
+    clear: Callable[[], object],
+    import_: Callable[[dict[str, Any]], object],
+) -> Recovery | None:
+    """Each pending create of `deployment` looked up in CAM: every pending create is cleared (`clear`:
+    `pulumi refresh --clear-pending-creates`), then what exists is imported where the program declares
+    it (`import_`: `pulumi import --file`; the engine's `--import-pending-creates` drops the operation
+    without recording the resource). An operator's user CAM made is the exception: its password and own
+    key were in the killed run's memory alone, and the guardrails let no password come from code, so an
+    unused one is deleted, for the `up` to make again. None when nothing is pending."""
+    pending = pending_creates(deployment)
+    if not pending:
+        return None
+    recovery = Recovery()
+    for create in pending:
+        found = cloud_id(create, reader)
+        if found is None:
+            recovery.cleared.append(create)
+        elif create.operator and _unused(reader, found):
+            reader.call("DeleteUser", Name=found, Force=1)
+            recovery.remade.append(create)
+        else:
+            recovery.imported.append((create, found))
+            if create.operator:
+                recovery.imported_without_password.append(create.operator)
+    clear()
+    if recovery.imported:
+        import_(import_file(recovery.imported))
+    return recovery
+
+
+def _cam(config: Mapping[str, Any], env: Mapping[str, str], *, via_localcloud: bool) -> cam_client.CamClient:
+    """A CAM client with the credentials in `env`, over the route the stack's provider takes (the
+    run's own proxy variables, not this process's: the engine gets `env`)."""
+    # CAM's own host, never one a stack file names (im_access/provider_config.py), as the provider reaches it.
+    plain = via_localcloud or str(config.get("tencentcloud:protocol", "")).upper() == "HTTP"
+    endpoint, protocol = CAM_ENDPOINT, "http" if plain else "https"
+    proxy = _proxy(env, protocol == "http", CAM_ENDPOINT)
+    if protocol == "http" and proxy is None:
+        raise PreflightError("plain HTTP is only for localcloud, and HTTP_PROXY is not set")
+    secret_id, secret_key = (env.get(name, "") for name in CREDENTIALS)
+    http = HttpProfile(endpoint=endpoint, protocol=protocol, reqTimeout=TIMEOUT_SECONDS, proxy=proxy)
+    token = env.get(SECURITY_TOKEN) or None
+    return cam_client.CamClient(
+        credential.Credential(secret_id, secret_key, token), "", ClientProfile(httpProfile=http)
+    )
+
+
+def recover_interrupted_up(
+    opened: Any,
+    stack: str,
+    config: Mapping[str, Any],
+    acting_env: Mapping[str, str],
+    *,
+    via_localcloud: bool,
+    config_file: str | None,
+    on_output: Callable[[str], object],
+) -> Recovery | None:
+    """Before an `up`: the pending creates in the stack's state (an `auto.Stack`), recovered against
+    CAM as the stack's provider reaches it; None when the last run finished."""
+    deployment = opened.export_stack().deployment or {}
+    if not pending_creates(deployment):
+        return None
+    reader = CamReader(_cam(config, acting_env, via_localcloud=via_localcloud))
+    workspace = opened.workspace
+    extra = ["--yes", "--skip-preview", "--non-interactive", "--color", "never", "--stack", stack]
+    if config_file:
+        extra += ["--config-file", config_file]
+
+    def pulumi(*args: str) -> object:
+        def run() -> object:
+            return workspace.pulumi_command.run(
+                [*args, *extra], workspace.work_dir, workspace.env_vars, on_output, on_output
+            )
+
+        return with_stale_lock_cleared(run, opened, stack, on_output)
+
+    def import_(document: dict[str, Any]) -> object:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "import.json"
+            path.write_text(json.dumps(document))
+            return pulumi("import", "--file", str(path), "--protect=false", "--generate-code=false")
+
+    try:
+        return recover_pending_creates(
+            deployment, reader, lambda: pulumi("refresh", "--clear-pending-creates"), import_
+        )
+    except CamReadError as error:
+        raise PreflightError(f"the interrupted run's pending creates could not be looked up in CAM: {error}") from None
+
+
+# A DIY backend's lock names its holder: `created by <user>@<host> (pid <pid>) at <time>`.
+LOCK_HOLDER = re.compile(r"created by (?P<user>[^@\s]+)@(?P<host>\S+) \(pid (?P<pid>[0-9]+)\)")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def stale_lock_holders(message: str, host: str, alive: Callable[[int], bool] = _alive) -> list[str]:
+    """The holders a lock error names, when every one is a process of this machine that no longer
+    exists (a killed run); empty when any may still be running, or another machine holds it."""
+    holders = list(LOCK_HOLDER.finditer(message))
+    if not holders or any(h["host"] != host or alive(int(h["pid"])) for h in holders):
+        return []
+    return [f"{h['user']}@{h['host']} (pid {h['pid']})" for h in holders]
+
+
+def with_stale_lock_cleared(action: Callable[[], T], opened: Any, stack: str, on_output: Callable[[str], object]) -> T:
+    """`action()`, run once more after removing the stack's lock (`pulumi cancel`) when a killed run
+    of this machine left it; a lock another process or machine may hold stops the run as before."""
+    try:
+        return action()
+    except auto.errors.ConcurrentUpdateError as error:
+        holders = stale_lock_holders(str(error), socket.gethostname())
+        if not holders:
+            raise
+    on_output(one_line(f"preflight: the stack was locked by {', '.join(holders)}, which no longer runs: unlocked"))
+    workspace = opened.workspace
+    workspace.pulumi_command.run(
+        ["cancel", "--yes", "--color", "never", "--stack", stack], workspace.work_dir, workspace.env_vars
+    )
+    return action()

@@ -216,19 +216,36 @@ def run(
     preflight.check_backend(run_env, work_dir)
     with open_stack(stack_name, work_dir, env, create=create) as stack:
         preflight.check_passphrase(run_env)
-        identity = preflight.check_identity(
+        via_localcloud = against_localcloud or stack_name == LOCAL_STACK
+        identity, acting_env = preflight.acting_identity(
             stack_name,
             config,
             run_env,
             plain_http=plain_http(config, against_localcloud),
-            via_localcloud=against_localcloud or stack_name == LOCAL_STACK,
+            via_localcloud=via_localcloud,
         )
         on_output(identity.line(stack_name))
+        if command == "up":  # what an interrupted run left pending, looked up in CAM first
+            recovery = preflight.recover_interrupted_up(
+                stack,
+                stack_name,
+                config,
+                acting_env,
+                via_localcloud=via_localcloud,
+                config_file=str(options.get("config_file") or "") or None,
+                on_output=on_output,
+            )
+            for line in recovery.lines() if recovery else []:
+                on_output(line)
         try:
             if command == "preview":
                 stack.preview(parallel=parallel, expect_no_changes=expect_no_changes, **options)  # type: ignore[arg-type]
             elif command == "up":
-                stack.up(parallel=parallel, show_secrets=False, **options)  # type: ignore[arg-type]
+
+                def up() -> auto.UpResult:
+                    return stack.up(parallel=parallel, show_secrets=False, **options)  # type: ignore[arg-type]
+
+                preflight.with_stale_lock_cleared(up, stack, stack_name, on_output)
             elif command == "destroy":
                 stack.destroy(parallel=parallel, **options)  # type: ignore[arg-type]
             else:

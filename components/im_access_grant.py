@@ -9,6 +9,7 @@ from tencentcloud_iac_pulumi import cam
 
 from components.im_policy import ImAccess, policy_for
 from components.preset_policies import PresetPolicies
+from im_access.adoption import Adoption, group_attachment_id, user_attachment_id
 from im_access.contract import IM_ACCESS_GRANT, Props, group_principal, principal_slug, user_principal
 
 
@@ -28,6 +29,8 @@ class ImAccessGrantArgs:
     """An existing CAM user group, by id."""
     custom_policy_name: str | None = None
     """Name of the custom policy (`custom` only); defaults to `im-access-<principal>`."""
+    adoption: Adoption | None = None
+    """An attachment made elsewhere (`make adopt`): imported as it is, never created."""
 
     def __post_init__(self) -> None:
         if (self.user_name is None) == (self.group_id is None):
@@ -63,7 +66,6 @@ class ImAccessGrant(pulumi.ComponentResource):
             },
             opts,
         )
-        child = pulumi.ResourceOptions(parent=self)
         slug = principal_slug(args.principal)
         policy = policy_for(
             args.access,
@@ -73,13 +75,22 @@ class ImAccessGrant(pulumi.ComponentResource):
             presets=args.presets,
             parent=self,
         )
+        adopted = args.adoption
         if args.user_name is not None:
+            import_id = user_attachment_id(args.user_name, adopted.policy_id) if adopted else None
             cam.UserPolicyAttachment(
-                f"{name}-im-access", user_name=args.user_name, policy_id=policy.policy_id, opts=child
+                f"{name}-im-access",
+                user_name=args.user_name,
+                policy_id=policy.policy_id,
+                opts=pulumi.ResourceOptions(parent=self, import_=import_id),
             )
         else:
+            import_id = group_attachment_id(str(args.group_id), adopted.policy_id) if adopted else None
             cam.GroupPolicyAttachment(
-                f"{name}-im-access", group_id=str(args.group_id), policy_id=policy.policy_id, opts=child
+                f"{name}-im-access",
+                group_id=str(args.group_id),
+                policy_id=policy.policy_id,
+                opts=pulumi.ResourceOptions(parent=self, import_=import_id),
             )
 
         self.principal = pulumi.Output.from_input(args.principal)

@@ -10,6 +10,7 @@ from tencentcloud_iac_pulumi import cam
 
 from components.im_policy import ImAccess, policy_for
 from components.preset_policies import PresetPolicies
+from im_access.adoption import Adoption, mfa_flag_import_id, user_attachment_id, user_import_id
 from im_access.break_glass import utc_today
 from im_access.contract import IM_OPERATOR, MFA_FACTOR, MFA_FACTORS, Props
 from im_access.key_rotation import KeyGeneration, Rotation, generations
@@ -53,6 +54,9 @@ class ImOperatorArgs:
     remark: str | None = None
     custom_policy_name: str | None = None
     """Name of the custom policy (`custom` only); defaults to `im-access-<user name>`."""
+    adoption: Adoption | None = None
+    """A user made elsewhere (`make adopt`): the user, its MFA flags and its attachment are imported
+    as they are, never created; it keeps its password and keys."""
 
 
 def _flag(on: bool) -> dict[str, int]:
@@ -74,6 +78,7 @@ class ImOperator(pulumi.ComponentResource):
     previous_key_last_day: pulumi.Output[str | None]
     policy_id: pulumi.Output[str]
     policy_name: pulumi.Output[str]
+    adopted: pulumi.Output[bool]
 
     TYPE = IM_OPERATOR
 
@@ -93,22 +98,28 @@ class ImOperator(pulumi.ComponentResource):
             opts,
         )
         child = pulumi.ResourceOptions(parent=self)
-        user = cam.User(
-            f"{name}-user",
-            name=args.user_name,
-            console_login=args.console,
-            # CAM generates the password when none is given; it is never read from config.
-            need_reset_password=True if args.console else None,
-            # A rotating key is a resource of its own; the user's own key cannot be rotated.
-            use_api=args.api_key and args.rotation is None,
-            email=args.email,
-            phone_num=args.phone,
-            country_code=args.country_code,
-            remark=args.remark or "IM operator managed by im-access",
-            # The user and its keys belong to this stack, so removing the operator removes them too.
-            force_delete=True,
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["password", "secretId", "secretKey"]),
-        )
+        adoption = args.adoption
+        if adoption is None:
+            user = cam.User(
+                f"{name}-user",
+                name=args.user_name,
+                console_login=args.console,
+                # CAM generates the password when none is given; it is never read from config.
+                need_reset_password=True if args.console else None,
+                # A rotating key is a resource of its own; the user's own key cannot be rotated.
+                use_api=args.api_key and args.rotation is None,
+                email=args.email,
+                phone_num=args.phone,
+                country_code=args.country_code,
+                remark=args.remark or "IM operator managed by im-access",
+                # The user and its keys belong to this stack, so removing the operator removes them too.
+                force_delete=True,
+                opts=pulumi.ResourceOptions(
+                    parent=self, additional_secret_outputs=["password", "secretId", "secretKey"]
+                ),
+            )
+        else:
+            user = self._adopted_user(name, args)
         policy = policy_for(
             args.access,
             name=name,
@@ -117,16 +128,30 @@ class ImOperator(pulumi.ComponentResource):
             presets=args.presets,
             parent=self,
         )
-        cam.UserPolicyAttachment(f"{name}-im-access", user_name=user.name, policy_id=policy.policy_id, opts=child)
+        cam.UserPolicyAttachment(
+            f"{name}-im-access",
+            user_name=user.name,
+            policy_id=policy.policy_id,
+            opts=child
+            if adoption is None
+            else pulumi.ResourceOptions(parent=self, import_=user_attachment_id(args.user_name, adoption.policy_id)),
+        )
         # Every operator has its flags, set to what it should have: CAM keeps flags when the
-        # resource is deleted, so turning one off is an update to 0, never a removal.
+        # resource is deleted, so turning one off is an update to 0, never a removal. An adopted
+        # operator's are imported and kept as they are: adopting changes nothing in the account.
         cam.MfaFlag(
             f"{name}-mfa",
-            op_uin=user.uin,
+            op_uin=user.uin if adoption is None or adoption.uin is None else int(adoption.uin),
             login_flag=_flag(args.console and args.login_mfa),
             # Operation protection: full access needs a second factor for sensitive actions too.
             action_flag=_flag(args.access.effective_level == "full"),
-            opts=child,
+            opts=child
+            if adoption is None or adoption.uin is None
+            else pulumi.ResourceOptions(
+                parent=self,
+                import_=mfa_flag_import_id(adoption.uin),
+                ignore_changes=["loginFlag", "actionFlag"],
+            ),
         )
 
         self.user_name = user.name
@@ -134,11 +159,14 @@ class ImOperator(pulumi.ComponentResource):
         # The link names the owner account and the user: handed over like the password, and only
         # to an operator who may log in to the console.
         self.login_url = pulumi.Output.secret(args.login_url) if args.console else pulumi.Output.from_input(None)
-        # Secrets stay secret however the provider marks them.
-        self.password = pulumi.Output.secret(user.password) if args.console else pulumi.Output.from_input(None)
         none: pulumi.Output[str | None] = pulumi.Output.from_input(None)
-        self.secret_id = pulumi.Output.secret(user.secret_id) if args.api_key else none
-        self.secret_key = pulumi.Output.secret(user.secret_key) if args.api_key else none
+        # Secrets stay secret however the provider marks them. An adopted user keeps the password
+        # and keys it had: nothing of them is in the state, nothing to hand over.
+        handed_over = adoption is None
+        self.password = pulumi.Output.secret(user.password) if args.console and handed_over else none
+        self.secret_id = pulumi.Output.secret(user.secret_id) if args.api_key and handed_over else none
+        self.secret_key = pulumi.Output.secret(user.secret_key) if args.api_key and handed_over else none
+        self.adopted = pulumi.Output.from_input(adoption is not None)
         self.encrypted_secret_key = self.key_created = self.next_key = self.previous_key_last_day = none
         if args.api_key and args.rotation is not None:
             today = args.today or utc_today()
@@ -173,7 +201,31 @@ class ImOperator(pulumi.ComponentResource):
                 "previousKeyLastDay": self.previous_key_last_day,
                 "policyId": self.policy_id,
                 "policyName": self.policy_name,
+                "adopted": self.adopted,
             }
+        )
+
+    def _adopted_user(self, name: str, args: ImOperatorArgs) -> cam.User:
+        """The user as it exists, imported: its inputs are what the provider's import reads back
+        (its defaults for what CAM does not report: use_api and need_reset_password on,
+        force_delete off), so the import matches and nothing is sent to CAM."""
+        return cam.User(
+            f"{name}-user",
+            name=args.user_name,
+            console_login=args.console,
+            need_reset_password=True,
+            use_api=True,
+            email=args.email,
+            phone_num=args.phone,
+            country_code=args.country_code,
+            remark=args.remark or "",
+            # Its keys were not made here: deleting the operator never deletes them with the user.
+            force_delete=False,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                import_=user_import_id(args.user_name),
+                additional_secret_outputs=["password", "secretId", "secretKey"],
+            ),
         )
 
     def _adopt_own_key(self, name: str, uin: int | None, key_id: str | None) -> None:

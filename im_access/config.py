@@ -39,6 +39,7 @@ from pydantic import (
 
 from im_access import safe_yaml
 from im_access.access import ACCESS_LEVELS, IM_ACTION_PREFIX, AccessLevel
+from im_access.adoption import Adoption
 from im_access.break_glass import today, utc_today
 from im_access.contract import UIN_PATTERN, group_principal, principal_slug, user_principal
 from im_access.key_rotation import DEFAULT_OVERLAP_DAYS, DEFAULT_ROTATE_DAYS, Rotation, generations
@@ -83,6 +84,10 @@ _ALLOWED_HINTS = {
     "countryCode": "1-4 digits, e.g. 86",
     "remark": "text of at most 255 characters",
     "ownerUin": "the root account UIN as a string of digits",
+    "adopted": "{policyId: <id>} for a grant, {uin: <user's uin>, policyId: <id>} for an operator"
+    " (written by `make adopt`): the attachment, user and MFA flags that exist already, imported",
+    "uin": "the sub-user's uin as a string of digits",
+    "policyId": "the id of the preset the principal holds (a positive integer)",
     "loginUrlTemplate": "an https:// link on intl.cloud.tencent.com or cloud.tencent.com with {ownerUin} and"
     " optionally {userName}",
     "operators": "a list of operator objects",
@@ -197,6 +202,24 @@ class MfaConfig(_Strict):
         return self
 
 
+class AdoptedGrantConfig(_Strict):
+    """What a grant imports instead of creating: the attachment of this policy (`make adopt`)."""
+
+    policy_id: Annotated[StrictInt, Field(gt=0)] = Field(alias="policyId")
+
+    def adoption(self) -> Adoption:
+        return Adoption(self.policy_id)
+
+
+class AdoptedOperatorConfig(AdoptedGrantConfig):
+    """What an operator imports: its user, its MFA flags (by uin) and the attachment of this policy."""
+
+    uin: Annotated[str, StringConstraints(pattern=UIN_PATTERN)]
+
+    def adoption(self) -> Adoption:
+        return Adoption(self.policy_id, self.uin)
+
+
 class OperatorConfig(_ScopedAccess):
     """A CAM sub-user that this stack creates and gives IM access."""
 
@@ -216,6 +239,7 @@ class OperatorConfig(_ScopedAccess):
         default=None, alias="countryCode"
     )
     remark: Annotated[str, StringConstraints(max_length=255)] | None = None
+    adopted: AdoptedOperatorConfig | None = None
 
     @property
     def rotation(self) -> Rotation | None:
@@ -236,6 +260,7 @@ class GrantConfig(_ScopedAccess):
 
     user: CamUserName | None = None
     group: Annotated[StrictInt, Field(gt=0)] | None = None
+    adopted: AdoptedGrantConfig | None = None
 
     @property
     def principal(self) -> str:
@@ -387,6 +412,26 @@ def _cross_field_problems(raw: Mapping[str, Any]) -> list[str]:
                 )
             if list_key == "grants" and (item.get("user") is None) == (item.get("group") is None):
                 problems.append(f"{path}: a grant names exactly one principal; allowed: either user or group")
+            problems += _adoption_problems(path, list_key, item)
+    return problems
+
+
+def _adoption_problems(path: str, list_key: str, item: Mapping[str, Any]) -> list[str]:
+    """An adopted entry imports a preset's attachment as it is: no custom policy to import, and no
+    key rotation, whose first run would create keys beside the user's own."""
+    if item.get("adopted") is None:
+        return []
+    problems: list[str] = []
+    if item.get("access") == "custom":
+        problems.append(
+            f"{path}.adopted: only a preset's attachment can be adopted, not access 'custom';"
+            " allowed: access readonly or full, or remove adopted"
+        )
+    if list_key == "operators" and isinstance(item.get("apiKey"), Mapping):
+        problems.append(
+            f"{path}.adopted: an adopted operator keeps its own keys; allowed: apiKey true or false,"
+            " then rotation in a later change"
+        )
     return problems
 
 
@@ -396,6 +441,8 @@ def _allowed_keys(parent: tuple[int | str, ...]) -> list[str]:
     model: type[BaseModel] = OperatorConfig if parent[0] == "operators" else GrantConfig
     if parent[-1] in ("apiKey", "mfa"):
         model = ApiKeyConfig if parent[-1] == "apiKey" else MfaConfig
+    elif parent[-1] == "adopted":
+        model = AdoptedOperatorConfig if parent[0] == "operators" else AdoptedGrantConfig
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
