@@ -45,6 +45,8 @@ RUN_HERE = {
     "make review",
     "make review STACK=dev",
     "make review UNUSED_DAYS=60",
+    "make adopt STACK=dev",
+    "make adopt STACK=dev AS=operator",
     "export AWS_ACCESS_KEY_ID=$COS_SECRET_ID AWS_SECRET_ACCESS_KEY=$COS_SECRET_KEY",
     "export PULUMI_BACKEND_URL='s3://im-access-state-1250000000?endpoint=cos.ap-guangzhou.myqcloud.com"
     "&region=ap-guangzhou&s3ForcePathStyle=true'",
@@ -73,6 +75,7 @@ NOT_RUN = {
 # Run through the engine by another test already (the words of the line are all in that file).
 COVERED = {
     "make preview-localcloud STACK=dev": "test_stack_routes_e2e.py",
+    "make adopt STACK=local": "test_make_adopt_e2e.py",
 }
 
 
@@ -270,6 +273,8 @@ def test_the_cloud_lines_in_one_shell_without_an_account_stop_at_their_documente
         ("make review", 2, f"review: could not review the cloud stacks: {CREDENTIALS_MISSING}"),
         ("make review STACK=dev", 2, f"review: could not review dev: {CREDENTIALS_MISSING}"),
         ("make review UNUSED_DAYS=60", 2, f"review: could not review the cloud stacks: {CREDENTIALS_MISSING}"),
+        ("make adopt STACK=dev", 2, f"adopt: could not adopt for stack dev: {CREDENTIALS_MISSING}"),
+        ("make adopt STACK=dev AS=operator", 2, f"adopt: could not adopt for stack dev: {CREDENTIALS_MISSING}"),
     ]  # fmt: skip
     for line, code, first in expected:
         result = shell.run(line)
