@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from im_access.access import PRESET_FOR_LEVEL
 from im_access.break_glass import ALLOWS, Exceptions, allows_policy
@@ -32,17 +32,7 @@ FindingKind = Literal[
     "unmanaged-key",
     "no-mfa",
 ]
-FINDING_KINDS: tuple[FindingKind, ...] = (
-    "unmanaged",
-    "missing",
-    "expired",
-    "full-access-off-approved",
-    "reach",
-    "unused",
-    "stale-key",
-    "unmanaged-key",
-    "no-mfa",
-)
+FINDING_KINDS: tuple[FindingKind, ...] = get_args(FindingKind)
 DEFAULT_UNUSED_DAYS = 90
 
 
