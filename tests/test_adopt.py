@@ -207,7 +207,7 @@ def test_an_adopted_operator_has_nothing_to_hand_over_and_the_list_says_so(
     out = tmp_path / "carol.csv"
     args = ["--stack", "dev", "--outputs-file", str(outputs)]
 
-    assert handover.main([*args, "--operator", "console-carol", "--out", str(out), "--plaintext"]) == 2  # a refusal: one line, exit 2
+    assert handover.main([*args, "--operator", "console-carol", "--out", str(out), "--plaintext"]) == 2
     assert "was adopted (`make adopt`): it kept the password and keys it had" in capsys.readouterr().err
     assert not out.exists()
     assert handover.main([*args, "--list"]) == 0
