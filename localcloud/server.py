@@ -30,7 +30,7 @@ from localcloud.authorization import RestrictedIdentity, authorize
 from localcloud.cam import cam
 from localcloud.errors import ApiError
 from localcloud.params import check_fields
-from localcloud.rate_limits import RateLimits
+from localcloud.rate_limits import RateLimits, throttle_code
 from localcloud.service import Caller, Context, Service
 from localcloud.store import Store
 from localcloud.sts import sts
@@ -146,10 +146,13 @@ class LocalCloud:
 
         if self.faults.latency_seconds:
             time.sleep(self.faults.latency_seconds)
-        over_limit = self.faults.rate_limits is not None and not self.faults.rate_limits.allow(action_name)
-        if over_limit or (self.faults.throttle_rate and self.random.random() < self.faults.throttle_rate):
+        limits = self.faults.rate_limits if service is cam else None  # the documented figures are CAM's
+        if limits is not None and not limits.allow(action_name, account):
+            raise ApiError(throttle_code(service.name, action_name), f"Over {action_name}'s requests per second.")
+        if self.faults.throttle_rate and self.random.random() < self.faults.throttle_rate:
             raise ApiError("RequestLimitExceeded", "The request rate limit is exceeded; retry later.")
-        with self.stores[account].transaction(write=action.writes) as db:
+        # CAM's reads trail its writes (--consistency-lag-ms); its writes check the latest state.
+        with self.stores[account].transaction(write=action.writes, lagged=not action.writes) as db:
             return action.handler(Context(db, account, dt.datetime.now(dt.UTC), caller), params)
 
 

@@ -33,6 +33,8 @@ def new_access_key(ctx: Context, uin: int, description: str = "") -> tuple[str, 
     return access_key_id, secret_key
 
 
+MISSING_USER = "InvalidParameter.UserNotExist"  # an unknown TargetUin, as the key actions' lists name it
+
 # ---- API keys ------------------------------------------------------------------------------
 
 
@@ -45,7 +47,7 @@ def _access_key(db: sqlite3.Connection, access_key_id: str, uin: int) -> sqlite3
 # Only sub-users' keys are modelled, so TargetUin is required where the real API defaults to the caller.
 @cam.action("CreateAccessKey", writes=True, TargetUin=Int(required=True), Description=Str(max_len=1024))
 def create_access_key(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    uin = find_user_by_uin(ctx.db, p["TargetUin"])["uin"]
+    uin = find_user_by_uin(ctx.db, p["TargetUin"], MISSING_USER)["uin"]
     access_key_id, secret_key = new_access_key(ctx, uin, p.get("Description", ""))
     return {
         "AccessKey": {
@@ -60,7 +62,7 @@ def create_access_key(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 
 @cam.action("ListAccessKeys", writes=False, TargetUin=Int(required=True))
 def list_access_keys(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    uin = find_user_by_uin(ctx.db, p["TargetUin"])["uin"]
+    uin = find_user_by_uin(ctx.db, p["TargetUin"], MISSING_USER)["uin"]
     rows = ctx.db.execute("SELECT * FROM access_keys WHERE uin = ? ORDER BY create_time, rowid", (uin,)).fetchall()
     return {
         "AccessKeys": [
@@ -83,13 +85,13 @@ def list_access_keys(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     TargetUin=Int(required=True),
 )
 def update_access_key(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    key = _access_key(ctx.db, p["AccessKeyId"], find_user_by_uin(ctx.db, p["TargetUin"])["uin"])
+    key = _access_key(ctx.db, p["AccessKeyId"], find_user_by_uin(ctx.db, p["TargetUin"], MISSING_USER)["uin"])
     ctx.db.execute("UPDATE access_keys SET status = ? WHERE access_key_id = ?", (p["Status"], key["access_key_id"]))
     return {}
 
 
 @cam.action("DeleteAccessKey", writes=True, AccessKeyId=Str(required=True), TargetUin=Int(required=True))
 def delete_access_key(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    key = _access_key(ctx.db, p["AccessKeyId"], find_user_by_uin(ctx.db, p["TargetUin"])["uin"])
+    key = _access_key(ctx.db, p["AccessKeyId"], find_user_by_uin(ctx.db, p["TargetUin"], MISSING_USER)["uin"])
     ctx.db.execute("DELETE FROM access_keys WHERE access_key_id = ?", (key["access_key_id"],))
     return {}
