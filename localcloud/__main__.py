@@ -13,13 +13,14 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
-from localcloud.authorization import load_identity
+from localcloud.authorization import RestrictedIdentity, load_identity
 from localcloud.cam.last_used import record_use
 from localcloud.errors import ApiError
 from localcloud.rate_limits import RateLimits
 from localcloud.seed import apply_seed
-from localcloud.server import Faults, open_cloud, serve
+from localcloud.server import Faults, Listener, listen, open_cloud, serve
 from localcloud.store import Store
 from localcloud.tls import make_authority, write_ca
 
@@ -159,10 +160,34 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print(f"localcloud: {'; '.join(problems)}", file=sys.stderr)
         return 2
+    try:
+        server = listen(args.host, args.port)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(
+            f"localcloud: port {args.port} on {args.host} is in use; choose another with --port (0 picks a free one)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return _run(args, {secret_id: secret_key}, seed, restricted, server)
+    finally:
+        server.server_close()
+
+
+def _run(
+    args: argparse.Namespace,
+    credentials: dict[str, str],
+    seed: dict[str, Any],
+    restricted: dict[str, RestrictedIdentity],
+    server: Listener,
+) -> int:
+    """Opens each account's state, applies the seed and serves until interrupted."""
     other_accounts = {key_id: (key, int(uin)) for key_id, key, uin in args.other_account_key}
     cloud = open_cloud(
         args.state,
-        {secret_id: secret_key},
+        credentials,
         args.owner_uin,
         Faults(args.throttle_rate, args.latency_ms / 1000, RateLimits() if args.rate_limits else None),
         restricted,
@@ -185,17 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         cloud.close()
         return 2
     try:
-        serve(cloud, args.host, args.port, args.verbose, authority)
+        serve(server, cloud, args.verbose, authority)
     except KeyboardInterrupt:
         pass
-    except OSError as error:
-        if error.errno != errno.EADDRINUSE:
-            raise
-        print(
-            f"localcloud: port {args.port} on {args.host} is in use; choose another with --port (0 picks a free one)",
-            file=sys.stderr,
-        )
-        return 2
     finally:
         cloud.close()
     return 0

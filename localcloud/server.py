@@ -160,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as SDK clients expect
     # Headers and body go out in separate writes; without this, delayed ACKs add ~40 ms per answer.
     disable_nagle_algorithm = True
-    server: _Server
+    server: Listener
     tunnel: str = ""  # inside a CONNECT tunnel: the host it was opened to
     tls: ssl.SSLSocket | None = None
 
@@ -223,15 +223,18 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-class _Server(ThreadingHTTPServer):
+class Listener(ThreadingHTTPServer):
+    """The bound socket, then the server: `serve` gives it the cloud it answers for."""
+
     daemon_threads = True
     request_queue_size = 128
+    cloud: LocalCloud
+    verbose = False
+    authority: Authority | None = None  # None: no HTTPS through the proxy
 
-    def __init__(self, address: tuple[str, int], cloud: LocalCloud, verbose: bool, authority: Authority | None) -> None:
-        super().__init__(address, _Handler)
-        self.cloud = cloud
-        self.verbose = verbose
-        self.authority = authority  # None: no HTTPS through the proxy
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__((host, port), _Handler)
+        self.host = host
 
 
 def open_cloud(
@@ -249,7 +252,13 @@ def open_cloud(
     return LocalCloud(stores, credentials, owner_uin, faults, random.Random(), restricted, other_accounts)
 
 
-def serve(cloud: LocalCloud, host: str, port: int, verbose: bool = False, authority: Authority | None = None) -> None:
-    with _Server((host, port), cloud, verbose, authority) as server:
-        print(f"localcloud listening on http://{host}:{server.server_port}", flush=True)
+def listen(host: str, port: int) -> Listener:
+    """Binds the port, before any state is opened: a port in use fails here (OSError) and changes nothing."""
+    return Listener(host, port)
+
+
+def serve(server: Listener, cloud: LocalCloud, verbose: bool = False, authority: Authority | None = None) -> None:
+    server.cloud, server.verbose, server.authority = cloud, verbose, authority
+    with server:
+        print(f"localcloud listening on http://{server.host}:{server.server_port}", flush=True)
         server.serve_forever()
