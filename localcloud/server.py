@@ -79,10 +79,10 @@ class LocalCloud:
     def caller(self, secret_id: str) -> Caller:
         if secret_id in self.other_accounts:
             account = self.other_accounts[secret_id][1]
-            return Caller(account, account)
+            return Caller(account, account, secret_id=secret_id)
         if secret_id in self.restricted:
-            return Caller(self.owner_uin, self.restricted[secret_id].uin)
-        return Caller(self.owner_uin, self.owner_uin)
+            return Caller(self.owner_uin, self.restricted[secret_id].uin, secret_id=secret_id)
+        return Caller(self.owner_uin, self.owner_uin, secret_id=secret_id)
 
     def handle(self, request: signature.SignedRequest, host: str) -> dict[str, Any]:
         request_id = str(uuid.uuid4())

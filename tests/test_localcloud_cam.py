@@ -11,7 +11,7 @@ import pytest
 from tencentcloud.cam.v20190116.cam_client import CamClient
 
 from localcloud.catalogue import PRESETS
-from tests.localcloud_process import NO_RATE_LIMITS, LocalCloudProcess, call, error_code
+from tests.localcloud_process import NO_RATE_LIMITS, SECRET_ID, LocalCloudProcess, call, error_code
 
 OWNER_UIN = 100012345678
 IM_READ_ONLY = next(p.policy_id for p in PRESETS if p.name == "QcloudIMReadOnlyAccess")
@@ -493,4 +493,26 @@ def test_the_proxy_route_reaches_the_same_state(cloud: LocalCloudProcess, cam: C
             ResourceRegion="ap-guangzhou",
         )["TotalCount"]
         == 0
+    )
+
+
+def test_key_actions_default_target_uin_to_the_caller(cam: CamClient) -> None:
+    own = call(cam, "ListAccessKeys")["AccessKeys"]
+    assert [(key["AccessKeyId"], key["Status"]) for key in own] == [(SECRET_ID, "Active")]
+    # A root key created here could not sign: localcloud refuses plainly rather than pretend.
+    assert error_code(cam, "CreateAccessKey") == "UnsupportedOperation"
+    uin = new_user(cam)["Uin"]
+    assert call(cam, "CreateAccessKey", TargetUin=uin)["AccessKey"]["Status"] == "Active"
+
+
+def test_a_role_session_duration_is_updated(cam: CamClient) -> None:
+    role = unique("role")
+    role_id = call(cam, "CreateRole", RoleName=role, PolicyDocument=TRUST, SessionDuration=7200)["RoleId"]
+    call(cam, "UpdateRoleSessionDuration", RoleName=role, SessionDuration=3600)
+    assert call(cam, "GetRole", RoleName=role)["RoleInfo"]["SessionDuration"] == 3600
+    call(cam, "UpdateRoleSessionDuration", RoleId=int(role_id), SessionDuration=43200)
+    assert call(cam, "GetRole", RoleId=role_id)["RoleInfo"]["SessionDuration"] == 43200
+    assert error_code(cam, "UpdateRoleSessionDuration", RoleName=role, SessionDuration=43201) == "InvalidParameterValue"
+    assert error_code(cam, "UpdateRoleSessionDuration", RoleName="gone", SessionDuration=60) == (
+        "InvalidParameter.RoleNotExist"
     )
