@@ -43,8 +43,16 @@ class LocalCloudProcess:
 
     def start(self) -> LocalCloudProcess:
         env = {**os.environ, "TENCENTCLOUD_SECRET_ID": SECRET_ID, "TENCENTCLOUD_SECRET_KEY": SECRET_KEY}
+        # LOCALCLOUD_TEST_ARGS adds flags to every server the tests start, e.g. "--consistency-lag-ms 1000"
+        # to run a suite against CAM's lag; it is split into words on purpose.
+        everywhere = os.environ.get("LOCALCLOUD_TEST_ARGS", "").split() if self.module == "localcloud" else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", self.module, "serve", "--port", "0", "--state", str(self.state), *self.extra_args],
+            [
+                sys.executable,
+                *("-m", self.module, "serve", "--port", "0", "--state", str(self.state)),
+                *self.extra_args,
+                *everywhere,
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
