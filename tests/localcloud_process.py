@@ -5,10 +5,13 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
+import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,10 +28,28 @@ from tencentcloud.tag.v20180813 import tag_client
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_ID = "AKIDlocalcloudtests"
 SECRET_KEY = "localcloud-test-secret-key"
-# CAM's documented rate limits are on by default (CreateRole: 2 per second). Modules that drive
-# localcloud's actions one after another through a bare SDK client, which does not retry as the
-# provider does, turn them off; the rate-limit tests and the end-to-end runs keep them.
+# CAM's documented rate limits are on by default (CreateRole: 2 per second). The clients handed out
+# here retry a throttled request as the provider does; modules that measure or count something the
+# limits would blur (faults, contention, error codes) turn them off.
 NO_RATE_LIMITS = "--no-rate-limits"
+
+
+class ThrottleRetryer:
+    """Retries any `RequestLimitExceeded*` answer (AddUser's is `.CreateUser`), as the provider does,
+    within the next one-second window; nothing else (a server that is gone stays an error). The
+    SDK's StandardRetryer knows fewer codes and keeps a failed attempt's error after a success."""
+
+    ATTEMPTS = 20
+
+    def send_request(self, attempt: Callable[[], Any]) -> Any:
+        for _ in range(self.ATTEMPTS - 1):
+            try:
+                return attempt()
+            except TencentCloudSDKException as error:
+                if not str(error.get_code()).startswith("RequestLimitExceeded"):
+                    raise
+            time.sleep(0.1 + random.random() * 0.2)
+        return attempt()
 
 
 class LocalCloudProcess:
@@ -98,7 +119,7 @@ class LocalCloudProcess:
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.stop()
 
-    def _profile(self, via_proxy: bool, service: str) -> ClientProfile:
+    def _profile(self, via_proxy: bool, service: str, retry_throttled: bool = True) -> ClientProfile:
         if via_proxy:
             # The way the provider reaches localcloud: the real endpoint over plain HTTP, through a proxy.
             http = HttpProfile(endpoint=f"{service}.tencentcloudapi.com", protocol="http", keepAlive=True)
@@ -106,14 +127,20 @@ class LocalCloudProcess:
         else:
             http = HttpProfile(endpoint=self.address, protocol="http", keepAlive=True)
         # Connections are reused, as the provider's Go client does.
-        return ClientProfile(httpProfile=http)
+        return ClientProfile(httpProfile=http, retryer=ThrottleRetryer() if retry_throttled else None)
 
     def cam(
-        self, secret_key: str = SECRET_KEY, secret_id: str = SECRET_ID, via_proxy: bool = False, token: str = ""
+        self,
+        secret_key: str = SECRET_KEY,
+        secret_id: str = SECRET_ID,
+        via_proxy: bool = False,
+        token: str = "",
+        retry_throttled: bool = True,
     ) -> cam_client.CamClient:
-        """A CAM client signing with a key pair (and the token of temporary credentials)."""
+        """A CAM client signing with a key pair (and the token of temporary credentials); it retries
+        throttled requests unless `retry_throttled` is False (to see the throttling itself)."""
         credentials = credential.Credential(secret_id, secret_key, token or None)
-        return cam_client.CamClient(credentials, "", self._profile(via_proxy, "cam"))
+        return cam_client.CamClient(credentials, "", self._profile(via_proxy, "cam", retry_throttled))
 
     def sts(
         self, secret_key: str = SECRET_KEY, secret_id: str = SECRET_ID, via_proxy: bool = False, token: str = ""

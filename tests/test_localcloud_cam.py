@@ -467,7 +467,9 @@ def test_tag_limit_is_enforced_without_partial_changes(cloud: LocalCloudProcess)
         ReplaceTags=[{"TagKey": f"k{i}", "TagValue": "v"} for i in range(45)],
     )
     more = [{"TagKey": f"m{i}", "TagValue": "v"} for i in range(6)]
-    assert error_code(tag, "ModifyResourceTags", Resource=resource, ReplaceTags=more) == "LimitExceeded.TagNumberLimit"
+    assert error_code(tag, "ModifyResourceTags", Resource=resource, ReplaceTags=more) == (
+        "LimitExceeded.ResourceAttachedTags"
+    )
     described = call(
         tag,
         "DescribeResourceTagsByResourceIds",

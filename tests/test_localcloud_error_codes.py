@@ -61,6 +61,9 @@ def known(cloud: LocalCloudProcess) -> dict[str, Any]:
     group = cam.call_json("CreateGroup", {"GroupName": "probe-group"})["Response"]["GroupId"]
     cam.call_json("CreateRole", {"RoleName": "probe-role", "PolicyDocument": TRUST})
     policy = cam.call_json("CreatePolicy", {"PolicyName": "probe-policy", "PolicyDocument": document()})["Response"]
+    fifty = [{"TagKey": f"k{index}", "TagValue": "v"} for index in range(50)]
+    resource = f"qcs::cam::uin/{OWNER_UIN}:uin/{user['Uin']}"
+    cloud.tag().call_json("ModifyResourceTags", {"Resource": resource, "ReplaceTags": fifty})
     cam.call_json(
         "CreateOIDCConfig",
         {"IdentityUrl": "https://issuer.example", "ClientId": ["sts"], "Name": "probe-idp", "IdentityKey": JWKS},
@@ -192,6 +195,11 @@ def cases(k: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
             {"ServiceType": "cam", "ResourcePrefix": "uin", "ResourceIds": ["x"], "ResourceRegion": "", "Limit": 101},
         ),
         ("tag", "ModifyResourceTags", {"Resource": f"qcs::cam::uin/{OWNER_UIN}:uin/{uin}"}),
+        (
+            "tag",
+            "ModifyResourceTags",
+            {"Resource": f"qcs::cam::uin/{OWNER_UIN}:uin/{uin}", "ReplaceTags": [{"TagKey": "k51", "TagValue": "v"}]},
+        ),
         (
             "tag",
             "ModifyResourceTags",

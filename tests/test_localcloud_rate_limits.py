@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
@@ -47,7 +48,7 @@ def test_add_user_is_throttled_with_its_own_code_and_others_with_the_common_one(
 
 def test_limits_are_on_by_default_and_over_the_limit_changes_nothing(tmp_path: Path) -> None:
     with LocalCloudProcess(tmp_path / "state.db") as cloud:
-        cam = cloud.cam()
+        cam = cloud.cam(retry_throttled=False)
         started = time.monotonic()
         created, throttled = add_users_counting_throttles(cam, [f"burst-{index}" for index in range(60)])
         seconds_touched = math.ceil(time.monotonic() - started) + 1
@@ -59,5 +60,19 @@ def test_limits_are_on_by_default_and_over_the_limit_changes_nothing(tmp_path: P
 
 def test_no_rate_limits_turns_them_off(tmp_path: Path) -> None:
     with LocalCloudProcess(tmp_path / "state.db", NO_RATE_LIMITS) as cloud:
-        created, throttled = add_users_counting_throttles(cloud.cam(), [f"burst-{index}" for index in range(60)])
+        created, throttled = add_users_counting_throttles(
+            cloud.cam(retry_throttled=False), [f"burst-{index}" for index in range(60)]
+        )
     assert (len(created), throttled) == (60, 0)
+
+
+def test_the_test_clients_retry_a_throttled_request_as_the_provider_does(tmp_path: Path) -> None:
+    statement = {"effect": "allow", "action": "name/sts:AssumeRole", "principal": {"qcs": ["*"]}}
+    trust = json.dumps({"version": "2.0", "statement": [statement]})
+    with LocalCloudProcess(tmp_path / "state.db") as cloud:
+        cam = cloud.cam()
+        started = time.monotonic()
+        for index in range(5):  # CreateRole: 2 per second
+            call(cam, "CreateRole", RoleName=f"paced-{index}", PolicyDocument=trust)
+        assert time.monotonic() - started >= 1.0
+        assert call(cam, "DescribeRoleList", Rp=20)["TotalNum"] == 5

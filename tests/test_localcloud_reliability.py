@@ -20,7 +20,9 @@ def user_names(cloud: LocalCloudProcess) -> set[str]:
 def test_throttled_requests_change_nothing(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
     with LocalCloudProcess(state, NO_RATE_LIMITS, "--throttle-rate", "0.5") as cloud:
-        created, throttled = add_users_counting_throttles(cloud.cam(), [f"maybe-{index}" for index in range(200)])
+        created, throttled = add_users_counting_throttles(
+            cloud.cam(retry_throttled=False), [f"maybe-{index}" for index in range(200)]
+        )
     assert 60 <= throttled <= 140  # 200 draws at 50%: far outside this range is a broken injector
     with LocalCloudProcess(state, NO_RATE_LIMITS) as cloud:
         assert user_names(cloud) == created
