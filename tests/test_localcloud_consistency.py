@@ -70,11 +70,13 @@ def test_the_server_shows_a_new_user_only_after_the_lag(tmp_path: Path) -> None:
         assert call(cam, "GetUser", Name="qa-lead")["Name"] == "qa-lead"  # the seed is there before anyone reads
         uin = call(cam, "AddUser", Name="lagging")["Uin"]
         written = time.monotonic()
-        assert error_code(cam, "GetUser", Name="lagging") == "ResourceNotFound.UserNotExist"
+        assert "lagging" not in {user["Name"] for user in call(cam, "ListUsers")["Data"]}
+        assert call(cam, "GetUser", Name="lagging")["Uin"] == uin  # as the provider reads a new user
         call(cam, "AttachUserPolicy", PolicyId=524252, AttachUin=uin)  # writes check the latest state
+        assert error_code(cam, "ListAttachedUserPolicies", TargetUin=uin) == "InvalidParameter.ParamError"
         assert time.monotonic() - written < 1.0, "the machine was too slow to see the lag"
         time.sleep(1.1 - (time.monotonic() - written))
-        assert call(cam, "GetUser", Name="lagging")["Uin"] == uin
+        assert "lagging" in {user["Name"] for user in call(cam, "ListUsers")["Data"]}
         assert call(cam, "ListAttachedUserPolicies", TargetUin=uin)["TotalNum"] == 1
 
 
