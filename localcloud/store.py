@@ -90,11 +90,7 @@ class Store:
         self._lag, self._clock = seconds, clock
         if seconds > 0:
             with self._write_lock:
-                db = self._pool.get()
-                try:
-                    self._visible = _copy(db)
-                finally:
-                    self._pool.put(db)
+                self._visible = self._snapshot()
 
     def _connect(self) -> sqlite3.Connection:
         # Connections move between server threads, one request at a time.
@@ -107,7 +103,7 @@ class Store:
 
     @contextmanager
     def transaction(self, write: bool, lagged: bool = False) -> Iterator[sqlite3.Connection]:
-        """One transaction on the latest state; `lagged` reads see the state reads are shown instead."""
+        """One transaction on the latest state; a `lagged` read sees the state as it was `lag` seconds ago."""
         if self._visible is None:
             with self._current(write) as db:
                 yield db
@@ -115,7 +111,7 @@ class Store:
             with self._write_lock:
                 with self._current(write) as db:
                     yield db
-                self._pending.append((self._clock() + self._lag, _copy_of(self)))
+                self._pending.append((self._clock() + self._lag, self._snapshot()))
         elif lagged:
             with self._read_lock:
                 self._visible = self._due()
@@ -132,6 +128,17 @@ class Store:
             visible.close()
             visible = self._pending.popleft()[1]
         return visible
+
+    def _snapshot(self) -> sqlite3.Connection:
+        """The committed state, copied to memory, for lagged reads."""
+        db = self._pool.get()
+        try:
+            copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            db.backup(copy)
+        finally:
+            self._pool.put(db)
+        copy.row_factory = sqlite3.Row
+        return copy
 
     @contextmanager
     def _current(self, write: bool) -> Iterator[sqlite3.Connection]:
@@ -154,22 +161,6 @@ class Store:
             copy.close()
         if self._visible is not None:
             self._visible.close()
-
-
-def _copy(db: sqlite3.Connection) -> sqlite3.Connection:
-    """The committed state of `db`, in memory, for reads."""
-    copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-    db.backup(copy)
-    copy.row_factory = sqlite3.Row
-    return copy
-
-
-def _copy_of(store: Store) -> sqlite3.Connection:
-    db = store._pool.get()
-    try:
-        return _copy(db)
-    finally:
-        store._pool.put(db)
 
 
 def next_id(db: sqlite3.Connection, counter: str, first: int) -> int:
