@@ -22,7 +22,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 
 from commands.preflight import check_identity
-from tests.localcloud_process import SECRET_ID, SECRET_KEY, LocalCloudProcess, call
+from tests.localcloud_process import NO_RATE_LIMITS, SECRET_ID, SECRET_KEY, LocalCloudProcess, call
 
 CALLS, ROUNDS = 50, 5
 CONFIG = {"tencentcloud:region": "ap-guangzhou", "im-access:ownerUin": "100012345678"}
@@ -49,7 +49,10 @@ def per_call_ms(action: Callable[[], object]) -> float:
 
 def main() -> None:
     member = ("--other-account-key", *MEMBER_KEY, MEMBER)
-    with tempfile.TemporaryDirectory() as folder, LocalCloudProcess(Path(folder) / "state.db", *member) as cloud:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        LocalCloudProcess(Path(folder) / "state.db", NO_RATE_LIMITS, *member) as cloud,
+    ):
         proxy = f"http://{cloud.address}"
         in_member = cloud.cam(secret_id=MEMBER_KEY[0], secret_key=MEMBER_KEY[1])
         call(in_member, "CreateRole", RoleName=ROLE, PolicyDocument=json.dumps(TRUST))
