@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.mode import is_short
-from tests.localcloud_process import LocalCloudProcess
+from tests.localcloud_process import NO_RATE_LIMITS, LocalCloudProcess
 
 FULL = {"reads": 400, "writes": 60, "clients": (1, 8)}  # per client
 SHORT = {"reads": 10, "writes": 5, "clients": (1, 2)}
@@ -41,7 +41,9 @@ def requests_per_second(cloud: LocalCloudProcess, clients: int, request: Request
 
 def measure(module: str, state_dir: Path, sizes: dict[str, Any]) -> dict[tuple[str, int], float]:
     results: dict[tuple[str, int], float] = {}
-    with LocalCloudProcess(state_dir / f"{module}.db", module=module) as cloud:
+    # Raw throughput: localcloud's rate limits (CAM's, on by default) would measure themselves instead.
+    unlimited = (NO_RATE_LIMITS,) if module == "localcloud" else ()
+    with LocalCloudProcess(state_dir / f"{module}.db", *unlimited, module=module) as cloud:
         cloud.cam().call_json("AddUser", {"Name": "reader"})
         for clients in sizes["clients"]:
 

@@ -23,7 +23,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 
 from benchmarks.mode import is_short
 from commands.preflight import check_identity
-from tests.localcloud_process import SECRET_ID, SECRET_KEY, LocalCloudProcess, call
+from tests.localcloud_process import NO_RATE_LIMITS, SECRET_ID, SECRET_KEY, LocalCloudProcess, call
 
 CONFIG = {"tencentcloud:region": "ap-guangzhou", "im-access:ownerUin": "100012345678"}
 MEMBER, MEMBER_KEY, ROLE = "200098765432", ("AKIDbenchmember", "bench-member-secret"), "im-access-deploy"
@@ -50,7 +50,10 @@ def per_call_ms(action: Callable[[], object], calls: int) -> float:
 def main() -> None:
     calls, rounds = (2, 1) if is_short(__doc__) else (50, 5)
     member = ("--other-account-key", *MEMBER_KEY, MEMBER)
-    with tempfile.TemporaryDirectory() as folder, LocalCloudProcess(Path(folder) / "state.db", *member) as cloud:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        LocalCloudProcess(Path(folder) / "state.db", NO_RATE_LIMITS, *member) as cloud,
+    ):
         proxy = f"http://{cloud.address}"
         in_member = cloud.cam(secret_id=MEMBER_KEY[0], secret_key=MEMBER_KEY[1])
         call(in_member, "CreateRole", RoleName=ROLE, PolicyDocument=json.dumps(TRUST))

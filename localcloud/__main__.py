@@ -7,23 +7,26 @@ provider and the SDKs read, so one pair of values configures both sides.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
-from localcloud.authorization import load_identity
+from localcloud.authorization import RestrictedIdentity, load_identity
 from localcloud.cam.last_used import record_use
 from localcloud.errors import ApiError
 from localcloud.rate_limits import RateLimits
 from localcloud.seed import apply_seed
-from localcloud.server import Faults, open_cloud, serve
+from localcloud.server import Faults, Listener, listen, open_cloud, serve
 from localcloud.store import Store
 from localcloud.tls import make_authority, write_ca
 
 # The uins of --restricted-identity keys, in the order given: sub-users localcloud does not list.
 RESTRICTED_UIN_BASE = 100030000001
+MAX_LAG_MS = 60_000.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,7 +42,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--owner-uin", type=int, default=100012345678, help="the root account's UIN")
     run.add_argument("--seed", type=Path, help="JSON file of users and groups that must exist (see README)")
     run.add_argument("--throttle-rate", type=float, default=0.0, help="share of requests answered RequestLimitExceeded")
-    run.add_argument("--rate-limits", action="store_true", help="enforce CAM's per-action requests per second")
+    run.add_argument(
+        "--rate-limits",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="enforce CAM's documented requests per second per action (on unless --no-rate-limits)",
+    )
+    run.add_argument(
+        "--consistency-lag-ms",
+        type=float,
+        default=0.0,
+        help="reads see a write only this many ms after it (CAM's reads trail its writes)",
+    )
     run.add_argument("--latency-ms", type=float, default=0.0, help="delay added to every request")
     run.add_argument(
         "--restricted-identity",
@@ -126,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     if not 0.0 <= args.throttle_rate < 1.0:
         print("localcloud: --throttle-rate must be at least 0 and below 1", file=sys.stderr)
         return 2
+    if not 0.0 <= args.consistency_lag_ms <= MAX_LAG_MS:
+        print(f"localcloud: --consistency-lag-ms must be from 0 to {MAX_LAG_MS:g}", file=sys.stderr)
+        return 2
     try:
         seed = json.loads(args.seed.read_text()) if args.seed else {}
     except (OSError, ValueError) as error:
@@ -143,10 +160,34 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print(f"localcloud: {'; '.join(problems)}", file=sys.stderr)
         return 2
+    try:
+        server = listen(args.host, args.port)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(
+            f"localcloud: port {args.port} on {args.host} is in use; choose another with --port (0 picks a free one)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return _run(args, {secret_id: secret_key}, seed, restricted, server)
+    finally:
+        server.server_close()
+
+
+def _run(
+    args: argparse.Namespace,
+    credentials: dict[str, str],
+    seed: dict[str, Any],
+    restricted: dict[str, RestrictedIdentity],
+    server: Listener,
+) -> int:
+    """Opens each account's state, applies the seed and serves until interrupted."""
     other_accounts = {key_id: (key, int(uin)) for key_id, key, uin in args.other_account_key}
     cloud = open_cloud(
         args.state,
-        {secret_id: secret_key},
+        credentials,
         args.owner_uin,
         Faults(args.throttle_rate, args.latency_ms / 1000, RateLimits() if args.rate_limits else None),
         restricted,
@@ -158,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"localcloud: the seed {args.seed} cannot be applied: {error!r}", file=sys.stderr)
         cloud.close()
         return 2
+    for store in cloud.stores.values():
+        store.lag_reads(args.consistency_lag_ms / 1000)  # after the seed, which exists before anyone reads
     authority = make_authority()
     ca_file = args.ca_file or Path(f"{args.state}.ca.pem")
     try:
@@ -167,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         cloud.close()
         return 2
     try:
-        serve(cloud, args.host, args.port, args.verbose, authority)
+        serve(server, cloud, args.verbose, authority)
     except KeyboardInterrupt:
         pass
     finally:

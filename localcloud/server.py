@@ -30,7 +30,7 @@ from localcloud.authorization import RestrictedIdentity, authorize
 from localcloud.cam import cam
 from localcloud.errors import ApiError
 from localcloud.params import check_fields
-from localcloud.rate_limits import RateLimits
+from localcloud.rate_limits import RateLimits, throttle_code
 from localcloud.service import Caller, Context, Service
 from localcloud.store import Store
 from localcloud.sts import sts
@@ -42,6 +42,14 @@ from localcloud.tls import Authority, tunnel_host
 register_assume_role(sts)
 SERVICES: dict[str, Service] = {service.name: service for service in (cam, tag, sts)}
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# Reads that see a write at once, lag or not. The provider (0.2.3, from terraform-provider-tencentcloud
+# v1.82.42) retries its read after most creates ("creation not done"), but not these: GetUser after
+# AddUser (UserNotExist fails the create), ListAccessKeys after CreateAccessKey, DescribeSafeAuthFlagColl
+# after SetMfaFlag and DescribeOIDCConfig after CreateOIDCConfig (a missing answer empties the state).
+# As the provider works against CAM, CAM must answer these from the latest state.
+READ_YOUR_WRITES = frozenset(
+    {("cam", "GetUser"), ("cam", "ListAccessKeys"), ("cam", "DescribeSafeAuthFlagColl"), ("cam", "DescribeOIDCConfig")}
+)
 HANDSHAKE_SECONDS = 30
 
 
@@ -79,10 +87,10 @@ class LocalCloud:
     def caller(self, secret_id: str) -> Caller:
         if secret_id in self.other_accounts:
             account = self.other_accounts[secret_id][1]
-            return Caller(account, account)
+            return Caller(account, account, secret_id=secret_id)
         if secret_id in self.restricted:
-            return Caller(self.owner_uin, self.restricted[secret_id].uin)
-        return Caller(self.owner_uin, self.owner_uin)
+            return Caller(self.owner_uin, self.restricted[secret_id].uin, secret_id=secret_id)
+        return Caller(self.owner_uin, self.owner_uin, secret_id=secret_id)
 
     def handle(self, request: signature.SignedRequest, host: str) -> dict[str, Any]:
         request_id = str(uuid.uuid4())
@@ -146,10 +154,14 @@ class LocalCloud:
 
         if self.faults.latency_seconds:
             time.sleep(self.faults.latency_seconds)
-        over_limit = self.faults.rate_limits is not None and not self.faults.rate_limits.allow(action_name)
-        if over_limit or (self.faults.throttle_rate and self.random.random() < self.faults.throttle_rate):
+        limits = self.faults.rate_limits if service is cam else None  # the documented figures are CAM's
+        if limits is not None and not limits.allow(action_name, account):
+            raise ApiError(throttle_code(service.name, action_name), f"Over {action_name}'s requests per second.")
+        if self.faults.throttle_rate and self.random.random() < self.faults.throttle_rate:
             raise ApiError("RequestLimitExceeded", "The request rate limit is exceeded; retry later.")
-        with self.stores[account].transaction(write=action.writes) as db:
+        # CAM's reads trail its writes (--consistency-lag-ms); its writes check the latest state.
+        lagged = not action.writes and (service.name, action_name) not in READ_YOUR_WRITES
+        with self.stores[account].transaction(write=action.writes, lagged=lagged) as db:
             return action.handler(Context(db, account, dt.datetime.now(dt.UTC), caller), params)
 
 
@@ -157,7 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as SDK clients expect
     # Headers and body go out in separate writes; without this, delayed ACKs add ~40 ms per answer.
     disable_nagle_algorithm = True
-    server: _Server
+    server: Listener
     tunnel: str = ""  # inside a CONNECT tunnel: the host it was opened to
     tls: ssl.SSLSocket | None = None
 
@@ -220,15 +232,18 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-class _Server(ThreadingHTTPServer):
+class Listener(ThreadingHTTPServer):
+    """The bound socket, then the server: `serve` gives it the cloud it answers for."""
+
     daemon_threads = True
     request_queue_size = 128
+    cloud: LocalCloud
+    verbose = False
+    authority: Authority | None = None  # None: no HTTPS through the proxy
 
-    def __init__(self, address: tuple[str, int], cloud: LocalCloud, verbose: bool, authority: Authority | None) -> None:
-        super().__init__(address, _Handler)
-        self.cloud = cloud
-        self.verbose = verbose
-        self.authority = authority  # None: no HTTPS through the proxy
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__((host, port), _Handler)
+        self.host = host
 
 
 def open_cloud(
@@ -246,7 +261,13 @@ def open_cloud(
     return LocalCloud(stores, credentials, owner_uin, faults, random.Random(), restricted, other_accounts)
 
 
-def serve(cloud: LocalCloud, host: str, port: int, verbose: bool = False, authority: Authority | None = None) -> None:
-    with _Server((host, port), cloud, verbose, authority) as server:
-        print(f"localcloud listening on http://{host}:{server.server_port}", flush=True)
+def listen(host: str, port: int) -> Listener:
+    """Binds the port, before any state is opened: a port in use fails here (OSError) and changes nothing."""
+    return Listener(host, port)
+
+
+def serve(server: Listener, cloud: LocalCloud, verbose: bool = False, authority: Authority | None = None) -> None:
+    server.cloud, server.verbose, server.authority = cloud, verbose, authority
+    with server:
+        print(f"localcloud listening on http://{server.host}:{server.server_port}", flush=True)
         server.serve_forever()

@@ -19,6 +19,7 @@ class Caller:
     account_uin: int
     uin: int
     role: str | None = None  # the role whose temporary credentials signed it
+    secret_id: str = ""  # the key that signed it
 
     @property
     def principal(self) -> str:

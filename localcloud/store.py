@@ -3,13 +3,20 @@
 Each request runs in one transaction on a pooled connection. Writers take the database lock at
 BEGIN IMMEDIATE, so concurrent requests are serialized where they must be and nothing
 interleaves inside an action; readers run beside them on WAL snapshots.
+
+With a consistency lag (`lag_reads`), reads see the state as it was `lag` seconds ago, as CAM's
+reads trail its writes: each committed write is copied to memory and becomes the state reads see
+once its lag has passed. Writes always check against the latest state.
 """
 
 from __future__ import annotations
 
 import queue
 import sqlite3
-from collections.abc import Iterator
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
@@ -70,6 +77,20 @@ class Store:
         self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         for _ in range(pool_size):
             self._pool.put(self._connect())
+        self._lag = 0.0
+        self._clock: Callable[[], float] = time.monotonic
+        self._write_lock = threading.Lock()  # a write and the copy reads will see of it, in one step
+        self._read_lock = threading.Lock()
+        self._visible: sqlite3.Connection | None = None  # what reads see, when reads lag
+        self._pending: deque[tuple[float, sqlite3.Connection]] = deque()  # (visible from, state) in commit order
+
+    def lag_reads(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        """From now on, reads see each write `seconds` after it is committed. What is there now
+        (presets, a seed) is visible at once."""
+        self._lag, self._clock = seconds, clock
+        if seconds > 0:
+            with self._write_lock:
+                self._visible = self._snapshot()
 
     def _connect(self) -> sqlite3.Connection:
         # Connections move between server threads, one request at a time.
@@ -81,7 +102,46 @@ class Store:
         return db
 
     @contextmanager
-    def transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
+    def transaction(self, write: bool, lagged: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction on the latest state; a `lagged` read sees the state as it was `lag` seconds ago."""
+        if self._visible is None:
+            with self._current(write) as db:
+                yield db
+        elif write:
+            with self._write_lock:
+                with self._current(write) as db:
+                    yield db
+                self._pending.append((self._clock() + self._lag, self._snapshot()))
+        elif lagged:
+            with self._read_lock:
+                self._visible = self._due()
+                yield self._visible
+        else:
+            with self._current(write) as db:
+                yield db
+
+    def _due(self) -> sqlite3.Connection:
+        """The newest state whose lag has passed (the older ones are dropped)."""
+        assert self._visible is not None
+        visible, now = self._visible, self._clock()
+        while self._pending and self._pending[0][0] <= now:
+            visible.close()
+            visible = self._pending.popleft()[1]
+        return visible
+
+    def _snapshot(self) -> sqlite3.Connection:
+        """The committed state, copied to memory, for lagged reads."""
+        db = self._pool.get()
+        try:
+            copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            db.backup(copy)
+        finally:
+            self._pool.put(db)
+        copy.row_factory = sqlite3.Row
+        return copy
+
+    @contextmanager
+    def _current(self, write: bool) -> Iterator[sqlite3.Connection]:
         db = self._pool.get()
         try:
             db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -97,6 +157,10 @@ class Store:
     def close(self) -> None:
         while not self._pool.empty():
             self._pool.get().close()
+        for _, copy in self._pending:
+            copy.close()
+        if self._visible is not None:
+            self._visible.close()
 
 
 def next_id(db: sqlite3.Connection, counter: str, first: int) -> int:

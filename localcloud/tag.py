@@ -113,5 +113,7 @@ def modify_resource_tags(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     ).fetchone()[0]
     if count > MAX_TAGS_PER_RESOURCE:
         # The transaction is rolled back, so the resource keeps its old tags.
-        raise ApiError("LimitExceeded.TagNumberLimit", f"A resource may have at most {MAX_TAGS_PER_RESOURCE} tags.")
+        raise ApiError(
+            "LimitExceeded.ResourceAttachedTags", f"A resource may have at most {MAX_TAGS_PER_RESOURCE} tags."
+        )
     return {}

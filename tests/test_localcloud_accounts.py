@@ -18,7 +18,7 @@ import pytest
 from tencentcloud.cam.v20190116.cam_client import CamClient
 from tencentcloud.common.common_client import CommonClient
 
-from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call, error_code
+from tests.localcloud_process import NO_RATE_LIMITS, ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call, error_code
 from tests.oidc_issuer import AUDIENCE, ISSUER, OidcIssuer, subject
 
 A = 100012345678  # the main account (--owner-uin's default)
@@ -43,7 +43,7 @@ def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def cloud(state: Path) -> Iterator[LocalCloudProcess]:
-    with LocalCloudProcess(state, *flags()) as process:
+    with LocalCloudProcess(state, NO_RATE_LIMITS, *flags()) as process:
         yield process
 
 
@@ -206,7 +206,7 @@ def test_an_account_is_served_only_while_its_key_is_given(state: Path, cloud: Lo
     call(in_b(cloud), "AddUser", Name="b-while-served")
     cloud.stop()
     before = state.with_name(f"state-{B}.db").stat().st_size
-    with LocalCloudProcess(state) as alone:
+    with LocalCloudProcess(state, NO_RATE_LIMITS) as alone:
         assert error_code(alone.cam(secret_id=B_KEY[0], secret_key=B_KEY[1]), "ListUsers") == (
             "AuthFailure.SecretIdNotFound"
         )

@@ -11,7 +11,7 @@ import pytest
 from tencentcloud.cam.v20190116.cam_client import CamClient
 
 from localcloud.catalogue import PRESETS
-from tests.localcloud_process import LocalCloudProcess, call, error_code
+from tests.localcloud_process import NO_RATE_LIMITS, SECRET_ID, LocalCloudProcess, call, error_code
 
 OWNER_UIN = 100012345678
 IM_READ_ONLY = next(p.policy_id for p in PRESETS if p.name == "QcloudIMReadOnlyAccess")
@@ -23,13 +23,33 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{next(_names)}"
 
 
+TRUST = json.dumps(
+    {
+        "version": "2.0",
+        "statement": [
+            {
+                "effect": "allow",
+                "action": ["name/sts:AssumeRole"],
+                "principal": {"qcs": [f"qcs::cam::uin/{OWNER_UIN}:root"]},
+            }
+        ],
+    }
+)
+
+
+def statement(**fields: Any) -> str:
+    """A document of one statement: an allow of IM's DescribeAppInfo on everything, with `fields` changed."""
+    one = {"effect": "allow", "action": ["name/im:DescribeAppInfo"], "resource": ["*"], **fields}
+    return json.dumps({"version": "2.0", "statement": [one]})
+
+
 def document(action: str = "name/im:DescribeAppInfo") -> str:
     return json.dumps({"version": "2.0", "statement": [{"effect": "allow", "action": [action], "resource": ["*"]}]})
 
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProcess]:
-    with LocalCloudProcess(tmp_path_factory.mktemp("localcloud") / "state.db") as process:
+    with LocalCloudProcess(tmp_path_factory.mktemp("localcloud") / "state.db", NO_RATE_LIMITS) as process:
         yield process
 
 
@@ -138,14 +158,17 @@ def test_access_keys_can_be_disabled_and_deleted(cam: CamClient) -> None:
     call(cam, "DeleteAccessKey", AccessKeyId=key_id, TargetUin=uin)
     assert call(cam, "ListAccessKeys", TargetUin=uin)["AccessKeys"] == []
     assert error_code(cam, "DeleteAccessKey", AccessKeyId=key_id, TargetUin=uin) == "ResourceNotFound.SecretNotExist"
-    assert error_code(cam, "ListAccessKeys", TargetUin=1) == "ResourceNotFound.UserNotExist"
+    assert error_code(cam, "ListAccessKeys", TargetUin=1) == "InvalidParameter.UserNotExist"
 
 
 # ---- policies ------------------------------------------------------------------------------
 
 
-def test_preset_catalogue_is_listed_by_name_and_id(cam: CamClient) -> None:
-    presets = {p["PolicyName"]: p for p in call(cam, "ListPolicies", Scope="QCS", Rp=200)["List"]}
+def test_preset_catalogue_is_listed_by_name_and_id_over_more_than_one_page(cam: CamClient) -> None:
+    first, second = (call(cam, "ListPolicies", Scope="QCS", Rp=200, Page=page) for page in (1, 2))
+    assert first["TotalNum"] == len(PRESETS) >= 300 and len(first["List"]) == 200 and second["List"]
+    presets = {p["PolicyName"]: p for p in first["List"] + second["List"]}
+    assert len(presets) == len(PRESETS)
     assert {
         name: presets[name]["PolicyId"]
         for name in ("AdministratorAccess", "QCloudResourceFullAccess", "ReadOnlyAccess", "QcloudAVCFullAccess")
@@ -190,8 +213,9 @@ def test_create_get_update_delete_a_custom_policy(cam: CamClient) -> None:
 
 
 def test_preset_policies_cannot_be_changed_or_deleted(cam: CamClient) -> None:
-    assert error_code(cam, "UpdatePolicy", PolicyId=1, Description="mine now") == "FailedOperation.Unmodifiable"
-    assert error_code(cam, "DeletePolicy", PolicyId=[IM_FULL]) == "FailedOperation.Unmodifiable"
+    # Neither action's official list names FailedOperation.Unmodifiable: the common code it is.
+    assert error_code(cam, "UpdatePolicy", PolicyId=1, Description="mine now") == "FailedOperation"
+    assert error_code(cam, "DeletePolicy", PolicyId=[IM_FULL]) == "FailedOperation"
     assert call(cam, "GetPolicy", PolicyId=1)["PolicyName"] == "AdministratorAccess"
 
 
@@ -211,7 +235,7 @@ def test_policy_documents_are_limited_to_6144_characters(cam: CamClient) -> None
     ("policy_document", "code"),
     [
         ("not json", "InvalidParameter.PolicyDocumentError"),
-        (json.dumps({"version": "1.0", "statement": []}), "InvalidParameter.PolicyDocumentError"),
+        (json.dumps({"version": "1.0", "statement": []}), "InvalidParameter.VersionError"),
         (json.dumps({"version": "2.0", "statement": []}), "InvalidParameter.StatementError"),
         (
             json.dumps({"version": "2.0", "statement": [{"effect": "maybe", "action": "*", "resource": "*"}]}),
@@ -221,10 +245,32 @@ def test_policy_documents_are_limited_to_6144_characters(cam: CamClient) -> None
             json.dumps({"version": "2.0", "statement": [{"effect": "allow", "resource": "*"}]}),
             "InvalidParameter.ActionError",
         ),
+        (statement(action=["name/nosuchsvc:Foo"]), "InvalidParameter.ActionServiceNotExist"),
+        (statement(action=["DescribeAppInfo"]), "InvalidParameter.ActionError"),
+        (statement(resource=["foo"]), "InvalidParameter.ResourceQcsError"),
+        (statement(resource=["qcs::im::uin/1"]), "InvalidParameter.ResourceContentError"),
+        (statement(resource=["qcs::nosuchsvc::uin/1:x/1"]), "InvalidParameter.ResourceServiceNotExist"),
+        (statement(condition={"string_equal_maybe": {"qcs:ip": "1"}}), "InvalidParameter.ConditionTypeError"),
+        (statement(condition={"string_equal": "qcs:ip"}), "InvalidParameter.ConditionContentError"),
+        (statement(condition=["string_equal"]), "InvalidParameter.ConditionError"),
     ],
 )
-def test_malformed_policy_documents_are_refused(cam: CamClient, policy_document: str, code: str) -> None:
+def test_malformed_policy_documents_are_refused_on_create_and_update(
+    cam: CamClient, policy_document: str, code: str
+) -> None:
     assert error_code(cam, "CreatePolicy", PolicyName=unique("bad"), PolicyDocument=policy_document) == code
+    policy_id = new_policy(cam)
+    assert error_code(cam, "UpdatePolicy", PolicyId=policy_id, PolicyDocument=policy_document) == code
+    assert call(cam, "GetPolicy", PolicyId=policy_id)["PolicyDocument"] == document()
+
+
+def test_documents_with_known_services_resources_and_operators_are_taken(cam: CamClient) -> None:
+    sound = statement(
+        action=["name/im:DescribeAppInfo", "im:GetAppInfo", "*"],
+        resource=[f"qcs::im::uin/{OWNER_UIN}:sdkappid/1400000001", "qcs::cos:ap-guangzhou:uid/1:bucket/*", "*"],
+        condition={"for_any_value:string_equal": {"qcs:tag": ["a"]}, "ip_equal_if_exist": {"qcs:ip": "10.0.0.1"}},
+    )
+    assert call(cam, "CreatePolicy", PolicyName=unique("sound"), PolicyDocument=sound)["PolicyId"]
 
 
 # ---- user attachments ----------------------------------------------------------------------
@@ -247,7 +293,7 @@ def test_detaching_what_is_not_attached_is_an_error(cam: CamClient) -> None:
     assert error_code(cam, "DetachUserPolicy", PolicyId=IM_FULL, DetachUin=1) == "InvalidParameter.UserNotExist"
     assert error_code(cam, "AttachUserPolicy", PolicyId=999, AttachUin=uin) == "InvalidParameter.PolicyIdNotExist"
     assert error_code(cam, "AttachUserPolicy", PolicyId=IM_FULL, AttachUin=1) == "InvalidParameter.UserNotExist"
-    assert error_code(cam, "ListAttachedUserPolicies", TargetUin=1) == "ResourceNotFound.UserNotExist"
+    assert error_code(cam, "ListAttachedUserPolicies", TargetUin=1) == "InvalidParameter.ParamError"
 
 
 def test_at_most_200_policies_attach_to_one_user_and_pages_list_them(cam: CamClient) -> None:
@@ -283,27 +329,46 @@ def test_all_policies_of_a_user_include_those_of_its_groups(cam: CamClient) -> N
     assert error_code(cam, "ListAttachedUserAllPolicies", TargetUin=user["Uin"], Rp=20, Page=1) == "MissingParameter"
 
 
-def test_entities_for_a_policy_are_its_users_then_groups_paged_and_filtered(cam: CamClient) -> None:
+def test_entities_for_a_policy_are_its_users_groups_and_roles_paged_and_filtered(cam: CamClient) -> None:
     policy_id = new_policy(cam)
     users = [new_user(cam) for _ in range(3)]
     group_id = call(cam, "CreateGroup", GroupName=unique("group"))["GroupId"]
+    role = unique("role")
+    role_id = call(cam, "CreateRole", RoleName=role, PolicyDocument=TRUST)["RoleId"]
     for user in users:
         call(cam, "AttachUserPolicy", PolicyId=policy_id, AttachUin=user["Uin"])
     call(cam, "AttachGroupPolicy", PolicyId=policy_id, AttachGroupId=group_id)
+    call(cam, "AttachRolePolicy", PolicyId=policy_id, AttachRoleName=role)
 
     pages = [call(cam, "ListEntitiesForPolicy", PolicyId=policy_id, Rp=3, Page=page) for page in (1, 2)]
-    assert [page["TotalNum"] for page in pages] == [4, 4]
+    assert [page["TotalNum"] for page in pages] == [5, 5]
     entities = [entity for page in pages for entity in page["List"]]
     assert [(e["RelatedType"], e["Name"]) for e in entities] == [
         *((1, user["Name"]) for user in users),
         (2, call(cam, "GetGroup", GroupId=group_id)["GroupName"]),
+        (3, role),
     ]
     assert [e["Uin"] for e in entities[:3]] == [user["Uin"] for user in users]
-    assert entities[3]["Id"] == str(group_id)
+    assert (entities[3]["Id"], entities[4]["Id"]) == (str(group_id), str(role_id))
     only_groups = call(cam, "ListEntitiesForPolicy", PolicyId=policy_id, EntityFilter="Group")
     assert [e["RelatedType"] for e in only_groups["List"]] == [2]
-    assert call(cam, "ListEntitiesForPolicy", PolicyId=policy_id, EntityFilter="Role")["TotalNum"] == 0
-    assert error_code(cam, "ListEntitiesForPolicy", PolicyId=999999999) == "ResourceNotFound.PolicyIdNotFound"
+    only_roles = call(cam, "ListEntitiesForPolicy", PolicyId=policy_id, EntityFilter="Role")
+    assert [(e["RelatedType"], e["Name"]) for e in only_roles["List"]] == [(3, role)]
+    listed = call(cam, "ListPolicies", Scope="Local", Keyword=call(cam, "GetPolicy", PolicyId=policy_id)["PolicyName"])
+    assert [(p["AttachEntityCount"], p["IsAttached"]) for p in listed["List"]] == [(5, 1)]
+    assert error_code(cam, "ListEntitiesForPolicy", PolicyId=999999999) == "InvalidParameter.PolicyIdError"
+
+
+def test_a_policy_attached_only_to_a_role_is_seen_attached(cam: CamClient) -> None:
+    policy_id, role = new_policy(cam), unique("role")
+    call(cam, "CreateRole", RoleName=role, PolicyDocument=TRUST)
+    call(cam, "AttachRolePolicy", PolicyId=policy_id, AttachRoleName=role)
+    entities = call(cam, "ListEntitiesForPolicy", PolicyId=policy_id, EntityFilter="All")
+    assert [(e["RelatedType"], e["Name"]) for e in entities["List"]] == [(3, role)]
+    name = call(cam, "GetPolicy", PolicyId=policy_id)["PolicyName"]
+    assert call(cam, "ListPolicies", Scope="Local", Keyword=name)["List"][0]["Attachments"] == 1
+    call(cam, "DeleteRole", RoleName=role)
+    assert call(cam, "ListEntitiesForPolicy", PolicyId=policy_id)["TotalNum"] == 0
 
 
 # ---- groups --------------------------------------------------------------------------------
@@ -334,11 +399,16 @@ def test_group_lifecycle_with_members_and_policies(cam: CamClient) -> None:
 
     call(cam, "RemoveUserFromGroup", Info=[{"GroupId": group_id, "Uin": alice["Uin"]}])
     assert error_code(cam, "RemoveUserFromGroup", Info=[{"GroupId": group_id, "Uin": alice["Uin"]}]) == (
-        "InvalidParameter.ParamError"
+        "FailedOperation"
+    )
+    assert error_code(cam, "AddUserToGroup", Info=[{"GroupId": 99999, "Uin": alice["Uin"]}]) == (
+        "InvalidParameter.GroupNotExist"
     )
     assert error_code(cam, "AddUserToGroup", Info=[{"GroupId": group_id}]) == "InvalidParameter.UserUinAndUinNotAllNull"
     call(cam, "DeleteGroup", GroupId=group_id)
-    assert error_code(cam, "GetGroup", GroupId=group_id) == "ResourceNotFound.GroupNotExist"
+    # GetGroup's official list names no GroupNotExist: the common ResourceNotFound.
+    assert error_code(cam, "GetGroup", GroupId=group_id) == "ResourceNotFound"
+    assert error_code(cam, "ListAttachedGroupPolicies", TargetGroupId=group_id) == "InvalidParameter.ParamError"
     assert call(cam, "GetUser", Name=alice["Name"])["Uin"] == alice["Uin"]  # members outlive their group
 
 
@@ -397,7 +467,9 @@ def test_tag_limit_is_enforced_without_partial_changes(cloud: LocalCloudProcess)
         ReplaceTags=[{"TagKey": f"k{i}", "TagValue": "v"} for i in range(45)],
     )
     more = [{"TagKey": f"m{i}", "TagValue": "v"} for i in range(6)]
-    assert error_code(tag, "ModifyResourceTags", Resource=resource, ReplaceTags=more) == "LimitExceeded.TagNumberLimit"
+    assert error_code(tag, "ModifyResourceTags", Resource=resource, ReplaceTags=more) == (
+        "LimitExceeded.ResourceAttachedTags"
+    )
     described = call(
         tag,
         "DescribeResourceTagsByResourceIds",
@@ -423,4 +495,26 @@ def test_the_proxy_route_reaches_the_same_state(cloud: LocalCloudProcess, cam: C
             ResourceRegion="ap-guangzhou",
         )["TotalCount"]
         == 0
+    )
+
+
+def test_key_actions_default_target_uin_to_the_caller(cam: CamClient) -> None:
+    own = call(cam, "ListAccessKeys")["AccessKeys"]
+    assert [(key["AccessKeyId"], key["Status"]) for key in own] == [(SECRET_ID, "Active")]
+    # A root key created here could not sign: localcloud refuses plainly rather than pretend.
+    assert error_code(cam, "CreateAccessKey") == "UnsupportedOperation"
+    uin = new_user(cam)["Uin"]
+    assert call(cam, "CreateAccessKey", TargetUin=uin)["AccessKey"]["Status"] == "Active"
+
+
+def test_a_role_session_duration_is_updated(cam: CamClient) -> None:
+    role = unique("role")
+    role_id = call(cam, "CreateRole", RoleName=role, PolicyDocument=TRUST, SessionDuration=7200)["RoleId"]
+    call(cam, "UpdateRoleSessionDuration", RoleName=role, SessionDuration=3600)
+    assert call(cam, "GetRole", RoleName=role)["RoleInfo"]["SessionDuration"] == 3600
+    call(cam, "UpdateRoleSessionDuration", RoleId=int(role_id), SessionDuration=43200)
+    assert call(cam, "GetRole", RoleId=role_id)["RoleInfo"]["SessionDuration"] == 43200
+    assert error_code(cam, "UpdateRoleSessionDuration", RoleName=role, SessionDuration=43201) == "InvalidParameterValue"
+    assert error_code(cam, "UpdateRoleSessionDuration", RoleName="gone", SessionDuration=60) == (
+        "InvalidParameter.RoleNotExist"
     )

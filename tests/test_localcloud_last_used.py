@@ -14,12 +14,12 @@ import pytest
 
 from commands.cam_account import PacedReader, day_of, read_usage
 from im_access.audit import KeyUse, Usage
-from tests.localcloud_process import ROOT, LocalCloudProcess, call, error_code
+from tests.localcloud_process import NO_RATE_LIMITS, ROOT, LocalCloudProcess, call, error_code
 
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProcess]:
-    with LocalCloudProcess(tmp_path_factory.mktemp("last-used") / "state.db") as process:
+    with LocalCloudProcess(tmp_path_factory.mktemp("last-used") / "state.db", NO_RATE_LIMITS) as process:
         yield process
 
 

@@ -158,3 +158,18 @@ def test_a_seed_that_breaks_the_rules_is_refused(tmp_path: Path) -> None:
     seed.write_text(json.dumps({"users": [{"Name": "has space"}]}))
     stderr = failed_start(tmp_path, "--seed", str(seed)).stderr
     assert "cannot be applied" in stderr and "InvalidParameter.UserNameIllegal" in stderr
+
+
+def test_a_port_in_use_is_one_line_naming_it_and_exit_2(tmp_path: Path) -> None:
+    with LocalCloudProcess(tmp_path / "first.db") as first:
+        port = first.address.rsplit(":", 1)[1]
+        env = {**os.environ, "TENCENTCLOUD_SECRET_ID": "AKIDlocal", "TENCENTCLOUD_SECRET_KEY": "any-local-secret"}
+        # The command line of the README, on the port the first server holds.
+        command = [".venv/bin/python", "-m", "localcloud", "serve", "--port", port, "--state", str(tmp_path / "s.db")]
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"localcloud: port {port} on 127.0.0.1 is in use; choose another with --port (0 picks a free one)"
+    ]
+    assert not (tmp_path / "s.db").exists()

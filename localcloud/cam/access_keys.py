@@ -33,6 +33,8 @@ def new_access_key(ctx: Context, uin: int, description: str = "") -> tuple[str, 
     return access_key_id, secret_key
 
 
+MISSING_USER = "InvalidParameter.UserNotExist"  # an unknown TargetUin, as the key actions' lists name it
+
 # ---- API keys ------------------------------------------------------------------------------
 
 
@@ -42,11 +44,22 @@ def _access_key(db: sqlite3.Connection, access_key_id: str, uin: int) -> sqlite3
     return find_one(db, query, (access_key_id, uin), "ResourceNotFound.SecretNotExist", message)
 
 
-# Only sub-users' keys are modelled, so TargetUin is required where the real API defaults to the caller.
-@cam.action("CreateAccessKey", writes=True, TargetUin=Int(required=True), Description=Str(max_len=1024))
+def _target(ctx: Context, p: dict[str, Any]) -> sqlite3.Row | None:
+    """The sub-user TargetUin names; without TargetUin, the caller as CAM defaults to (None when the
+    caller is no sub-user localcloud lists: the account's root, a role session, a restricted key)."""
+    if "TargetUin" in p:
+        return find_user_by_uin(ctx.db, p["TargetUin"], MISSING_USER)
+    uin = ctx.caller.uin if ctx.caller else ctx.owner_uin
+    return ctx.db.execute("SELECT * FROM users WHERE uin = ?", (uin,)).fetchone()
+
+
+@cam.action("CreateAccessKey", writes=True, TargetUin=Int(), Description=Str(max_len=1024))
 def create_access_key(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    uin = find_user_by_uin(ctx.db, p["TargetUin"])["uin"]
-    access_key_id, secret_key = new_access_key(ctx, uin, p.get("Description", ""))
+    user = _target(ctx, p)
+    if user is None:
+        # A new key of the root would have to sign requests too; localcloud takes only the keys it starts with.
+        raise ApiError("UnsupportedOperation", "localcloud creates API keys for sub-users only: give TargetUin.")
+    access_key_id, secret_key = new_access_key(ctx, user["uin"], p.get("Description", ""))
     return {
         "AccessKey": {
             "AccessKeyId": access_key_id,
@@ -58,10 +71,15 @@ def create_access_key(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@cam.action("ListAccessKeys", writes=False, TargetUin=Int(required=True))
+@cam.action("ListAccessKeys", writes=False, TargetUin=Int())
 def list_access_keys(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    uin = find_user_by_uin(ctx.db, p["TargetUin"])["uin"]
-    rows = ctx.db.execute("SELECT * FROM access_keys WHERE uin = ? ORDER BY create_time, rowid", (uin,)).fetchall()
+    user = _target(ctx, p)
+    if user is None:  # the caller's own key, the one localcloud knows it by
+        own = ctx.caller.secret_id if ctx.caller else ""
+        return {"AccessKeys": [{"AccessKeyId": own, "Status": "Active", "CreateTime": "", "Description": ""}]}
+    rows = ctx.db.execute(
+        "SELECT * FROM access_keys WHERE uin = ? ORDER BY create_time, rowid", (user["uin"],)
+    ).fetchall()
     return {
         "AccessKeys": [
             {
@@ -83,13 +101,13 @@ def list_access_keys(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     TargetUin=Int(required=True),
 )
 def update_access_key(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    key = _access_key(ctx.db, p["AccessKeyId"], find_user_by_uin(ctx.db, p["TargetUin"])["uin"])
+    key = _access_key(ctx.db, p["AccessKeyId"], find_user_by_uin(ctx.db, p["TargetUin"], MISSING_USER)["uin"])
     ctx.db.execute("UPDATE access_keys SET status = ? WHERE access_key_id = ?", (p["Status"], key["access_key_id"]))
     return {}
 
 
 @cam.action("DeleteAccessKey", writes=True, AccessKeyId=Str(required=True), TargetUin=Int(required=True))
 def delete_access_key(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    key = _access_key(ctx.db, p["AccessKeyId"], find_user_by_uin(ctx.db, p["TargetUin"])["uin"])
+    key = _access_key(ctx.db, p["AccessKeyId"], find_user_by_uin(ctx.db, p["TargetUin"], MISSING_USER)["uin"])
     ctx.db.execute("DELETE FROM access_keys WHERE access_key_id = ?", (key["access_key_id"],))
     return {}

@@ -17,7 +17,6 @@ MAX_GROUPS = 300
 MAX_ATTACHED_POLICIES = 200
 MAX_ACCESS_KEYS = 2
 MAX_CUSTOM_POLICIES = 1500
-MAX_POLICY_DOCUMENT = 6144
 
 USER_NAME = r"[A-Za-z0-9+=,.@_-]{1,64}"
 POLICY_NAME = r"[A-Za-z0-9+=,.@_-]{1,128}"
@@ -26,7 +25,7 @@ FIRST_UID = 11000001
 FIRST_GROUP_ID = 10001
 FIRST_CUSTOM_POLICY_ID = 200000001
 
-PAGE = Int(minimum=1)
+PAGE = Int(minimum=1, maximum=200)
 PER_PAGE = Int(minimum=1, maximum=200)
 FLAG = Int(choices=(0, 1))
 
@@ -53,11 +52,11 @@ def find_user_by_uin(db: sqlite3.Connection, uin: int, code: str = "ResourceNotF
     )
 
 
-def find_group(db: sqlite3.Connection, group_id: int) -> sqlite3.Row:
+# Each action answers a missing principal with its own code, as the official per-action lists
+# (localcloud/reference/api.json) name them; where a list names none, the common `ResourceNotFound`.
+def find_group(db: sqlite3.Connection, group_id: int, code: str = "ResourceNotFound.GroupNotExist") -> sqlite3.Row:
     query = "SELECT * FROM groups WHERE group_id = ?"
-    return find_one(
-        db, query, (group_id,), "ResourceNotFound.GroupNotExist", f"The user group {group_id} does not exist."
-    )
+    return find_one(db, query, (group_id,), code, f"The user group {group_id} does not exist.")
 
 
 def find_policy(db: sqlite3.Connection, policy_id: int, code: str = "ResourceNotFound.PolicyIdNotFound") -> sqlite3.Row:

@@ -70,7 +70,7 @@ def create_group(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 
 @cam.action("GetGroup", writes=False, GroupId=Int(required=True))
 def get_group(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    group = find_group(ctx.db, p["GroupId"])
+    group = find_group(ctx.db, p["GroupId"], "ResourceNotFound")
     members = _members(ctx.db, group["group_id"])
     return {
         "GroupId": group["group_id"],
@@ -84,7 +84,7 @@ def get_group(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 
 @cam.action("DeleteGroup", writes=True, GroupId=Int(required=True))
 def delete_group(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    find_group(ctx.db, p["GroupId"])
+    find_group(ctx.db, p["GroupId"], "ResourceNotFound")
     ctx.db.execute("DELETE FROM groups WHERE group_id = ?", (p["GroupId"],))
     return {}
 
@@ -123,7 +123,7 @@ def _membership_user(db: sqlite3.Connection, info: dict[str, Any]) -> sqlite3.Ro
 @cam.action("AddUserToGroup", writes=True, Info=MEMBERSHIP)
 def add_user_to_group(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     for info in p["Info"]:
-        group = find_group(ctx.db, info["GroupId"])
+        group = find_group(ctx.db, info["GroupId"], "InvalidParameter.GroupNotExist")
         user = _membership_user(ctx.db, info)
         ctx.db.execute(
             "INSERT OR IGNORE INTO group_members (group_id, uin, add_time) VALUES (?, ?, ?)",
@@ -135,15 +135,13 @@ def add_user_to_group(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 @cam.action("RemoveUserFromGroup", writes=True, Info=MEMBERSHIP)
 def remove_user_from_group(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     for info in p["Info"]:
-        group = find_group(ctx.db, info["GroupId"])
+        group = find_group(ctx.db, info["GroupId"], "ResourceNotFound")
         user = _membership_user(ctx.db, info)
         removed = ctx.db.execute(
             "DELETE FROM group_members WHERE group_id = ? AND uin = ?", (group["group_id"], user["uin"])
         )
         if removed.rowcount == 0:
-            raise ApiError(
-                "InvalidParameter.ParamError", f"`{user['name']}` is not a member of group {group['group_id']}."
-            )
+            raise ApiError("FailedOperation", f"`{user['name']}` is not a member of group {group['group_id']}.")
     return {}
 
 
@@ -178,5 +176,5 @@ def detach_group_policy(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     Keyword=Str(max_len=128),
 )
 def list_attached_group_policies(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    find_group(ctx.db, p["TargetGroupId"])
+    find_group(ctx.db, p["TargetGroupId"], "InvalidParameter.ParamError")
     return attached_page(ctx, "group_policies", "group_id", p["TargetGroupId"], p)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from typing import Any
@@ -10,7 +9,6 @@ from typing import Any
 from localcloud.cam.common import (
     FIRST_CUSTOM_POLICY_ID,
     MAX_CUSTOM_POLICIES,
-    MAX_POLICY_DOCUMENT,
     PAGE,
     PER_PAGE,
     POLICY_NAME,
@@ -18,6 +16,7 @@ from localcloud.cam.common import (
     find_one,
     find_policy,
 )
+from localcloud.cam.policy_document import check_policy_document
 from localcloud.catalogue import PRESETS
 from localcloud.errors import ApiError
 from localcloud.params import Int, ListOf, Obj, Str, page_of
@@ -42,33 +41,6 @@ def install_presets(db: sqlite3.Connection, timestamp: str) -> None:
         )
 
 
-def check_policy_document(document: str) -> None:
-    if len(document) > MAX_POLICY_DOCUMENT:
-        raise ApiError(
-            "InvalidParameter.PolicyDocumentLengthOverLimit",
-            f"The policy document has {len(document)} characters; at most {MAX_POLICY_DOCUMENT} are allowed.",
-        )
-    try:
-        parsed = json.loads(document)
-    except json.JSONDecodeError as error:
-        raise ApiError("InvalidParameter.PolicyDocumentError", f"The policy document is not JSON: {error}.") from None
-    if not isinstance(parsed, dict) or parsed.get("version") != "2.0":
-        raise ApiError(
-            "InvalidParameter.PolicyDocumentError", 'The policy document must be an object with "version": "2.0".'
-        )
-    statements = parsed.get("statement")
-    statements = [statements] if isinstance(statements, dict) else statements
-    if not isinstance(statements, list) or not statements:
-        raise ApiError("InvalidParameter.StatementError", "The policy document needs at least one statement.")
-    for statement in statements:
-        if not isinstance(statement, dict) or str(statement.get("effect", "")).lower() not in ("allow", "deny"):
-            raise ApiError("InvalidParameter.EffectError", 'Every statement needs "effect": "allow" or "deny".')
-        if not statement.get("action"):
-            raise ApiError("InvalidParameter.ActionError", 'Every statement needs an "action".')
-        if not statement.get("resource"):
-            raise ApiError("InvalidParameter.ResourceError", 'Every statement needs a "resource".')
-
-
 # ---- policies ------------------------------------------------------------------------------
 
 
@@ -84,7 +56,8 @@ def list_policies(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     types = {"All": (1, 2), "QCS": (2, 2), "Local": (1, 1)}[p.get("Scope", "All")]
     rows = ctx.db.execute(
         "SELECT policies.*, (SELECT COUNT(*) FROM user_policies u WHERE u.policy_id = policies.policy_id)"
-        " + (SELECT COUNT(*) FROM group_policies g WHERE g.policy_id = policies.policy_id) AS attachments"
+        " + (SELECT COUNT(*) FROM group_policies g WHERE g.policy_id = policies.policy_id)"
+        " + (SELECT COUNT(*) FROM role_policies r WHERE r.policy_id = policies.policy_id) AS attachments"
         " FROM policies WHERE type IN (?, ?) AND instr(lower(name), lower(?)) > 0 ORDER BY policy_id",
         (*types, p.get("Keyword", "")),
     ).fetchall()
@@ -125,8 +98,8 @@ def list_policies(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     EntityFilter=Str(choices=("All", "User", "Group", "Role")),
 )
 def list_entities_for_policy(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    """The users and groups a policy is attached to, users first, each in attachment order."""
-    find_policy(ctx.db, p["PolicyId"])
+    """The users, groups and roles a policy is attached to, in that order, each in attachment order."""
+    find_policy(ctx.db, p["PolicyId"], "InvalidParameter.PolicyIdError")
     entity_filter = p.get("EntityFilter", "All")
     users = ctx.db.execute(
         "SELECT users.uid AS id, users.name, users.uin, 1 AS related_type, user_policies.add_time"
@@ -138,8 +111,12 @@ def list_entities_for_policy(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
         " FROM group_policies JOIN groups USING (group_id) WHERE policy_id = ? ORDER BY group_policies.rowid",
         (p["PolicyId"],),
     ).fetchall()
-    # localcloud has no roles, so the filter `Role` finds nothing.
-    rows = {"All": [*users, *groups], "User": users, "Group": groups, "Role": []}[entity_filter]
+    roles = ctx.db.execute(
+        "SELECT roles.role_id AS id, roles.name, 0 AS uin, 3 AS related_type, role_policies.add_time"
+        " FROM role_policies JOIN roles USING (role_id) WHERE policy_id = ? ORDER BY role_policies.rowid",
+        (p["PolicyId"],),
+    ).fetchall()
+    rows = {"All": [*users, *groups, *roles], "User": users, "Group": groups, "Role": roles}[entity_filter]
     page = page_of(rows, p.get("Page", 1), p.get("Rp", 20))
     return {
         "TotalNum": len(rows),
@@ -221,7 +198,7 @@ def update_policy(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     else:
         raise ApiError("MissingParameter", "The request is missing a required parameter `PolicyId` or `PolicyName`.")
     if row["type"] == 2:
-        raise ApiError("FailedOperation.Unmodifiable", f"The preset policy `{row['name']}` cannot be changed.")
+        raise ApiError("FailedOperation", f"The preset policy `{row['name']}` cannot be changed.")
     if "PolicyDocument" in p:
         check_policy_document(p["PolicyDocument"])
     new_name = p.get("PolicyName", row["name"])
@@ -246,6 +223,6 @@ def delete_policy(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
         raise ApiError("MissingParameter", "The request is missing a required parameter `PolicyId`.")
     for policy_id in p["PolicyId"]:
         if find_policy(ctx.db, policy_id)["type"] == 2:
-            raise ApiError("FailedOperation.Unmodifiable", f"The preset policy {policy_id} cannot be deleted.")
+            raise ApiError("FailedOperation", f"The preset policy {policy_id} cannot be deleted.")
         ctx.db.execute("DELETE FROM policies WHERE policy_id = ?", (policy_id,))
     return {}

@@ -55,16 +55,20 @@ def role_arn(owner_uin: int, name: str) -> str:
 
 def check_trust_document(document: str) -> None:
     """A trust policy as CreateRole takes it: JSON, version 2.0, statements with effect, action and principal."""
+    # CreateRole's and UpdateAssumeRolePolicy's lists name no PolicyDocumentError: a document that
+    # is no JSON object is a bad parameter.
     try:
         parsed = json.loads(document)
     except json.JSONDecodeError as error:
-        raise ApiError("InvalidParameter.PolicyDocumentError", f"The trust policy is not JSON: {error}.") from None
-    statements = parsed.get("statement") if isinstance(parsed, dict) else None
+        raise ApiError("InvalidParameter.ParamError", f"The trust policy is not JSON: {error}.") from None
+    if not isinstance(parsed, dict):
+        raise ApiError("InvalidParameter.ParamError", "The trust policy must be a JSON object.")
+    if parsed.get("version") != "2.0":
+        raise ApiError("InvalidParameter.VersionError", 'The trust policy needs "version": "2.0".')
+    statements = parsed.get("statement")
     statements = [statements] if isinstance(statements, dict) else statements
-    if not isinstance(parsed, dict) or parsed.get("version") != "2.0" or not isinstance(statements, list):
-        raise ApiError(
-            "InvalidParameter.PolicyDocumentError", 'The trust policy needs "version": "2.0" and statements.'
-        )
+    if not isinstance(statements, list) or not statements:
+        raise ApiError("InvalidParameter.StatementError", "The trust policy needs at least one statement.")
     for statement in statements:
         if not isinstance(statement, dict) or str(statement.get("effect", "")).lower() not in ("allow", "deny"):
             raise ApiError("InvalidParameter.EffectError", 'Every statement needs "effect": "allow" or "deny".')
@@ -74,17 +78,20 @@ def check_trust_document(document: str) -> None:
             raise ApiError("InvalidParameter.PrincipalError", 'Every statement of a trust policy needs a "principal".')
 
 
-def find_role(db: sqlite3.Connection, role_id: Any = None, name: Any = None) -> sqlite3.Row:
+def find_role(
+    db: sqlite3.Connection, role_id: Any = None, name: Any = None, code: str = "InvalidParameter.RoleNotExist"
+) -> sqlite3.Row:
+    """The role named by id or name; `code` when there is none (the one the provider matches)."""
     value: object
     if role_id is not None:
         if not str(role_id).isdigit():
-            raise ApiError("InvalidParameter.RoleIdError", f"The role id `{role_id}` is not a role id.")
+            raise ApiError("InvalidParameter.ParamError", f"The role id `{role_id}` is not a role id.")
         query, value = "SELECT * FROM roles WHERE role_id = ?", int(role_id)
     elif name is not None:
         query, value = "SELECT * FROM roles WHERE name = ?", str(name)
     else:
         raise ApiError("InvalidParameter.ParamError", "Name the role by RoleId or RoleName.")
-    return find_one(db, query, (value,), "ResourceNotFound.RoleNotExist", f"The role {role_id or name} does not exist.")
+    return find_one(db, query, (value,), code, f"The role {role_id or name} does not exist.")
 
 
 def role_info(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
@@ -130,7 +137,7 @@ def create_role(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     if ctx.db.execute("SELECT 1 FROM roles WHERE lower(name) = lower(?)", (p["RoleName"],)).fetchone():
         raise ApiError("InvalidParameter.RoleNameInUse", f"The role name `{p['RoleName']}` is in use.")
     if ctx.db.execute("SELECT COUNT(*) FROM roles").fetchone()[0] >= MAX_ROLES:
-        raise ApiError("LimitExceeded.RoleFull", f"An account may have at most {MAX_ROLES} roles.")
+        raise ApiError("InvalidParameter.RoleFull", f"An account may have at most {MAX_ROLES} roles.")
     check_trust_document(p["PolicyDocument"])
     role_id = next_id(ctx.db, "role", FIRST_ROLE_ID)
     ctx.db.execute(
@@ -197,6 +204,24 @@ def update_role_description(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 def update_role_console_login(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     role = find_role(ctx.db, p.get("RoleId"), p.get("RoleName"))
     ctx.db.execute("UPDATE roles SET console_login = ? WHERE role_id = ?", (p["ConsoleLogin"], role["role_id"]))
+    return {}
+
+
+@cam.action(
+    "UpdateRoleSessionDuration",
+    writes=True,
+    SessionDuration=Int(required=True, minimum=0, maximum=MAX_SESSION_DURATION),
+    RoleName=Str(max_len=128),
+    RoleId=Int(),
+)
+def update_role_session_duration(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    """What `cam.Role` calls when `session_duration` changes; 0 means the longest, as at CreateRole."""
+    role = find_role(ctx.db, p.get("RoleId"), p.get("RoleName"))
+    duration = p["SessionDuration"] or MAX_SESSION_DURATION
+    ctx.db.execute(
+        "UPDATE roles SET session_duration = ?, update_time = ? WHERE role_id = ?",
+        (duration, ctx.timestamp, role["role_id"]),
+    )
     return {}
 
 
@@ -274,7 +299,7 @@ def detach_role_policy(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     Keyword=Str(max_len=128),
 )
 def list_attached_role_policies(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    role = find_role(ctx.db, p.get("RoleId"), p.get("RoleName"))
+    role = find_role(ctx.db, p.get("RoleId"), p.get("RoleName"), "InvalidParameter.ParamError")
     types = {"User": (1,), "QCS": (2,)}.get(p.get("PolicyType", ""), (1, 2))
     rows = [
         row
@@ -313,9 +338,9 @@ def decode_jwks(identity_key: str) -> dict[str, Any]:
     try:
         jwks = json.loads(base64.b64decode(identity_key, validate=True))
     except (binascii.Error, ValueError):
-        raise ApiError("InvalidParameter.IdentityKeyError", "IdentityKey must be the base64 of a JWKS.") from None
+        raise ApiError("InvalidParameter", "IdentityKey must be the base64 of a JWKS.") from None
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list) or not jwks["keys"]:
-        raise ApiError("InvalidParameter.IdentityKeyError", 'IdentityKey must hold a JWKS: {"keys": [...]}.')
+        raise ApiError("InvalidParameter", 'IdentityKey must hold a JWKS: {"keys": [...]}.')
     return jwks
 
 
@@ -332,7 +357,7 @@ OIDC_FIELDS = {
 def _save_oidc(ctx: Context, p: dict[str, Any], insert: bool) -> None:
     decode_jwks(p["IdentityKey"])
     if not p.get("ClientId"):
-        raise ApiError("InvalidParameter.ClientIdError", "ClientId needs at least one audience.")
+        raise ApiError("InvalidParameter", "ClientId needs at least one audience.")
     values = (p["IdentityUrl"], p["IdentityKey"], json.dumps(p["ClientId"]), p.get("Description", ""), p["Name"])
     if insert:
         if ctx.db.execute("SELECT 1 FROM oidc_providers WHERE name = ?", (p["Name"],)).fetchone():

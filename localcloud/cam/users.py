@@ -189,7 +189,7 @@ def detach_user_policy(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 
 @cam.action("ListAttachedUserPolicies", writes=False, TargetUin=Int(required=True), Page=PAGE, Rp=PER_PAGE)
 def list_attached_user_policies(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    find_user_by_uin(ctx.db, p["TargetUin"])
+    find_user_by_uin(ctx.db, p["TargetUin"], "InvalidParameter.ParamError")
     return attached_page(ctx, "user_policies", "uin", p["TargetUin"], p)
 
 

@@ -1,0 +1,98 @@
+"""`--consistency-lag-ms`: CAM's reads trail its writes, so localcloud's reads see a write only after
+the lag, while writes check the latest state."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from localcloud.store import Store
+from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call, error_code
+
+SEED = ROOT / "localcloud" / "seeds" / "local.json"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def names(store: Store) -> list[str]:
+    with store.transaction(write=False, lagged=True) as db:
+        return [row["name"] for row in db.execute("SELECT name FROM groups ORDER BY name")]
+
+
+def add_group(store: Store, name: str) -> None:
+    with store.transaction(write=True) as db:
+        db.execute("INSERT INTO groups (name, create_time) VALUES (?, '')", (name,))
+
+
+def test_a_lagged_read_sees_each_write_once_its_lag_has_passed(tmp_path: Path) -> None:
+    store, clock = Store(tmp_path / "state.db"), Clock()
+    add_group(store, "before")
+    store.lag_reads(1.0, clock)
+    assert names(store) == ["before"]  # what exists when the lag starts is seen at once
+    add_group(store, "first")
+    clock.now = 0.5
+    add_group(store, "second")
+    assert names(store) == ["before"]
+    with store.transaction(write=False) as db:  # a read of the latest state, as writes check
+        assert db.execute("SELECT COUNT(*) FROM groups").fetchone()[0] == 3
+    clock.now = 1.0
+    assert names(store) == ["before", "first"]
+    clock.now = 1.5
+    assert names(store) == ["before", "first", "second"]
+    store.close()
+
+
+def test_a_failed_write_is_never_seen(tmp_path: Path) -> None:
+    store, clock = Store(tmp_path / "state.db"), Clock()
+    store.lag_reads(1.0, clock)
+    try:
+        with store.transaction(write=True) as db:
+            db.execute("INSERT INTO groups (name, create_time) VALUES ('rolled-back', '')")
+            raise RuntimeError("the action failed")
+    except RuntimeError:
+        pass
+    clock.now = 5.0
+    assert names(store) == []
+    store.close()
+
+
+def test_the_server_shows_a_new_user_only_after_the_lag(tmp_path: Path) -> None:
+    with LocalCloudProcess(tmp_path / "state.db", "--seed", str(SEED), "--consistency-lag-ms", "1000") as cloud:
+        cam = cloud.cam()
+        assert call(cam, "GetUser", Name="qa-lead")["Name"] == "qa-lead"  # the seed is there before anyone reads
+        uin = call(cam, "AddUser", Name="lagging")["Uin"]
+        written = time.monotonic()
+        assert "lagging" not in {user["Name"] for user in call(cam, "ListUsers")["Data"]}
+        assert call(cam, "GetUser", Name="lagging")["Uin"] == uin  # as the provider reads a new user
+        call(cam, "AttachUserPolicy", PolicyId=524252, AttachUin=uin)  # writes check the latest state
+        assert error_code(cam, "ListAttachedUserPolicies", TargetUin=uin) == "InvalidParameter.ParamError"
+        assert time.monotonic() - written < 1.0, "the machine was too slow to see the lag"
+        time.sleep(1.1 - (time.monotonic() - written))
+        assert "lagging" in {user["Name"] for user in call(cam, "ListUsers")["Data"]}
+        assert call(cam, "ListAttachedUserPolicies", TargetUin=uin)["TotalNum"] == 1
+
+
+def test_without_the_flag_reads_see_writes_at_once(tmp_path: Path) -> None:
+    with LocalCloudProcess(tmp_path / "state.db") as cloud:
+        cam = cloud.cam()
+        uin = call(cam, "AddUser", Name="prompt")["Uin"]
+        assert call(cam, "GetUser", Name="prompt")["Uin"] == uin
+
+
+def test_a_lag_out_of_range_is_refused(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "localcloud", "serve", "--port", "0", "--state", str(tmp_path / "s.db")]
+    env = {"TENCENTCLOUD_SECRET_ID": SECRET_ID, "TENCENTCLOUD_SECRET_KEY": SECRET_KEY, "PATH": ""}
+    result = subprocess.run(
+        [*command, "--consistency-lag-ms", "-5"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert "--consistency-lag-ms must be from 0 to 60000" in result.stderr
+    assert not (tmp_path / "s.db").exists()
