@@ -305,7 +305,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         findings = run_audit(stacks, args.project, args.today, unused_days=args.unused_days)
         report = render(stacks, findings, args.format)
     except AuditError as error:
-        print(f"audit: could not audit {', '.join(stacks) or 'any stack'}: {error}", file=sys.stderr)
+        # Right after `make local-up` there are no cloud credentials: the local stack is the one to audit.
+        local = (
+            ""
+            if args.stack or os.environ.get("TENCENTCLOUD_SECRET_ID")
+            else "; the local stack: `make audit STACK=local`"
+        )
+        print(f"audit: could not audit {', '.join(stacks) or 'any stack'}: {error}{local}", file=sys.stderr)
         return 2
     sys.stdout.write(report)  # only once complete: a partial report is never printed
     return 1 if findings else 0

@@ -282,6 +282,8 @@ def test_the_cloud_lines_in_one_shell_without_an_account_stop_at_their_documente
         assert result.returncode == code and first_line(result).startswith(first), shown
         if line in ("make review", "make review UNUSED_DAYS=60"):  # no credentials: the local stack's review
             assert first_line(result).endswith("; the local stack: `make review STACK=local`")
+        if line.startswith(".venv/bin/python -m commands.audit") and "--stack" not in line:  # ... and audit
+            assert first_line(result).endswith("; the local stack: `make audit STACK=local`")
         if code:  # one line: the command's own, then make's trailer
             own = [out for out in result.stderr.splitlines() if not out.startswith("make: ***")]
             assert len(own) == 1, f"{line}: {result.stderr}"
