@@ -64,7 +64,9 @@ def paced(cam: Any, action: str, **params: Any) -> dict[str, Any]:
 def console_made(cloud: LocalCloudProcess, count: int) -> None:
     cam = cloud.cam()
     read_only = next(
-        p["PolicyId"] for p in call(cam, "ListPolicies", Rp=200)["List"] if p["PolicyName"] == "QcloudIMReadOnlyAccess"
+        p["PolicyId"]
+        for p in call(cam, "ListPolicies", Rp=200, Keyword="QcloudIMReadOnlyAccess")["List"]
+        if p["PolicyName"] == "QcloudIMReadOnlyAccess"
     )
     for index in range(count):
         uin = paced(cam, "AddUser", Name=f"console-op-{index:03d}", ConsoleLogin=1, UseApi=1)["Uin"]

@@ -40,6 +40,14 @@ def build_account(cloud: LocalCloudProcess, sizes: dict[str, int]) -> None:
     cam = cloud.cam()
     draw = random.Random(7)
     policies = [p["PolicyId"] for p in call(cam, "ListPolicies", Rp=200)["List"]]
+    # The IM presets are past the first page of presets; every account here has IM holders, small ones too.
+    im_presets = [
+        p["PolicyId"]
+        for name in ("QcloudIMReadOnlyAccess", "QcloudAVCFullAccess")
+        for p in call(cam, "ListPolicies", Keyword=name)["List"]
+        if p["PolicyName"] == name
+    ]
+    policies = list(dict.fromkeys(policies + im_presets))
     for index in range(sizes["custom_policies"]):
         created = call(
             cam, "CreatePolicy", PolicyName=f"bench-{index}", PolicyDocument=document(draw.random() < IM_SHARE, index)
@@ -47,7 +55,7 @@ def build_account(cloud: LocalCloudProcess, sizes: dict[str, int]) -> None:
         policies.append(created["PolicyId"])
     for index in range(sizes["users"]):
         uin = call(cam, "AddUser", Name=f"bench-user-{index}")["Uin"]
-        for policy_id in draw.sample(policies, 2):
+        for policy_id in draw.sample(policies, 2) if index else im_presets:
             call(cam, "AttachUserPolicy", PolicyId=policy_id, AttachUin=uin)
     for index in range(sizes["groups"]):
         group_id = call(cam, "CreateGroup", GroupName=f"bench-group-{index}")["GroupId"]

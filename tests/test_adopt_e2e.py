@@ -30,7 +30,9 @@ def described(cam: Any, action: str, **params: Any) -> dict[str, Any]:
 
 
 def policy_id(cam: Any, name: str) -> int:
-    return int(next(p["PolicyId"] for p in call(cam, "ListPolicies", Rp=200)["List"] if p["PolicyName"] == name))
+    return int(
+        next(p["PolicyId"] for p in call(cam, "ListPolicies", Rp=200, Keyword=name)["List"] if p["PolicyName"] == name)
+    )
 
 
 def run(project: EngineProject, module: str, *args: str) -> subprocess.CompletedProcess[str]:

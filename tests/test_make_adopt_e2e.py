@@ -21,7 +21,7 @@ def console_read_only_user(state: Path, name: str) -> int:
     """A user given IM read-only access in the console (localcloud on the state `make` uses next)."""
     with LocalCloudProcess(state, "--seed", str(SEED)) as cloud:
         cam = cloud.cam()
-        policies = call(cam, "ListPolicies", Rp=200)["List"]
+        policies = call(cam, "ListPolicies", Rp=200, Keyword="QcloudIMReadOnlyAccess")["List"]
         read_only = next(int(p["PolicyId"]) for p in policies if p["PolicyName"] == "QcloudIMReadOnlyAccess")
         user = call(cam, "AddUser", Name=name, ConsoleLogin=1)
         call(cam, "AttachUserPolicy", PolicyId=read_only, AttachUin=user["Uin"])
