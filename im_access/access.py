@@ -34,7 +34,7 @@ DEFAULT_FULL_ACCESS_POLICY_NAMES: tuple[str, ...] = (
     "AdministratorAccess",
     "QCloudResourceFullAccess",
 )
-DEFAULT_FULL_ACCESS_POLICY_IDS: tuple[int, ...] = (FULL_PRESET_ID, 1, 2)
+DEFAULT_FULL_ACCESS_POLICY_IDS: tuple[int, ...] = (FULL_PRESET_ID, 1, 2)  # the ids of those names, in their order
 
 # Suffixes probed to decide whether a wildcard pattern covers *every* action of a service.
 _PROBE_APIS = ("", "x", "RemoveUser", "DescribeAppStatList", "Z9_:/*")

@@ -39,7 +39,12 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from im_access.access import FULL_PRESET, FULL_PRESET_ID, normalise_policy_id, normalise_policy_name
+from im_access.access import (
+    DEFAULT_FULL_ACCESS_POLICY_IDS,
+    DEFAULT_FULL_ACCESS_POLICY_NAMES,
+    normalise_policy_id,
+    normalise_policy_name,
+)
 from im_access.approvals import StackApprovals
 from im_access.contract import IM_COMPONENTS, Props, group_principal, user_principal
 from im_access.reach import Grant, Hop, Path, ReachGraph, arn_of_role, judge_document, judge_preset
@@ -64,11 +69,9 @@ IDENTITY_ROUTES: Mapping[str, tuple[str, str]] = {
 }
 PRINCIPALS: Mapping[str, str] = {CAM_USER: "user", GROUP: "group"}  # the principals of the stack, as paths name them
 # The presets whose ids are published; approvals.yaml presetPolicies adds the ones a team looked up.
-KNOWN_PRESET_IDS: Mapping[int, str] = {
-    FULL_PRESET_ID: FULL_PRESET,
-    1: "AdministratorAccess",
-    2: "QCloudResourceFullAccess",
-}
+KNOWN_PRESET_IDS: Mapping[int, str] = dict(
+    zip(DEFAULT_FULL_ACCESS_POLICY_IDS, DEFAULT_FULL_ACCESS_POLICY_NAMES, strict=True)
+)
 MAY_HOLD_ANYTHING = "may hold anything: the stack cannot see what it holds"
 POLICY_VERSION = "tencentcloud:Cam/policyVersion:PolicyVersion"
 IDENTITY_CENTER_CUSTOM = [t for t in CUSTOM_POLICIES if t.startswith("tencentcloud:Identity/")]
@@ -286,7 +289,8 @@ class _StackGraph:
         numbered = kind in ("group", "uin", "orgIdentity")
         return linked, [f"{kind}:{_number(item) if numbered else str(item).strip()}" for item in items], unknown
 
-    def _outside(self, principal: str) -> bool:
+    def outside(self, principal: str) -> bool:
+        """A principal the stack does not declare: what it holds cannot be seen."""
         return self.graph.node(principal) not in self.declared
 
     def open_to_outside(self, role: str) -> bool:
@@ -297,11 +301,7 @@ class _StackGraph:
             return False
         admits = trusted.admits
         root = self.owner_uin.lstrip("0") in {account.lstrip("0") for account in admits.accounts}
-        return root or any(self._outside(principal) for principal in admits.principals)
-
-    def outside_key(self, target: str) -> bool:
-        """A key for a principal the stack does not declare (the root account's among them)."""
-        return self._outside(target)
+        return root or any(self.outside(principal) for principal in admits.principals)
 
     def attachment(self, resource: PolicyResource) -> None:
         route = ATTACHMENTS[resource.resource_type]
@@ -328,7 +328,7 @@ class _StackGraph:
         for principal in values:
             if key == "roleId":
                 self.roles_by_id.append((resource, principal))
-            if self._outside(principal):
+            if self.outside(principal):
                 self.undeclared.extend((resource, principal, grant) for grant in grants)
 
     def _attached_grants(self, resource: PolicyResource, route: AttachmentRoute) -> list[Grant]:
@@ -364,7 +364,7 @@ class _StackGraph:
             self.pending.append((resource.urn, f"{_kind(resource)} (.groupId)"))
         if not linked:
             for group in groups:
-                if self._outside(group):
+                if self.outside(group):
                     self.graph.hold(group, Grant("a group the stack does not declare", unidentified=MAY_HOLD_ANYTHING))
         users = []
         for key, kind, ident in (("userNames", "user", "name"), ("userIds", "uin", "uin")):
@@ -393,7 +393,7 @@ class _StackGraph:
         member = f"member account {uins} of {_kind(resource)}"
         self.declared.add(self.graph.node(member))
         for identity in linked + identities:
-            if not linked and self._outside(identity):
+            if not linked and self.outside(identity):
                 outside = Grant("an organization identity the stack does not declare", unidentified=MAY_HOLD_ANYTHING)
                 self.graph.hold(identity, outside)
             self.graph.join(member, identity, resource.urn, how="given the identity")
@@ -483,7 +483,7 @@ def _report_off_approved(translated: _StackGraph, report: ReportViolation) -> li
         elif (path := graph.reach(target)) is not None and path.kind != "pending":
             reported.add((key.urn, target))
             report(f"Remove API key {key.name!r} on stack {stack!r}: it hands out {path.describe()}; {FIX}.", key.urn)
-        elif translated.outside_key(target):
+        elif translated.outside(target):
             reported.add((key.urn, target))
             report(
                 f"Remove API key {key.name!r} on stack {stack!r}: it is a key of {target}, which the stack does not"
