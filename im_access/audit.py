@@ -362,8 +362,7 @@ def reach_findings(
         path = graph.reach(key, cam_write=not graph.is_role(key))
         if path is None or path.kind == "pending":
             continue
-        through_role = any(hop.how.startswith(("its trust", "trusts")) for hop in path.hops)
-        if path.kind == "full" and not through_role:
+        if path.kind == "full" and not path.through_role:
             continue
         principal = graph.label(key)
         fix = (

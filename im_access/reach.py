@@ -152,6 +152,11 @@ class Path:
         return next((hop.source for hop in self.hops if hop.source is not None), None)
 
     @property
+    def through_role(self) -> bool:
+        """Whether the path becomes a role on the way (a role's own grants are not this)."""
+        return any(hop.principal.startswith("role:") for hop in self.hops[1:])
+
+    @property
     def direct_preset(self) -> bool:
         """A full-access preset held by the principal itself: judged resource by resource already."""
         return len(self.hops) == 1 and self.grant.preset_full

@@ -118,8 +118,17 @@ def test_the_audit_reports_reach_beyond_a_principals_own_im_policy_and_not_what_
     graph.hold("user:writer", judge_document("policy helper", document("name/cam:AttachUserPolicy")))
     graph.hold("group:90002", judge_document("policy cam-all", document("name/cam:*")))
     graph.join("user:member", "group:90002")
+    graph.hold("group:7", judge_preset("QcloudAVCFullAccess", None, {}))  # full through a group: the others'
+    graph.join("user:in-group", "group:7")
+    graph.hold("role:im-admin", judge_preset("QcloudAVCFullAccess", None, {}))  # full through a role: reach's
+    graph.role("role:im-admin", f"qcs::cam::uin/{OWNER}:roleName/im-admin", Admits(frozenset({"user:hopper"})))
+    graph.hold("user:hopper", judge_preset("QcloudIMReadOnlyAccess", None, {}))
     declared = {"dev": [Declared("dev", "user:writer", "QcloudIMReadOnlyAccess", None)]}
-    found = {f.principal: f for f in reach_findings(graph, ["group:90002"], declared)}
-    assert set(found) == {"user:writer", "user:member"}
+    found = {f.principal: f for f in reach_findings(graph, ["group:90002", "group:7"], declared)}
+    assert set(found) == {"user:writer", "user:member", "user:hopper"}
+    assert (
+        "user:hopper -> role:im-admin (its trust names user:hopper) -> preset QcloudAVCFullAccess"
+        in found["user:hopper"].fix
+    )
     assert found["user:writer"].stack == "dev" and found["user:member"].stack is None
     assert "user:member -> group:90002 (member) -> policy cam-all allows 'name/cam:*'" in found["user:member"].fix
