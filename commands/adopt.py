@@ -101,6 +101,7 @@ def _reader(stack: str, stack_config: dict[str, Any]) -> PacedReader:
     _, acting_env = preflight.acting_identity(
         stack, stack_config, os.environ, plain_http=protocol == "http", via_localcloud=via_localcloud
     )
+    # No wait for CAM's lag: the audit's read before this one waited it out.
     return PacedReader(client_for(stack_config, acting_env, via_localcloud=via_localcloud))
 
 

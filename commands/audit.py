@@ -28,8 +28,8 @@ try:
     from commands import cli, escape, preflight
     from commands.cam_account import (
         AccountReadError,
-        PacedReader,
-        client_for,
+        account_reader,
+        cam_lag_seconds,
         endpoint_for,
         read_credentials,
         read_holdings,
@@ -157,6 +157,10 @@ def audit_accounts(
     for malformed in dict.fromkeys(m for stack in stacks for m in exceptions.errors_for(stack)):  # allows nothing
         print(f"audit: {malformed.describe()}", file=sys.stderr)
     via_localcloud = localcloud_route(os.environ)  # every stack's account is localcloud's then
+    try:
+        lag = cam_lag_seconds(os.environ, via_localcloud=via_localcloud)
+    except AccountReadError as error:
+        raise AuditError(str(error)) from None
     accounts: dict[tuple[str, str, str], list[str]] = {}
     try:
         raw = {stack: read_stack_file(files[stack]) for stack in dict.fromkeys(stacks)}
@@ -193,7 +197,9 @@ def audit_accounts(
         print(identity.line(", ".join(account_stacks)), file=sys.stderr)  # stdout holds the report alone
         try:
             # As the stack's provider acts: through the role of a member account, if it assumes one.
-            reader = PacedReader(client_for(raw[account_stacks[0]], acting_env, via_localcloud=via_localcloud))
+            reader = account_reader(
+                raw[account_stacks[0]], acting_env, via_localcloud=via_localcloud, lag=lag, command="audit"
+            )
             holdings = read_holdings(reader)
             memberships = read_memberships(reader, holdings, full_only=False)
             held = expand(holdings, memberships)

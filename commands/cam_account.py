@@ -11,11 +11,16 @@ stacks manage: ListUsers once, then ListAccessKeys and DescribeSafeAuthFlagColl 
 are paced under CAM's per-action rate
 limits and `RequestLimitExceeded` is retried with backoff; any other failure stops the read, so a
 partial account is never reported as complete.
+
+CAM's reads trail its writes: a change made just before a command may not show yet. A reader
+therefore reads nothing until the lag (IM_ACCESS_CAM_LAG_MS) has passed since it was made, so it
+sees every change made before the command began.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -27,6 +32,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 
+from commands.escape import one_line
 from im_access.access import document_grants_some_im, inspect_policy_document, normalise_policy_name, preset_im_level
 from im_access.audit import Holding, KeyUse, Member, Usage
 from im_access.contract import group_principal, role_principal, user_principal
@@ -54,6 +60,12 @@ PAGE_SIZE = 200  # the largest Rp CAM accepts
 SUB_ACCOUNTS_PER_REQUEST = 50  # DescribeSubAccounts' FilterSubAccountUin
 KEYS_PER_REQUEST = 10  # GetSecurityLastUsed's SecretIdList
 MAX_ATTEMPTS = 6
+MAX_SHOWN = 300  # characters of CAM's message in an error
+# How long CAM's reads may trail its writes: the provider waits 10 s after AddUser, CreatePolicy and
+# each attachment for the same reason. localcloud lags only when told to, and says how much here.
+LAG_ENV = "IM_ACCESS_CAM_LAG_MS"
+CLOUD_LAG_MS = 10_000
+MAX_LAG_MS = 60_000
 PRESET_TYPE = 2
 RELATED_USER, RELATED_GROUP, RELATED_ROLE = 1, 2, 3  # ListEntitiesForPolicy's RelatedType
 
@@ -87,8 +99,22 @@ def client_for(
     return cam_client.CamClient(credential.Credential(secret_id, secret_key, token), "", profile)
 
 
+def cam_lag_seconds(env: Mapping[str, str], *, via_localcloud: bool) -> float:
+    """How long CAM's reads may trail its writes: IM_ACCESS_CAM_LAG_MS, else 10 s against Tencent
+    Cloud and none against localcloud (scripts/with_localcloud.sh sets it from localcloud's flag)."""
+    value = env.get(LAG_ENV, "").strip()
+    if not value:
+        return 0.0 if via_localcloud else CLOUD_LAG_MS / 1000
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_LAG_MS:
+        raise AccountReadError(
+            f"{LAG_ENV}={value[:20]!r}: allowed: a whole number of milliseconds from 0 to {MAX_LAG_MS}"
+        )
+    return int(value) / 1000
+
+
 class PacedReader:
-    """Calls CAM actions no faster than their rate limits, retrying throttled requests."""
+    """Calls CAM actions no faster than their rate limits, retrying throttled requests. With a `lag`,
+    its first request waits until `lag` seconds after the reader was made."""
 
     def __init__(
         self,
@@ -96,18 +122,21 @@ class PacedReader:
         limits: Mapping[str, int] = READ_LIMITS,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        lag: float = 0.0,
     ) -> None:
         self._client = client
         self._limits = limits
         self._sleep = sleep
         self._clock = clock
+        self._readable_from = clock() + lag
         self._next_slot: dict[str, float] = {}
         self.requests: Counter[str] = Counter()
         self._answers: dict[tuple[str, tuple[tuple[str, Any], ...]], dict[str, Any]] = {}
 
     def _wait_for_slot(self, action: str) -> None:
         now = self._clock()
-        slot = max(now, self._next_slot.get(action, now))
+        slot = max(now, self._readable_from, self._next_slot.get(action, now))
         self._next_slot[action] = slot + 1 / self._limits.get(action, DEFAULT_LIMIT)
         if slot > now:
             self._sleep(slot - now)
@@ -129,8 +158,11 @@ class PacedReader:
             try:
                 return dict(self._client.call_json(action, params)["Response"])
             except TencentCloudSDKException as error:
-                if error.get_code() != "RequestLimitExceeded" or attempt == MAX_ATTEMPTS - 1:
-                    raise AccountReadError(f"{action} failed: {error.get_code()}: {error.get_message()}") from None
+                # Any throttle: AddUser's is RequestLimitExceeded.CreateUser.
+                throttled = str(error.get_code() or "").startswith("RequestLimitExceeded")
+                if not throttled or attempt == MAX_ATTEMPTS - 1:
+                    code, message = (one_line(text)[:MAX_SHOWN] for text in (error.get_code(), error.get_message()))
+                    raise AccountReadError(f"{action} failed: {code}: {message}") from None
                 self._sleep(0.5 * 2**attempt)
         raise AssertionError("unreachable")
 
@@ -148,6 +180,17 @@ class PacedReader:
             if not items:
                 raise AccountReadError(f"{action} stopped at {read} of {total} items")
             page += 1
+
+
+def account_reader(
+    stack_config: Mapping[str, Any], env: Mapping[str, str], *, via_localcloud: bool, lag: float, command: str
+) -> PacedReader:
+    """A reader of the stack's account with the credentials in `env`, that sees every change made
+    before now (`lag`: cam_lag_seconds); `command` says on stderr how long it waits."""
+    if lag:
+        note = f"reading the account in {lag:g} s, once CAM's reads show changes made until now ({LAG_ENV})"
+        print(f"{command}: {note}", file=sys.stderr)
+    return PacedReader(client_for(stack_config, env, via_localcloud=via_localcloud), lag=lag)
 
 
 def day_of(value: object) -> dt.date | None:

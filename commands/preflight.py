@@ -29,7 +29,7 @@ import re
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,6 +42,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sts.v20180813 import models, sts_client
 
+from commands.cam_account import CAM_ENDPOINT, AccountReadError, PacedReader, cam_lag_seconds
 from commands.engine import PULUMI_HOME
 from commands.escape import one_line
 from im_access.account_pin import ASSUME_ROLE, decoded
@@ -58,7 +59,6 @@ from im_access.recovery import (
 )
 
 STS_ENDPOINT = "sts.tencentcloudapi.com"  # never taken from a stack file
-CAM_ENDPOINT = "cam.tencentcloudapi.com"  # the recovery's look-ups: never taken from a stack file either
 DEFAULT_REGION = "ap-guangzhou"  # STS answers in every region; the header must name one
 REGION = re.compile(r"^[a-z]{2,4}-[a-z0-9-]{2,30}$")
 TIMEOUT_SECONDS = 15
@@ -83,8 +83,14 @@ class PreflightError(RuntimeError):
 
 
 def check_provider_environment(env: Mapping[str, str]) -> None:
-    """No variable of the run steers the provider past the stack file (a profile, a role, a domain)."""
-    if problems := env_problems(env):
+    """No variable of the run steers the provider past the stack file (a profile, a role, a domain),
+    and CAM's lag, should the recovery read CAM, is a number of milliseconds."""
+    problems = env_problems(env)
+    try:
+        cam_lag_seconds(env, via_localcloud=False)
+    except AccountReadError as error:
+        problems.append(str(error))
+    if problems:
         raise PreflightError("; ".join(problems))
 
 
@@ -368,45 +374,11 @@ class Recovery:
         return [one_line(line) for line in lines]
 
 
-class CamReadError(RuntimeError):
-    """A CAM request of the recovery failed; the message names the action and CAM's code."""
-
-
-class CamReader:
-    """The recovery's CAM requests, one at a time (a few per pending create), throttling retried."""
-
-    PAGE_SIZE = 200
-
-    def __init__(self, client: cam_client.CamClient) -> None:
-        self._client = client
-
-    def call(self, action: str, **params: Any) -> dict[str, Any]:
-        try:
-            return dict(_unthrottled(lambda: self._client.call_json(action, params))["Response"])
-        except TencentCloudSDKException as error:
-            raise CamReadError(f"{action} failed: {_shown(error.get_code())}: {_shown(error.get_message())}") from None
-
-    def pages(self, action: str, list_key: str, **params: Any) -> Iterator[dict[str, Any]]:
-        """Every item of a paged list, page after page until TotalNum items are read."""
-        read, page = 0, 1
-        while True:
-            answer = self.call(action, Page=page, Rp=self.PAGE_SIZE, **params)
-            items = answer.get(list_key) or []
-            yield from items
-            read += len(items)
-            total = int(answer.get("TotalNum") or 0)
-            if read >= total:
-                return
-            if not items:  # a partial list would read as "not made" and clear what exists
-                raise CamReadError(f"{action} stopped at {read} of {total} items")
-            page += 1
-
-
 def _exists(reader: Any, action: str, **params: Any) -> dict[str, Any] | None:
     """The answer, or None when CAM says the resource does not exist."""
     try:
         return dict(reader.call(action, **params))
-    except CamReadError as error:
+    except AccountReadError as error:
         if "NotExist" in str(error) or "NotFound" in str(error):
             return None
         raise
@@ -548,7 +520,14 @@ def recover_interrupted_up(
     deployment = opened.export_stack().deployment or {}
     if not pending_creates(deployment):
         return None
-    reader = CamReader(_cam(config, acting_env, via_localcloud=via_localcloud))
+    try:
+        # What the killed run made shows in CAM's reads only after CAM's lag: "not found" must mean "not made".
+        lag = cam_lag_seconds(acting_env, via_localcloud=via_localcloud)
+    except AccountReadError as error:
+        raise PreflightError(str(error)) from None
+    if lag:
+        on_output(f"preflight: the last run was interrupted; waiting {lag:g} s for CAM's reads to show what it made")
+    reader = PacedReader(_cam(config, acting_env, via_localcloud=via_localcloud), lag=lag)
     workspace = opened.workspace
     extra = ["--yes", "--skip-preview", "--non-interactive", "--color", "never", "--stack", stack]
     if config_file:
@@ -572,7 +551,7 @@ def recover_interrupted_up(
         return recover_pending_creates(
             deployment, reader, lambda: pulumi("refresh", "--clear-pending-creates"), import_
         )
-    except CamReadError as error:
+    except AccountReadError as error:
         raise PreflightError(f"the interrupted run's pending creates could not be looked up in CAM: {error}") from None
 
 

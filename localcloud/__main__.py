@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "serve",
         help="serve CAM 2019-01-16, tag 2018-08-13 and STS 2018-08-13 over HTTP, and over HTTPS through its proxy",
+        allow_abbrev=False,  # scripts/with_localcloud.sh reads --consistency-lag-ms by its full name
     )
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=18080, help="0 picks a free port (printed at start)")

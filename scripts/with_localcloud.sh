@@ -37,6 +37,20 @@ for _ in $(seq 300); do  # up to 30 s: a loaded machine starts Python slowly
   sleep 0.1
 done
 echo "with_localcloud: $(head -n 1 "$log") (state: $state)" >&2
+# The project's CAM readers wait out localcloud's lag as they wait out CAM's (commands/cam_account.py):
+# the last --consistency-lag-ms of LOCALCLOUD_ARGS (localcloud took it), rounded up to a millisecond.
+lag_ms=""
+read -r -a words <<< "${LOCALCLOUD_ARGS:-}"
+for i in "${!words[@]}"; do
+  case "${words[$i]}" in
+    --consistency-lag-ms) lag_ms="${words[$((i + 1))]:-}" ;;
+    --consistency-lag-ms=*) lag_ms="${words[$i]#*=}" ;;
+  esac
+done
+if [ -n "$lag_ms" ]; then
+  IM_ACCESS_CAM_LAG_MS=$(.venv/bin/python -c 'import math, sys; print(math.ceil(float(sys.argv[1])))' "$lag_ms")
+  export IM_ACCESS_CAM_LAG_MS
+fi
 port=$(sed -n '1s/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
 [ -n "$port" ] || { echo "with_localcloud: no port in localcloud's banner: $(head -n 1 "$log")" >&2; exit 1; }
 

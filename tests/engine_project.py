@@ -63,6 +63,7 @@ class EngineProject:
             "PULUMI_SKIP_UPDATE_CHECK": "1",
             # The provider's account check (allowedAccountIds) asks STS over HTTPS: localcloud answers.
             **self.cloud.https_env(),
+            **self.cloud.lag_env(),  # the project's readers wait out localcloud's lag
             # The suite's count of engine runs (tests/engine_runs.py) reaches a subprocess given this env.
             **{name: os.environ[name] for name in (RUN_LOG_VARIABLE,) if name in os.environ},
             **self.extra_env,

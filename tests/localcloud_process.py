@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
 import random
 import signal
@@ -25,6 +26,8 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sts.v20180813 import sts_client
 from tencentcloud.tag.v20180813 import tag_client
 
+from commands.cam_account import LAG_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_ID = "AKIDlocalcloudtests"
 SECRET_KEY = "localcloud-test-secret-key"
@@ -32,6 +35,10 @@ SECRET_KEY = "localcloud-test-secret-key"
 # here retry a throttled request as the provider does; modules that measure or count something the
 # limits would blur (faults, contention, error codes) turn them off.
 NO_RATE_LIMITS = "--no-rate-limits"
+# CAM's reads trail its writes. Every end-to-end module runs its server with this lag, so a reader
+# or a test that reads right after a write without waiting it out fails here as it would on CAM.
+CAM_LAG = ("--consistency-lag-ms", "1000")
+LAG_FLAG = CAM_LAG[0]
 
 
 class ThrottleRetryer:
@@ -62,17 +69,35 @@ class LocalCloudProcess:
         self.process: subprocess.Popen[str] | None = None
         self.address = ""
 
+    @property
+    def args(self) -> list[str]:
+        # LOCALCLOUD_TEST_ARGS adds flags to every server the tests start, e.g. "--consistency-lag-ms 3000"
+        # to run a suite against a longer lag; it is split into words on purpose.
+        everywhere = os.environ.get("LOCALCLOUD_TEST_ARGS", "").split() if self.module == "localcloud" else []
+        return [*self.extra_args, *everywhere]
+
+    @property
+    def lag_ms(self) -> int:
+        """The server's consistency lag, in whole milliseconds (rounded up): its last LAG_FLAG."""
+        args = self.args
+        given = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == LAG_FLAG]
+        return math.ceil(float(given[-1])) if given else 0
+
+    def lag_env(self) -> dict[str, str]:
+        """For a command that reads CAM: how long to wait for this server's reads to show a write."""
+        return {LAG_ENV: str(self.lag_ms)}
+
+    def settle(self) -> None:
+        """Waits until reads show every write this server has answered."""
+        time.sleep(self.lag_ms / 1000)
+
     def start(self) -> LocalCloudProcess:
         env = {**os.environ, "TENCENTCLOUD_SECRET_ID": SECRET_ID, "TENCENTCLOUD_SECRET_KEY": SECRET_KEY}
-        # LOCALCLOUD_TEST_ARGS adds flags to every server the tests start, e.g. "--consistency-lag-ms 1000"
-        # to run a suite against CAM's lag; it is split into words on purpose.
-        everywhere = os.environ.get("LOCALCLOUD_TEST_ARGS", "").split() if self.module == "localcloud" else []
         self.process = subprocess.Popen(
             [
                 sys.executable,
                 *("-m", self.module, "serve", "--port", "0", "--state", str(self.state)),
-                *self.extra_args,
-                *everywhere,
+                *self.args,
             ],
             cwd=ROOT,
             env=env,

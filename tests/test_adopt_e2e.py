@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import ROOT, LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess, call
 
 pytestmark = pytest.mark.xdist_group("adopt")
 
@@ -62,7 +62,7 @@ def cloud_changes(changes: list[tuple[str, str]]) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProject]:
     workdir = tmp_path_factory.mktemp("adopt")
-    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED)) as cloud:
+    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED), *CAM_LAG) as cloud:
         project = EngineProject(workdir, cloud)
         result = project.run("up")
         assert result.exit_code == 0, result.text

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import ROOT, LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess, call
 
 # One deployed account for the module: the first test needs it as deployed, before the console
 # changes of the next; run on one worker, deployed once (`make test` uses --dist loadgroup).
@@ -64,7 +64,7 @@ def policy_id(cam: Any, name: str) -> int:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProject]:
     workdir = tmp_path_factory.mktemp("audit")
-    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED)) as cloud:
+    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED), *CAM_LAG) as cloud:
         project = EngineProject(workdir, cloud)
         for grant in project.config("local")["im-access:grants"]:
             if grant.get("user") == "qa-lead":

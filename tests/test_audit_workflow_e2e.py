@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call
 
 SEED = ROOT / "localcloud" / "seeds" / "local.json"
 WORKFLOW = ROOT / ".github" / "workflows" / "audit.yml"
@@ -57,6 +57,7 @@ def env_for(cloud: LocalCloudProcess, **extra: str) -> dict[str, str]:
         "http_proxy": proxy,
         "NO_PROXY": "127.0.0.1,localhost",
         **cloud.https_env(),  # localcloud's route, as scripts/with_localcloud.sh sets it
+        **cloud.lag_env(),
         **extra,
     }
 
@@ -84,7 +85,9 @@ def run_step(project: Path, env: dict[str, str]) -> tuple[int, dict[str, str], s
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProcess]:
-    with LocalCloudProcess(tmp_path_factory.mktemp("audit-workflow") / "localcloud.db", "--seed", str(SEED)) as cloud:
+    with LocalCloudProcess(
+        tmp_path_factory.mktemp("audit-workflow") / "localcloud.db", "--seed", str(SEED), *CAM_LAG
+    ) as cloud:
         yield cloud
 
 
@@ -150,12 +153,13 @@ def test_a_policy_document_nested_3000_deep_is_full_access_not_a_crash(cloud: Lo
     cam = cloud.cam()
     doc = {"version": "2.0", "statement": [{"effect": "allow", "action": "name/cvm:*", "resource": "*"}]}
     created = call(cam, "CreatePolicy", PolicyName="console-deep", PolicyDocument=json.dumps(doc))
-    qa_lead = call(cam, "GetUser", Name="qa-lead")["Uin"]
-    call(cam, "AttachUserPolicy", PolicyId=created["PolicyId"], AttachUin=qa_lead)
-    # localcloud's own parser refuses such a document; CAM's may not: store it as if CAM had.
+    # localcloud's own parser refuses such a document; CAM's may not: store it as if CAM had, before
+    # the next write, which CAM's lagging reads then show with it.
     deep = '{"version":"2.0","statement":' + "[" * 3000 + "]" * 3000 + "}"
     with sqlite3.connect(cloud.state) as db:
         db.execute("UPDATE policies SET document = ? WHERE policy_id = ?", (deep, created["PolicyId"]))
+    qa_lead = call(cam, "GetUser", Name="qa-lead")["Uin"]
+    call(cam, "AttachUserPolicy", PolicyId=created["PolicyId"], AttachUin=qa_lead)
 
     result = audit_json(project, cloud, "--stack", "dev")
 

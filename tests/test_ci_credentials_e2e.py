@@ -24,7 +24,7 @@ import pytest
 
 from im_access.federation import deploy_policy, read_only_policy, web_identity_trust
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import ROOT, LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess, call
 from tests.oidc_issuer import AUDIENCE, ISSUER, OidcIssuer, subject
 
 OWNER_UIN = "100012345678"
@@ -64,7 +64,7 @@ class TokenService:
 def setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalCloudProcess, TokenService, Path]]:
     workdir = tmp_path_factory.mktemp("keyless")
     issuer = OidcIssuer()
-    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED)) as cloud:
+    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED), *CAM_LAG) as cloud:
         cam = cloud.cam()  # the one-time bootstrap, by an administrator
         call(
             cam,

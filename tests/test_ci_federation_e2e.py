@@ -20,7 +20,7 @@ import yaml
 from im_access.federation import ci_roles, web_identity_trust
 from im_access.trust import judge_trust_document, jwk_thumbprint, load_trust_settings
 from tests.engine_project import EngineProject
-from tests.localcloud_process import ROOT, LocalCloudProcess, call, error_code
+from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess, call, error_code
 from tests.oidc_issuer import OidcIssuer, subject
 from tests.test_localcloud_sts_assume import assume_with_token, cam_as, refused
 
@@ -62,7 +62,7 @@ def test_every_trust_the_federation_builds_passes_the_guardrails() -> None:
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalCloudProcess, OidcIssuer, Any]]:
     workdir = tmp_path_factory.mktemp("federation")
     issuer = OidcIssuer()
-    with LocalCloudProcess(workdir / "localcloud.db") as cloud:
+    with LocalCloudProcess(workdir / "localcloud.db", *CAM_LAG) as cloud:
         (workdir / "project").mkdir()
         project = EngineProject(workdir / "project", cloud)
         shutil.copytree(ROOT / "security", project.workdir / "security")

@@ -19,7 +19,7 @@ import pytest
 
 from im_access.audit import masked_secret_id
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import ROOT, LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess, call
 
 # The tests share one deployed stack and change the account in turn: the module runs on one
 # worker (`make test` distributes with --dist loadgroup).
@@ -41,7 +41,7 @@ def findings(project: EngineProject, *args: str) -> tuple[int, set[tuple[str, st
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProject]:
     workdir = tmp_path_factory.mktemp("credential-audit")
-    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED)) as cloud:
+    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED), *CAM_LAG) as cloud:
         project = EngineProject(workdir, cloud)
         operators = project.config("local")["im-access:operators"]
         operators.append(

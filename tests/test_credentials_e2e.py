@@ -22,7 +22,7 @@ from pysequoia import Tsk, decrypt
 
 from commands import handover
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, LocalCloudProcess, call
 
 # The tests share one deployed stack and change it in turn: the module runs on one worker
 # (`make test` distributes with --dist loadgroup).
@@ -42,7 +42,7 @@ UP_TEXTS: list[str] = []
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProject]:
     workdir = tmp_path_factory.mktemp("credentials")
-    cloud = LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED)).start()
+    cloud = LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED), *CAM_LAG).start()
     local = EngineProject(workdir, cloud)
     local.config("local")["im-access:operators"] = [
         {

@@ -22,7 +22,7 @@ import pytest
 from commands.preview_summary import markdown
 from im_access.key_rotation import Rotation, anchor, generations
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, LocalCloudProcess, call
 
 # One rotation cycle on one stack, date after date (each test starts from what the one before
 # left): the module runs on one worker (`make test` distributes with --dist loadgroup).
@@ -65,7 +65,7 @@ def handed_over_key_is_active(project: EngineProject, operator: dict[str, Any]) 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProject]:
     workdir = tmp_path_factory.mktemp("rotation")
-    cloud = LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED)).start()
+    cloud = LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED), *CAM_LAG).start()
     local = EngineProject(workdir, cloud)
     config = local.config("local")
     rotating = {"rotateDays": ROTATION.rotate_days, "overlapDays": ROTATION.overlap_days}

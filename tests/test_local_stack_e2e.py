@@ -23,7 +23,7 @@ import pytest
 from commands import handover
 from commands.stack import StackRun
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import LocalCloudProcess, call, error_code
+from tests.localcloud_process import CAM_LAG, LocalCloudProcess, call, error_code
 
 # One scenario on one stack, in order (each test starts from what the one before left): the
 # module runs on one worker (`make test` distributes with --dist loadgroup).
@@ -33,6 +33,7 @@ IM_READ_ONLY = "QcloudIMReadOnlyAccess"
 
 
 def attached_names(project: EngineProject, user: str) -> set[str]:
+    project.cloud.settle()  # CAM's reads show the last run's attachments only after its lag
     cam = project.cloud.cam()
     uin = call(cam, "GetUser", Name=user)["Uin"]
     return {p["PolicyName"] for p in call(cam, "ListAttachedUserPolicies", TargetUin=uin, Rp=200)["List"]}
@@ -41,7 +42,7 @@ def attached_names(project: EngineProject, user: str) -> set[str]:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProject]:
     workdir = tmp_path_factory.mktemp("local-stack")
-    cloud = LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED)).start()
+    cloud = LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED), *CAM_LAG).start()
     local = EngineProject(workdir, cloud)
     yield local
     local.cloud.stop()
@@ -123,6 +124,7 @@ def test_full_access_on_a_non_approved_stack_is_blocked_and_creates_nothing(proj
 def test_destroy_removes_what_the_stack_created_and_nothing_else(project: EngineProject) -> None:
     result = project.run("destroy")
     assert result.exit_code == 0, result.text
+    project.cloud.settle()  # CAM's reads show the deletes only after its lag
     cam = project.cloud.cam()
     assert {u["Name"] for u in call(cam, "ListUsers")["Data"]} == {"qa-lead"}
     assert call(cam, "ListPolicies", Scope="Local")["TotalNum"] == 0

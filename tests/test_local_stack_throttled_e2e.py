@@ -13,14 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, LocalCloudProcess, call
 
 IM_READ_ONLY = "QcloudIMReadOnlyAccess"
 
 
 def test_up_converges_with_30_percent_of_requests_throttled(tmp_path: Path) -> None:
     state = tmp_path / "localcloud.db"
-    throttled = LocalCloudProcess(state, "--seed", str(SEED), "--throttle-rate", "0.3").start()
+    throttled = LocalCloudProcess(state, "--seed", str(SEED), "--throttle-rate", "0.3", *CAM_LAG).start()
     project = EngineProject(tmp_path, throttled)
     project.config("local")["im-access:operators"].append({"name": "im-local-carol", "access": "readonly"})
     try:
@@ -29,7 +29,7 @@ def test_up_converges_with_30_percent_of_requests_throttled(tmp_path: Path) -> N
         throttled.stop()
     assert result.exit_code == 0, result.text
 
-    with LocalCloudProcess(state) as project.cloud:
+    with LocalCloudProcess(state, *CAM_LAG) as project.cloud:
         cam = project.cloud.cam()
         for user in ("im-local-carol", "im-local-alice", "qa-lead"):
             uin = call(cam, "GetUser", Name=user)["Uin"]

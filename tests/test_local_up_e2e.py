@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.checkout import checkout_copy
 from tests.engine_project import require_engine
-from tests.localcloud_process import LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, LocalCloudProcess, call
 
 HINT = re.compile(r": (make [a-z-]+(?: [A-Z_]+=\S+)*)$", re.M)
 
@@ -37,6 +37,7 @@ def test_make_local_up_in_a_cloud_shell_then_every_next_step_it_prints_runs_as_p
     env |= {
         "LOCALCLOUD_STATE": str(state),
         "LOCALCLOUD_PORT": "0",
+        "LOCALCLOUD_ARGS": " ".join(CAM_LAG),
         "PULUMI_CONFIG_PASSPHRASE": "the-teams-passphrase",
         "PULUMI_BACKEND_URL": f"file://{tmp_path / 'trial-backend'}",
     }
@@ -90,6 +91,6 @@ def test_make_local_up_in_a_cloud_shell_then_every_next_step_it_prints_runs_as_p
     # The engine's passphrase salt never lands in the reviewed stack file.
     assert (checkout / "Pulumi.local.yaml").read_bytes() == stack_file
 
-    with LocalCloudProcess(state) as cloud:
+    with LocalCloudProcess(state, *CAM_LAG) as cloud:
         users = {user["Name"] for user in call(cloud.cam(), "ListUsers")["Data"]}
     assert users == {"qa-lead", "im-local-alice", "im-local-stats-bot"}

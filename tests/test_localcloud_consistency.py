@@ -1,13 +1,16 @@
 """`--consistency-lag-ms`: CAM's reads trail its writes, so localcloud's reads see a write only after
-the lag, while writes check the latest state."""
+the lag, while writes check the latest state; the project's readers wait it out, as they wait out
+CAM's, and scripts/with_localcloud.sh tells them how long it is."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from commands.cam_account import LAG_ENV, PacedReader, read_holdings
 from localcloud.store import Store
 from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call, error_code
 
@@ -96,3 +99,67 @@ def test_a_lag_out_of_range_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "--consistency-lag-ms must be from 0 to 60000" in result.stderr
     assert not (tmp_path / "s.db").exists()
+
+
+def test_the_audits_reader_sees_a_change_made_just_before_it_only_by_waiting_out_the_lag(tmp_path: Path) -> None:
+    with LocalCloudProcess(tmp_path / "state.db", "--consistency-lag-ms", "1000") as cloud:
+        cam = cloud.cam()
+        uin = call(cam, "AddUser", Name="console-carol")["Uin"]
+        call(cam, "AttachUserPolicy", PolicyId=524252, AttachUin=uin)  # IM full access, in the console
+
+        impatient = {h.principal for h in read_holdings(PacedReader(cloud.cam()))}
+        started = time.monotonic()
+        patient = {h.principal for h in read_holdings(PacedReader(cloud.cam(), lag=cloud.lag_ms / 1000))}
+
+    assert "user:console-carol" not in impatient, "the lag was not in effect: this test proves nothing"
+    assert "user:console-carol" in patient
+    assert time.monotonic() - started >= 1.0
+
+
+def localcloud_run(tmp_path: Path, localcloud_args: str) -> subprocess.CompletedProcess[str]:
+    """scripts/with_localcloud.sh running `env`, with LOCALCLOUD_ARGS as a user would set them."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LOCALCLOUD_STATE": str(tmp_path / "localcloud" / "state.db"),
+        "LOCALCLOUD_PORT": "0",
+        "LOCALCLOUD_ARGS": localcloud_args,
+    }
+    return subprocess.run(
+        ["bash", "scripts/with_localcloud.sh", "env"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_with_localcloud_tells_the_readers_localclouds_lag_rounded_up(tmp_path: Path) -> None:
+    for args, lag in [
+        ("--consistency-lag-ms 1000", "1000"),
+        ("--no-rate-limits --consistency-lag-ms=250.2", "251"),
+        ("--consistency-lag-ms 5 --consistency-lag-ms 0", "0"),  # the last one counts, as for localcloud
+    ]:
+        result = localcloud_run(tmp_path, args)
+        assert result.returncode == 0, result.stderr
+        assert f"{LAG_ENV}={lag}" in result.stdout.splitlines(), args
+    without = localcloud_run(tmp_path, "--no-rate-limits")
+    assert without.returncode == 0 and f"{LAG_ENV}=" not in without.stdout
+
+
+def test_an_abbreviated_lag_flag_is_refused_rather_than_taken_unseen(tmp_path: Path) -> None:
+    result = localcloud_run(tmp_path, "--consistency-lag 500")
+    assert result.returncode != 0
+    assert "unrecognized arguments: --consistency-lag 500" in result.stderr
+
+
+def test_every_localcloud_an_end_to_end_module_starts_lags_as_cam_does() -> None:
+    """A server started without the lag would let a reader that never waits pass here."""
+    unlagged = []
+    for module in sorted((ROOT / "tests").glob("*_e2e.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "LocalCloudProcess":
+                starred = [arg.value for arg in node.args if isinstance(arg, ast.Starred)]
+                if not any(isinstance(value, ast.Name) and value.id == "CAM_LAG" for value in starred):
+                    unlagged.append(f"{module.name}:{node.lineno}")
+            # `make` with its own localcloud (LOCALCLOUD_STATE): LOCALCLOUD_ARGS must carry the lag too.
+            if isinstance(node, ast.Dict):
+                keys = {key.value for key in node.keys if isinstance(key, ast.Constant)}
+                if "LOCALCLOUD_STATE" in keys and "LOCALCLOUD_ARGS" not in keys:
+                    unlagged.append(f"{module.name}:{node.lineno} (make)")
+    assert unlagged == []

@@ -9,17 +9,17 @@ from pathlib import Path
 
 from tests.checkout import checkout_copy
 from tests.engine_project import SEED
-from tests.localcloud_process import LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, LocalCloudProcess, call
 
 
 def make(checkout: Path, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": "0"}
+    env = {**os.environ, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": "0", "LOCALCLOUD_ARGS": " ".join(CAM_LAG)}
     return subprocess.run(["make", "-s", *args], cwd=checkout, env=env, capture_output=True, text=True, timeout=300)
 
 
 def console_read_only_user(state: Path, name: str) -> int:
     """A user given IM read-only access in the console (localcloud on the state `make` uses next)."""
-    with LocalCloudProcess(state, "--seed", str(SEED)) as cloud:
+    with LocalCloudProcess(state, "--seed", str(SEED), *CAM_LAG) as cloud:
         cam = cloud.cam()
         policies = call(cam, "ListPolicies", Rp=200, Keyword="QcloudIMReadOnlyAccess")["List"]
         read_only = next(int(p["PolicyId"]) for p in policies if p["PolicyName"] == "QcloudIMReadOnlyAccess")

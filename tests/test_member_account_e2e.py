@@ -24,7 +24,7 @@ from pulumi import automation as auto
 
 from commands import engine
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call
 
 MANAGEMENT = "100012345678"  # localcloud's main account, whose root key the runs hold
 MEMBER = "200098765432"
@@ -37,7 +37,7 @@ OPERATOR = "im-member-reader"
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProcess]:
     state = tmp_path_factory.mktemp("member-account") / "state.db"
-    with LocalCloudProcess(state, "--seed", str(SEED), "--other-account-key", *MEMBER_KEY, MEMBER) as process:
+    with LocalCloudProcess(state, "--seed", str(SEED), "--other-account-key", *MEMBER_KEY, MEMBER, *CAM_LAG) as process:
         member = process.cam(secret_id=MEMBER_KEY[0], secret_key=MEMBER_KEY[1])
         # What the member account's one-time bootstrap creates: a role the management account may assume.
         trust = {
@@ -58,6 +58,8 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProces
 
 
 def user_names(cloud: LocalCloudProcess, key: tuple[str, str] = (SECRET_ID, SECRET_KEY)) -> set[str]:
+    """The account's users, once CAM's reads show every change made so far."""
+    cloud.settle()
     cam = cloud.cam(secret_id=key[0], secret_key=key[1])
     return {user["Name"] for user in call(cam, "ListUsers")["Data"]}
 
@@ -166,6 +168,7 @@ def test_the_audit_reads_the_member_account_through_its_role(cloud: LocalCloudPr
         "HTTP_PROXY": f"http://{cloud.address}",
         "NO_PROXY": "127.0.0.1,localhost",
         **cloud.https_env(),  # localcloud's route, as scripts/with_localcloud.sh sets it
+        **cloud.lag_env(),
     }
     command = [sys.executable, "-m", "commands.audit", "--stack", "staging", "--project", str(project)]
     command += ["--format", "json"]

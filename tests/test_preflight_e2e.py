@@ -23,7 +23,7 @@ from pulumi import automation as auto
 from commands import engine, stack
 from tests.checkout import checkout_copy
 from tests.engine_project import SEED, require_engine
-from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess
+from tests.localcloud_process import CAM_LAG, ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess
 from tests.pull_request import make_preview_localcloud, program_checkout
 
 OWNER = "100012345678"
@@ -59,7 +59,9 @@ def make(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProcess]:
     folder = tmp_path_factory.mktemp("preflight-cloud")
-    with LocalCloudProcess(folder / "state.db", "--seed", str(SEED), "--other-account-key", *OTHER) as process:
+    with LocalCloudProcess(
+        folder / "state.db", "--seed", str(SEED), "--other-account-key", *OTHER, *CAM_LAG
+    ) as process:
         yield process
 
 
@@ -309,4 +311,5 @@ def test_no_up_or_destroy_acts_with_another_accounts_key(
     assert "stack local declares ownerUin 100012345678" in result.stderr
     assert "Updating" not in result.stdout and "Destroying" not in result.stdout
     # The engine never started (above); localcloud would refuse this key's CAM calls anyway.
+    cloud.settle()
     assert cloud.cam().call_json("ListUsers", {})["Response"]["Data"] == before

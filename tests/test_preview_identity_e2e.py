@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call, error_code
+from tests.localcloud_process import CAM_LAG, ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call, error_code
 
 # The tests share one localcloud and the deployed local stack (a 20 s `up`): they run on one worker,
 # so it is deployed once (`make test` uses --dist loadgroup).
@@ -35,7 +35,7 @@ IDENTITY = ("--restricted-identity", *PREVIEW_KEY, str(POLICY_FILE))
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProject]:
     """The local stack deployed by the deploy identity; the project then signs with the preview identity."""
     workdir = tmp_path_factory.mktemp("preview-identity")
-    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED), *IDENTITY) as cloud:
+    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED), *IDENTITY, *CAM_LAG) as cloud:
         project = EngineProject(workdir, cloud)
         assert project.run("up").exit_code == 0  # deployed by the deploy identity
         project.credentials = PREVIEW_KEY

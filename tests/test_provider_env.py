@@ -88,6 +88,7 @@ def test_the_stack_command_stops_a_steered_run_before_the_engine(tmp_path: Path)
         "TENCENTCLOUD_DOMAIN": "attacker.example",
         "TENCENTCLOUD_PROFILE": "other",
         "TENCENTCLOUD_REGION": "ap-singapore",  # the region may vary per run
+        "IM_ACCESS_CAM_LAG_MS": "soon",
         "PULUMI_BACKEND_URL": f"file://{tmp_path}",
     }
     result = subprocess.run(
@@ -103,8 +104,24 @@ def test_the_stack_command_stops_a_steered_run_before_the_engine(tmp_path: Path)
     assert len(lines) == 1 and "Traceback" not in result.stderr
     assert "environment variable TENCENTCLOUD_DOMAIN: " in lines[0]
     assert "environment variable TENCENTCLOUD_PROFILE: " in lines[0]
+    assert "IM_ACCESS_CAM_LAG_MS='soon': allowed: a whole number of milliseconds from 0 to 60000" in lines[0]
     assert "TENCENTCLOUD_REGION" not in lines[0]
     assert not list(tmp_path.iterdir()), "nothing reached the backend"
+
+
+def test_the_audit_refuses_a_lag_that_is_no_number_before_any_request() -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TENCENTCLOUD_SECRET_ID": "AKIDunused",
+        "TENCENTCLOUD_SECRET_KEY": "unused",
+        "HTTPS_PROXY": "http://127.0.0.1:9",  # nothing listens: a request would fail otherwise
+        "IM_ACCESS_CAM_LAG_MS": "10s",
+    }
+    command = [sys.executable, "-m", "commands.audit", "--stack", "dev"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("audit: could not audit dev: IM_ACCESS_CAM_LAG_MS='10s': allowed: a whole number")
+    assert len(result.stderr.splitlines()) == 1
 
 
 ROUTE_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy")

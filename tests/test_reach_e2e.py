@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.checkout import checkout_copy
 from tests.engine_project import require_engine
-from tests.localcloud_process import LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, LocalCloudProcess, call
 
 # Appended to the program: route 1, the id taken from the policy's future with no dependency on it.
 ROUTE_1 = """
@@ -49,7 +49,7 @@ def test_route_1_fails_make_local_up_and_the_audit_reports_the_routes_made_by_ha
     with (checkout / "__main__.py").open("a") as program:
         program.write(ROUTE_1)
     state = tmp_path / "localcloud" / "state.db"
-    env = {**os.environ, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": "0"}
+    env = {**os.environ, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": "0", "LOCALCLOUD_ARGS": " ".join(CAM_LAG)}
 
     up = subprocess.run(["make", "local-up"], cwd=checkout, env=env, capture_output=True, text=True, timeout=900)
     output = up.stdout + up.stderr
@@ -58,7 +58,7 @@ def test_route_1_fails_make_local_up_and_the_audit_reports_the_routes_made_by_ha
     assert "is neither a policy of the stack nor a preset listed" in output.replace("\n", " ")
 
     # By hand, in the console: the same route on qa-lead, and two hops through a role.
-    with LocalCloudProcess(state) as cloud:
+    with LocalCloudProcess(state, *CAM_LAG) as cloud:
         cam = cloud.cam()
         helper = call(
             cam, "CreatePolicy", PolicyName="console-helper", PolicyDocument=_document("name/cam:AttachUserPolicy")

@@ -12,6 +12,7 @@ from pulumi import automation as auto
 from pulumi.automation._cmd import CommandResult
 
 from commands import preflight
+from commands.cam_account import AccountReadError
 from im_access.recovery import GROUP_ATTACHMENT, MFA_FLAG, POLICY, USER, USER_ATTACHMENT, pending_creates
 
 PROVIDER = "urn:pulumi:dev::im-access::pulumi:providers:tencentcloud::default::a1b2"
@@ -36,7 +37,7 @@ class FakeCam:
         by_uin = {user["Uin"]: user for user in self.users.values()}
         if action == "GetUser":
             if params["Name"] not in self.users:
-                raise preflight.CamReadError("GetUser failed: ResourceNotFound.UserNotExist: no such user")
+                raise AccountReadError("GetUser failed: ResourceNotFound.UserNotExist: no such user")
             return dict(self.users[params["Name"]])
         if action == "ListAccessKeys":
             return {"AccessKeys": [{"AccessKeyId": key} for key in by_uin[params["TargetUin"]]["keys"]]}
@@ -44,7 +45,7 @@ class FakeCam:
             return {"SecretIdLastUsedRows": [{"SecretId": key, "LastUsedDate": ""} for key in params["SecretIdList"]]}
         if action == "DescribeSafeAuthFlagColl":
             if params["SubUin"] not in by_uin:
-                raise preflight.CamReadError("DescribeSafeAuthFlagColl failed: InvalidParameter.UserNotExist: no")
+                raise AccountReadError("DescribeSafeAuthFlagColl failed: InvalidParameter.UserNotExist: no")
             return {"LoginFlag": {}, "ActionFlag": {}}
         if action == "DeleteUser":
             del self.users[params["Name"]]

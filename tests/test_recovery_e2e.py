@@ -17,7 +17,7 @@ import pytest
 
 from commands import engine
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import ROOT, LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess, call
 
 pytestmark = pytest.mark.xdist_group("recovery")
 SEED_USERS = {"qa-lead"}
@@ -73,7 +73,8 @@ def pending(project: EngineProject) -> list[str]:
 
 
 def account(project: EngineProject) -> tuple[set[str], set[tuple[str, int]]]:
-    """The account's users (seeded ones aside) and their attachments."""
+    """The account's users (seeded ones aside) and their attachments, once CAM's reads show the last run."""
+    project.cloud.settle()
     cam = project.cloud.cam()
     users = {u["Name"]: u["Uin"] for u in call(cam, "ListUsers")["Data"] if u["Name"] not in SEED_USERS}
     attached = {
@@ -85,7 +86,7 @@ def account(project: EngineProject) -> tuple[set[str], set[tuple[str, int]]]:
 
 
 def test_an_up_killed_after_cam_made_a_user_converges_on_the_next_up(tmp_path: Path) -> None:
-    with LocalCloudProcess(tmp_path / "localcloud.db", "--seed", str(SEED)) as cloud:
+    with LocalCloudProcess(tmp_path / "localcloud.db", "--seed", str(SEED), *CAM_LAG) as cloud:
         project = EngineProject(tmp_path, cloud)
         cam = cloud.cam()
 

@@ -32,7 +32,7 @@ from playwright.sync_api import ConsoleMessage, Dialog, sync_playwright
 
 from tests.checkout import checkout_copy
 from tests.engine_project import require_engine
-from tests.localcloud_process import ROOT, LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess, call
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 REPORT_DAY = dt.date.today() + dt.timedelta(days=120)
@@ -61,7 +61,13 @@ class Reviewed:
 def make(checkout: Path, state: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     # As from a shell: under `make test` the inherited MAKELEVEL would make it print "Entering directory".
     shell = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
-    variables = {**shell, "LOCALCLOUD_STATE": str(state), "LOCALCLOUD_PORT": "0", **env}
+    variables = {
+        **shell,
+        "LOCALCLOUD_STATE": str(state),
+        "LOCALCLOUD_PORT": "0",
+        "LOCALCLOUD_ARGS": " ".join(CAM_LAG),
+        **env,
+    }
     return subprocess.run(["make", *args], cwd=checkout, env=variables, capture_output=True, text=True, timeout=600)
 
 
@@ -94,7 +100,7 @@ def reviewed(deployed: Deployed) -> Iterator[Reviewed]:
     assert Path(CHROMIUM).exists(), "chromium is missing: run `make setup` (as root on Debian it installs it)"
     checkout, state = deployed.checkout, deployed.state
     assert deployed.up.returncode == 0, deployed.up.stdout + deployed.up.stderr
-    with LocalCloudProcess(state) as cloud:
+    with LocalCloudProcess(state, *CAM_LAG) as cloud:
         cam = cloud.cam()
         read_only = policy_id(cam, "QcloudIMReadOnlyAccess")
         alice = call(cam, "GetUser", Name="im-local-alice")["Uin"]

@@ -24,7 +24,7 @@ from commands.engine import ENGINE_DIR
 from commands.preview_summary import GUARDRAILS_CHANGED, markdown
 from im_access.approvals import load_approvals
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import ROOT, LocalCloudProcess
+from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess
 from tests.test_break_glass import VALID as VALID_EXCEPTION
 
 SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-2.1.0-rtm.5.json"
@@ -34,7 +34,7 @@ FULL_ACCESS_OPERATOR = {"name": "im-dev-root", "access": "full", "email": "root@
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProject]:
     workdir = tmp_path_factory.mktemp("previews")
-    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED)) as cloud:
+    with LocalCloudProcess(workdir / "localcloud.db", "--seed", str(SEED), *CAM_LAG) as cloud:
         yield EngineProject(workdir, cloud)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from tests.engine_project import PROJECT_FILES, SEED, EngineProject, require_engine
-from tests.localcloud_process import ROOT, LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess, call
 
 ROUTES = "im-full-access-across-the-stack"
 
@@ -86,6 +86,7 @@ def test_make_preview_localcloud_judges_identities_and_resolved_values_and_notes
         **os.environ,
         "LOCALCLOUD_PORT": "0",
         "LOCALCLOUD_STATE": str(tmp_path / "localcloud" / "state.db"),
+        "LOCALCLOUD_ARGS": " ".join(CAM_LAG),
     }
     result = subprocess.run(
         ["make", "preview-localcloud", "STACK=dev", f"PROJECT={project}"],
@@ -129,7 +130,7 @@ _cam.AccessKey("e2e-bot-key", target_uin=_pulumi.Output.all(_bot.uin, _qa.uin).a
 def test_a_value_unknown_in_preview_is_blocked_at_up(tmp_path: Path) -> None:
     """Noted in the preview as left to `up` (the note on e2e-bot-key in the test above), then judged
     with its real value at `up`."""
-    with LocalCloudProcess(tmp_path / "localcloud.db", "--seed", str(SEED)) as cloud:
+    with LocalCloudProcess(tmp_path / "localcloud.db", "--seed", str(SEED), *CAM_LAG) as cloud:
         project = EngineProject(tmp_path, cloud)
         with (project.workdir / "__main__.py").open("a") as program:
             program.write(KEY_THROUGH_A_NEW_USER)
