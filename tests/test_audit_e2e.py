@@ -98,6 +98,15 @@ def test_console_made_changes_are_each_reported_with_their_kind(project: EngineP
     cvm_custom = call(cam, "CreatePolicy", PolicyName="console-cvm", PolicyDocument=json.dumps(cvm_doc))
     call(cam, "AttachGroupPolicy", PolicyId=im_custom["PolicyId"], AttachGroupId=90001)
     call(cam, "AttachUserPolicy", PolicyId=cvm_custom["PolicyId"], AttachUin=qa_lead)
+    # A role made by hand with IM full access: CAM lists roles among a policy's holders.
+    trust = {
+        "version": "2.0",
+        "statement": [
+            {"effect": "allow", "action": "name/sts:AssumeRole", "principal": {"service": ["scf.qcloud.com"]}}
+        ],
+    }
+    call(cam, "CreateRole", RoleName="console-ops", PolicyDocument=json.dumps(trust))
+    call(cam, "AttachRolePolicy", PolicyId=IM_FULL_ID, AttachRoleName="console-ops")
 
     code, found = findings(project)
 
@@ -108,13 +117,16 @@ def test_console_made_changes_are_each_reported_with_their_kind(project: EngineP
         ("missing", "user:im-local-alice", IM_READ_ONLY, None),
         ("unmanaged", "user:console-carol", IM_READ_ONLY, read_only),
         ("unmanaged", "group:90001", "console-im-remove", im_custom["PolicyId"]),
+        ("unmanaged", "role:console-ops", "QcloudAVCFullAccess", IM_FULL_ID),
     }
     table = audit(project).stdout
-    assert "IM access audit of stack `local`: 5 findings" in table
+    assert "IM access audit of stack `local`: 6 findings" in table
     assert f"tccli cam DetachUserPolicy --DetachUin {qa_lead} --PolicyId {IM_FULL_ID}" in table
+    assert f"tccli cam DetachRolePolicy --DetachRoleName console-ops --PolicyId {IM_FULL_ID}" in table
     assert "adopt: add to im-access:grants `- {user: console-carol, access: readonly}`" in table
     markdown = audit(project, "--format", "markdown").stdout
-    assert markdown.startswith("### IM access audit of stack `local`: 5 findings")
+    assert markdown.startswith("### IM access audit of stack `local`: 6 findings")
+    assert f"| unmanaged | (account) | role:console-ops | QcloudAVCFullAccess | {IM_FULL_ID} |" in markdown
     assert "| missing | local | user:im-local-alice | QcloudIMReadOnlyAccess |" in markdown
 
 
