@@ -180,7 +180,7 @@ def adopt(stack: str, adopt_as: AdoptAs, project: Path, day: dt.date, guardrails
         path = files[stack]
         stack_config = read_stack_file(path)
         declared = parse_stack_config(stack, read_namespace(stack_config), allow_past_expiry=True)
-        accounts, _ = audit_accounts([stack], project, day, guardrails)
+        accounts, _ = audit_accounts([stack], project, day, guardrails, command="adopt")
     except (AuditError, ConfigurationError) as error:
         raise AdoptError(str(error)) from None
     account = accounts[0]

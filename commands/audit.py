@@ -140,9 +140,11 @@ def audit_accounts(
     today: dt.date,
     guardrails: Path = GUARDRAILS,
     unused_days: int = DEFAULT_UNUSED_DAYS,
+    command: str = "audit",
 ) -> tuple[list[Account], Exceptions]:
     """Each account `stacks` manage, read once, with its findings: its unmanaged holdings and unused
-    access once, then each stack's own; and the break-glass exceptions they were judged with."""
+    access once, then each stack's own; and the break-glass exceptions they were judged with.
+    `command` names the command that reads, in what it says on stderr."""
     approvals = load_approvals(guardrails)
     if approvals.problems:
         raise AuditError(f"{guardrails / APPROVALS_FILE}: {'; '.join(approvals.problems)}")
@@ -198,7 +200,7 @@ def audit_accounts(
         try:
             # As the stack's provider acts: through the role of a member account, if it assumes one.
             reader = account_reader(
-                raw[account_stacks[0]], acting_env, via_localcloud=via_localcloud, lag=lag, command="audit"
+                raw[account_stacks[0]], acting_env, via_localcloud=via_localcloud, lag=lag, command=command
             )
             holdings = read_holdings(reader)
             memberships = read_memberships(reader, holdings, full_only=False)

@@ -505,6 +505,20 @@ def _cam(config: Mapping[str, Any], env: Mapping[str, str], *, via_localcloud: b
     )
 
 
+def recovery_reader(
+    config: Mapping[str, Any], env: Mapping[str, str], *, via_localcloud: bool, on_output: Callable[[str], object]
+) -> PacedReader:
+    """The recovery's CAM reader. What the killed run made shows in CAM's reads only after CAM's lag,
+    and "not found" must mean "not made": its first read waits the lag out."""
+    try:
+        lag = cam_lag_seconds(env, via_localcloud=via_localcloud)
+    except AccountReadError as error:
+        raise PreflightError(str(error)) from None
+    if lag:
+        on_output(f"preflight: the last run was interrupted; waiting {lag:g} s for CAM's reads to show what it made")
+    return PacedReader(_cam(config, env, via_localcloud=via_localcloud), lag=lag)
+
+
 def recover_interrupted_up(
     opened: Any,
     stack: str,
@@ -520,14 +534,7 @@ def recover_interrupted_up(
     deployment = opened.export_stack().deployment or {}
     if not pending_creates(deployment):
         return None
-    try:
-        # What the killed run made shows in CAM's reads only after CAM's lag: "not found" must mean "not made".
-        lag = cam_lag_seconds(acting_env, via_localcloud=via_localcloud)
-    except AccountReadError as error:
-        raise PreflightError(str(error)) from None
-    if lag:
-        on_output(f"preflight: the last run was interrupted; waiting {lag:g} s for CAM's reads to show what it made")
-    reader = PacedReader(_cam(config, acting_env, via_localcloud=via_localcloud), lag=lag)
+    reader = recovery_reader(config, acting_env, via_localcloud=via_localcloud, on_output=on_output)
     workspace = opened.workspace
     extra = ["--yes", "--skip-preview", "--non-interactive", "--color", "never", "--stack", stack]
     if config_file:

@@ -239,7 +239,7 @@ def render_html(
 def write_report(
     stacks: Sequence[str], project: Path, out: Path, today: dt.date, unused_days: int = DEFAULT_UNUSED_DAYS
 ) -> tuple[Path, Path]:
-    accounts, exceptions = audit_accounts(stacks, project, today, unused_days=unused_days)
+    accounts, exceptions = audit_accounts(stacks, project, today, unused_days=unused_days, command="review")
     found = declarations(project, stack_files(project), History(project))
     rows = build_rows(accounts, found, exceptions, today)
     findings = [finding for account in accounts for finding in account.findings]

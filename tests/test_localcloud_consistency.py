@@ -10,7 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from commands import preflight
 from commands.cam_account import LAG_ENV, PacedReader, read_holdings
+from im_access.recovery import POLICY, PendingCreate
 from localcloud.store import Store
 from tests.localcloud_process import ROOT, SECRET_ID, SECRET_KEY, LocalCloudProcess, call, error_code
 
@@ -163,3 +165,28 @@ def test_every_localcloud_an_end_to_end_module_starts_lags_as_cam_does() -> None
                 if "LOCALCLOUD_STATE" in keys and "LOCALCLOUD_ARGS" not in keys:
                     unlagged.append(f"{module.name}:{node.lineno} (make)")
     assert unlagged == []
+
+
+def test_the_recovery_finds_what_a_killed_run_made_a_moment_ago_only_by_waiting_out_the_lag(tmp_path: Path) -> None:
+    """A policy the killed run made is in CAM, but CAM's reads do not show it yet: read at once, the
+    recovery would take it for never made and clear it, and the next `up` would fail on its name."""
+    with LocalCloudProcess(tmp_path / "state.db", "--consistency-lag-ms", "1000") as cloud:
+        document = '{"version":"2.0","statement":[{"effect":"allow","action":"name/im:*","resource":"*"}]}'
+        made = call(cloud.cam(), "CreatePolicy", PolicyName="im-access-dev-bot", PolicyDocument=document)
+        pending = PendingCreate("urn:bot-policy", POLICY, {"name": "im-access-dev-bot"})
+        route = {
+            "TENCENTCLOUD_SECRET_ID": SECRET_ID,
+            "TENCENTCLOUD_SECRET_KEY": SECRET_KEY,
+            "HTTP_PROXY": f"http://{cloud.address}",
+        }
+        said: list[str] = []
+
+        def reader(**lag: str) -> PacedReader:
+            return preflight.recovery_reader({}, {**route, **lag}, via_localcloud=True, on_output=said.append)
+
+        at_once = preflight.cloud_id(pending, reader())
+        found = preflight.cloud_id(pending, reader(**cloud.lag_env()))
+
+    assert at_once is None, "the lag was not in effect: this test proves nothing"
+    assert found == str(made["PolicyId"])
+    assert said == ["preflight: the last run was interrupted; waiting 1 s for CAM's reads to show what it made"]
