@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,7 +161,8 @@ def audit_accounts(
         print(f"audit: {malformed.describe()}", file=sys.stderr)
     via_localcloud = localcloud_route(os.environ)  # every stack's account is localcloud's then
     try:
-        lag = cam_lag_seconds(os.environ, via_localcloud=via_localcloud)
+        # Changes made before now show in every account's reads from this moment on: one wait in all.
+        readable_from = time.monotonic() + cam_lag_seconds(os.environ, via_localcloud=via_localcloud)
     except AccountReadError as error:
         raise AuditError(str(error)) from None
     accounts: dict[tuple[str, str, str], list[str]] = {}
@@ -200,7 +202,11 @@ def audit_accounts(
         try:
             # As the stack's provider acts: through the role of a member account, if it assumes one.
             reader = account_reader(
-                raw[account_stacks[0]], acting_env, via_localcloud=via_localcloud, lag=lag, command=command
+                raw[account_stacks[0]],
+                acting_env,
+                via_localcloud=via_localcloud,
+                lag=max(0.0, readable_from - time.monotonic()),
+                command=command,
             )
             holdings = read_holdings(reader)
             memberships = read_memberships(reader, holdings, full_only=False)

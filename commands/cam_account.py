@@ -71,7 +71,11 @@ RELATED_USER, RELATED_GROUP, RELATED_ROLE = 1, 2, 3  # ListEntitiesForPolicy's R
 
 
 class AccountReadError(RuntimeError):
-    """The account could not be read completely."""
+    """The account could not be read completely; `code` is CAM's error code when CAM answered one."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def endpoint_for(stack_config: Mapping[str, Any], *, via_localcloud: bool = False) -> tuple[str, str]:
@@ -162,7 +166,7 @@ class PacedReader:
                 throttled = str(error.get_code() or "").startswith("RequestLimitExceeded")
                 if not throttled or attempt == MAX_ATTEMPTS - 1:
                     code, message = (one_line(text)[:MAX_SHOWN] for text in (error.get_code(), error.get_message()))
-                    raise AccountReadError(f"{action} failed: {code}: {message}") from None
+                    raise AccountReadError(f"{action} failed: {code}: {message}", code) from None
                 self._sleep(0.5 * 2**attempt)
         raise AssertionError("unreachable")
 
@@ -188,7 +192,7 @@ def account_reader(
     """A reader of the stack's account with the credentials in `env`, that sees every change made
     before now (`lag`: cam_lag_seconds); `command` says on stderr how long it waits."""
     if lag:
-        note = f"reading the account in {lag:g} s, once CAM's reads show changes made until now ({LAG_ENV})"
+        note = f"reading the account in {lag:.1f} s, once CAM's reads show changes made until now ({LAG_ENV})"
         print(f"{command}: {note}", file=sys.stderr)
     return PacedReader(client_for(stack_config, env, via_localcloud=via_localcloud), lag=lag)
 

@@ -42,7 +42,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sts.v20180813 import models, sts_client
 
-from commands.cam_account import CAM_ENDPOINT, AccountReadError, PacedReader, cam_lag_seconds
+from commands.cam_account import CAM_ENDPOINT, CLOUD_LAG_MS, AccountReadError, PacedReader, cam_lag_seconds
 from commands.engine import PULUMI_HOME
 from commands.escape import one_line
 from im_access.account_pin import ASSUME_ROLE, decoded
@@ -379,7 +379,7 @@ def _exists(reader: Any, action: str, **params: Any) -> dict[str, Any] | None:
     try:
         return dict(reader.call(action, **params))
     except AccountReadError as error:
-        if "NotExist" in str(error) or "NotFound" in str(error):
+        if "NotExist" in error.code or "NotFound" in error.code:  # CAM's code, never its free text
             return None
         raise
 
@@ -514,6 +514,8 @@ def recovery_reader(
         lag = cam_lag_seconds(env, via_localcloud=via_localcloud)
     except AccountReadError as error:
         raise PreflightError(str(error)) from None
+    if not via_localcloud:  # against Tencent Cloud, never less than CAM's lag: a miss would clear what exists
+        lag = max(lag, CLOUD_LAG_MS / 1000)
     if lag:
         on_output(f"preflight: the last run was interrupted; waiting {lag:g} s for CAM's reads to show what it made")
     return PacedReader(_cam(config, env, via_localcloud=via_localcloud), lag=lag)

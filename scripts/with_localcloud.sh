@@ -40,7 +40,10 @@ echo "with_localcloud: $(head -n 1 "$log") (state: $state)" >&2
 # The project's CAM readers wait out localcloud's lag as they wait out CAM's (commands/cam_account.py):
 # the last --consistency-lag-ms of LOCALCLOUD_ARGS (localcloud took it), rounded up to a millisecond.
 lag_ms=""
-read -r -a words <<< "${LOCALCLOUD_ARGS:-}"
+set -f  # split as localcloud's command line above splits it: on any whitespace, no globbing
+# shellcheck disable=SC2206
+words=(${LOCALCLOUD_ARGS:-})
+set +f
 for i in "${!words[@]}"; do
   case "${words[$i]}" in
     --consistency-lag-ms) lag_ms="${words[$((i + 1))]:-}" ;;

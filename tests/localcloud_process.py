@@ -79,8 +79,9 @@ class LocalCloudProcess:
     @property
     def lag_ms(self) -> int:
         """The server's consistency lag, in whole milliseconds (rounded up): its last LAG_FLAG."""
-        args = self.args
-        given = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == LAG_FLAG]
+        args = [*self.args, ""]
+        given = [args[i + 1] if arg == LAG_FLAG else arg.partition("=")[2] for i, arg in enumerate(args[:-1])
+                 if arg == LAG_FLAG or arg.startswith(f"{LAG_FLAG}=")]  # fmt: skip
         return math.ceil(float(given[-1])) if given else 0
 
     def lag_env(self) -> dict[str, str]:

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.localcloud_process import ROOT
+from tests.localcloud_process import CAM_LAG, ROOT
 
 PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components")
 
@@ -35,6 +35,7 @@ def make_preview_localcloud(
         **os.environ,
         "LOCALCLOUD_STATE": str(scratch / "localcloud" / "state.db"),
         "LOCALCLOUD_PORT": "0",
+        "LOCALCLOUD_ARGS": " ".join(CAM_LAG),
     }
     return subprocess.run(
         ["make", "preview-localcloud", f"STACK={stack}", f"PROJECT={project}"],

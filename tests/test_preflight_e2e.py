@@ -297,6 +297,7 @@ def test_no_up_or_destroy_acts_with_another_accounts_key(
     state = tmp_path / "state"
     state.mkdir()
     env = through(cloud, OTHER[:2], PULUMI_BACKEND_URL=f"file://{state}", PULUMI_CONFIG_PASSPHRASE="e2e-only")
+    cloud.settle()
     before = cloud.cam().call_json("ListUsers", {})["Response"]["Data"]
     result = subprocess.run(
         [sys.executable, "-m", "commands.stack", command, "local"],

@@ -37,7 +37,9 @@ class FakeCam:
         by_uin = {user["Uin"]: user for user in self.users.values()}
         if action == "GetUser":
             if params["Name"] not in self.users:
-                raise AccountReadError("GetUser failed: ResourceNotFound.UserNotExist: no such user")
+                raise AccountReadError(
+                    "GetUser failed: ResourceNotFound.UserNotExist: no", "ResourceNotFound.UserNotExist"
+                )
             return dict(self.users[params["Name"]])
         if action == "ListAccessKeys":
             return {"AccessKeys": [{"AccessKeyId": key} for key in by_uin[params["TargetUin"]]["keys"]]}
@@ -45,7 +47,7 @@ class FakeCam:
             return {"SecretIdLastUsedRows": [{"SecretId": key, "LastUsedDate": ""} for key in params["SecretIdList"]]}
         if action == "DescribeSafeAuthFlagColl":
             if params["SubUin"] not in by_uin:
-                raise AccountReadError("DescribeSafeAuthFlagColl failed: InvalidParameter.UserNotExist: no")
+                raise AccountReadError("DescribeSafeAuthFlagColl failed: UserNotExist", "InvalidParameter.UserNotExist")
             return {"LoginFlag": {}, "ActionFlag": {}}
         if action == "DeleteUser":
             del self.users[params["Name"]]
@@ -143,6 +145,16 @@ def test_an_operators_unused_user_is_made_again_and_a_used_one_imported() -> Non
     text = "\n".join(recovery.lines())
     assert "unused, it was deleted, and this up makes it again with a new password" in text
     assert "operator im-dev-bob: its user was used since the interrupted run and is imported" in text
+
+
+def test_only_cams_code_says_not_made_never_the_words_of_its_message() -> None:
+    class Denied(FakeCam):
+        def call(self, action: str, **params: Any) -> dict[str, Any]:
+            message = f"{action} failed: AuthFailure.UnauthorizedOperation: policy NotFound, user NotExist"
+            raise AccountReadError(message, "AuthFailure.UnauthorizedOperation")
+
+    with pytest.raises(AccountReadError, match="UnauthorizedOperation"):
+        recover(Denied(), creating("im-dev-alice-user", USER, "urn:alice", name="im-dev-alice"))
 
 
 def test_a_type_the_preflight_cannot_look_up_stops_it_and_names_the_manual_step() -> None:

@@ -100,6 +100,10 @@ def test_an_up_killed_after_cam_made_a_user_converges_on_the_next_up(tmp_path: P
         result = project.run("up")
 
         assert result.exit_code == 0, result.text
+        # Its look-ups waited out CAM's lag, which the run's environment gives: "not found" means "not made".
+        assert (
+            "preflight: the last run was interrupted; waiting 1 s for CAM's reads to show what it made" in result.text
+        )
         assert "preflight: recovered im-local-alice-user: CAM made operator im-local-alice's user" in result.text
         assert pending(project) == []
         users, attached = account(project)
