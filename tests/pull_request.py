@@ -28,14 +28,15 @@ def program_checkout(target: Path, *names: str) -> Path:
 
 
 def make_preview_localcloud(
-    project: Path, scratch: Path, stack: str = "dev", timeout: int = 900
+    project: Path, scratch: Path, stack: str = "dev", timeout: int = 900, localcloud_args: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    """The documented line, with localcloud's state and port of its own under `scratch`."""
+    """The documented line, with localcloud's state and port of its own under `scratch`, CAM's lag and
+    `localcloud_args`."""
     env = {
         **os.environ,
         "LOCALCLOUD_STATE": str(scratch / "localcloud" / "state.db"),
         "LOCALCLOUD_PORT": "0",
-        "LOCALCLOUD_ARGS": " ".join(CAM_LAG),
+        "LOCALCLOUD_ARGS": " ".join((*CAM_LAG, localcloud_args)),
     }
     return subprocess.run(
         ["make", "preview-localcloud", f"STACK={stack}", f"PROJECT={project}"],

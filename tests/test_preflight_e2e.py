@@ -170,11 +170,7 @@ def test_make_preview_localcloud_shows_whose_credentials_act_and_names_a_changed
 
 def test_make_preview_localcloud_stops_when_localclouds_account_is_not_the_stacks(tmp_path: Path) -> None:
     project = program_checkout(tmp_path / "project", "Pulumi.dev.yaml")
-    os.environ["LOCALCLOUD_ARGS"] = "--owner-uin 300000000001"
-    try:
-        result = make_preview_localcloud(project, tmp_path)
-    finally:
-        del os.environ["LOCALCLOUD_ARGS"]
+    result = make_preview_localcloud(project, tmp_path, localcloud_args="--owner-uin 300000000001")
     assert result.returncode == 2, result.stdout + result.stderr
     assert (
         "stack: these credentials belong to account 300000000001 (caller qcs::cam:300000000001:uin/300000000001);"
