@@ -37,7 +37,7 @@ from im_access.access import document_grants_some_im, inspect_policy_document, n
 from im_access.audit import Holding, KeyUse, Member, Usage
 from im_access.contract import group_principal, role_principal, user_principal
 from im_access.credential_audit import AccessKey, UserCredentials
-from im_access.reach import PRESETS, ReachGraph, arn_of_role, judge_document, judge_preset
+from im_access.reach import PRESETS, ReachGraph, judge_document, judge_preset
 from im_access.trust import TrustSettings, trust_admits
 
 # Requests per second CAM allows per action; most CAM actions document 20.
@@ -272,7 +272,7 @@ def read_reach(reader: PacedReader, owner_uin: str, trust: TrustSettings) -> Rea
     for role in reader.pages("DescribeRoleList", "List"):
         name = str(role["RoleName"])
         admits = trust_admits(role.get("PolicyDocument") or "", trust, owner_uin)
-        graph.role(role_principal(name), arn_of_role(owner_uin, name), admits)
+        graph.role(role_principal(name), name, admits, role_id=str(role.get("RoleId") or "") or None)
     return graph
 
 

@@ -109,8 +109,10 @@ def _presets(value: Any, problems: list[str]) -> dict[int, str]:
     found: dict[int, str] = {}
     for name, ids in value.items():
         listed = ids if isinstance(ids, list) else [ids]
-        if not (isinstance(name, str) and PRESET_NAME.match(name)) or not listed or not all(
-            isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in listed
+        if (
+            not (isinstance(name, str) and PRESET_NAME.match(name))
+            or not listed
+            or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in listed)
         ):
             problems.append(
                 f"presetPolicies.{str(name)[:80]}: a preset policy name and its id (a whole number) or ids,"

@@ -46,7 +46,7 @@ def _names_unknown_action(pattern: str, service: str) -> str | None:
         return None
     for form in FORMS[service]:
         if text.lower().startswith(form) and (service, text[len(form) :].lower()) not in action_kinds():
-            return f"{text[len(form):]}, which the official SDK does not list (an action not marked read is write)"
+            return f"{text[len(form) :]}, which the official SDK does not list (an action not marked read is write)"
     return None
 
 

@@ -176,9 +176,21 @@ def _key(principal: str) -> str:
 
 @dataclass
 class _Role:
-    arn: str
+    arns: tuple[str, ...]  # by name, and by id once CAM has given it one
     admits: Admits
     source: str | None
+    id_known: bool
+
+    def assumable_by(self, pattern: str) -> bool:
+        """Whether an sts:AssumeRole resource pattern covers this role (STS takes a role by either ARN)."""
+        if any(fnmatchcase(arn, pattern) for arn in self.arns):
+            return True
+        if self.id_known:
+            return False
+        # A role this run makes has no id yet: an id-form pattern with a wildcard in its id may cover it.
+        account, by_id, role_id = pattern.partition(":role/")
+        owner = self.arns[0].partition(":rolename/")[0]
+        return bool(by_id) and fnmatchcase(owner, account) and any(c in role_id for c in "*?[")
 
 
 @dataclass
@@ -211,8 +223,10 @@ class ReachGraph:
     def join(self, member: str, group: str, source: str | None = None, how: str = "member") -> None:
         self.groups.setdefault(self.node(member), []).append((self.node(group), how, source))
 
-    def role(self, role: str, arn: str, admits: Admits, source: str | None = None) -> None:
-        self.roles[self.node(role)] = _Role(arn.strip().lower(), admits, source)
+    def role(self, role: str, name: str, admits: Admits, source: str | None = None, role_id: str | None = None) -> None:
+        """A role, by its name and (when known) its id, whose trust admits `admits`."""
+        arns = [arn_of_role(self.owner_uin, name)] + ([arn_of_role_id(self.owner_uin, role_id)] if role_id else [])
+        self.roles[self.node(role)] = _Role(tuple(a.strip().lower() for a in arns), admits, source, role_id is not None)
 
     def label(self, key: str) -> str:
         return self.labels.get(key, key)
@@ -251,7 +265,7 @@ class ReachGraph:
             if self.owner_uin.lstrip("0") not in {a.lstrip("0") for a in role.admits.accounts}:
                 continue
             for grant, source in effective:
-                if any(fnmatchcase(role.arn, pattern) for pattern in grant.assume):
+                if any(role.assumable_by(pattern) for pattern in grant.assume):
                     yield role_key, f"trusts the account root; {grant.label} allows sts:AssumeRole", source
                     break
 
@@ -288,3 +302,8 @@ class ReachGraph:
 
 def arn_of_role(owner_uin: str, name: str) -> str:
     return f"qcs::cam::uin/{owner_uin}:roleName/{name}"
+
+
+def arn_of_role_id(owner_uin: str, role_id: str) -> str:
+    """The other ARN STS takes a role by: its id (`qcs::cam::uin/<owner>:role/<roleId>`)."""
+    return f"qcs::cam::uin/{owner_uin}:role/{role_id}"

@@ -76,7 +76,7 @@ def test_two_hops_through_a_role_trusting_the_account_root_give_the_shortest_pat
     graph = ReachGraph(OWNER)
     graph.hold("user:hopper", judge_document("policy assume", document("sts:AssumeRole")))
     graph.hold("role:break-glass", judge_document("policy cam-all", document("name/cam:*")))
-    graph.role("role:break-glass", f"qcs::cam::uin/{OWNER}:roleName/break-glass", Admits(accounts=frozenset({OWNER})))
+    graph.role("role:break-glass", "break-glass", Admits(accounts=frozenset({OWNER})))
     path = graph.reach("user:hopper")
     assert path is not None and path.kind == "cam-write"
     assert path.describe() == (
@@ -92,8 +92,41 @@ def test_an_assume_permission_scoped_to_another_role_is_no_hop() -> None:
     scoped = document("sts:AssumeRole", resource=f"qcs::cam::uin/{OWNER}:roleName/other")
     graph.hold("user:hopper", judge_document("policy assume", scoped))
     graph.hold("role:admin", judge_preset("AdministratorAccess", None, {}))
-    graph.role("role:admin", f"qcs::cam::uin/{OWNER}:roleName/admin", Admits(accounts=frozenset({OWNER})))
+    graph.role("role:admin", "admin", Admits(accounts=frozenset({OWNER})))
     assert graph.reach("user:hopper") is None
+
+
+ROLE_ID = "4611686018427397919"
+
+
+def admin_role_reached_through(resource: str, role_id: str | None) -> bool:
+    graph = ReachGraph(OWNER)
+    graph.hold("user:hopper", judge_document("policy assume", document("sts:AssumeRole", resource=resource)))
+    graph.hold("role:admin", judge_preset("AdministratorAccess", None, {}))
+    graph.role("role:admin", "admin", Admits(accounts=frozenset({OWNER})), role_id=role_id)
+    return graph.reach("user:hopper") is not None
+
+
+@pytest.mark.parametrize(
+    ("resource", "role_id", "reached"),
+    [
+        # STS takes a role by its id too (qcs::cam::uin/<owner>:role/<roleId>): the same hop.
+        (f"qcs::cam::uin/{OWNER}:role/{ROLE_ID}", ROLE_ID, True),
+        (f"QCS::CAM::UIN/{OWNER}:ROLE/{ROLE_ID}", ROLE_ID, True),
+        (f"qcs::cam::uin/{OWNER}:role/4611686*", ROLE_ID, True),
+        (f"qcs::cam::uin/{OWNER}:role/1", ROLE_ID, False),
+        # A role this run makes has no id yet: a wildcard id may be its, a literal one cannot.
+        (f"qcs::cam::uin/{OWNER}:role/4611686*", None, True),
+        ("qcs::cam::uin/*:role/?*", None, True),
+        (f"qcs::cam::uin/{OWNER}:role/{ROLE_ID}", None, False),
+        ("qcs::cam::uin/200098765432:role/*", None, False),  # another account's roles
+        (f"qcs::cam::uin/{OWNER}:roleName/adm*", None, True),
+    ],
+)
+def test_an_assume_permission_reaches_a_role_by_its_name_or_its_id(
+    resource: str, role_id: str | None, reached: bool
+) -> None:
+    assert admin_role_reached_through(resource, role_id) is reached
 
 
 def test_a_path_unknown_until_up_is_the_answer_only_when_nothing_else_reaches() -> None:
@@ -121,7 +154,7 @@ def test_the_audit_reports_reach_beyond_a_principals_own_im_policy_and_not_what_
     graph.hold("group:7", judge_preset("QcloudAVCFullAccess", None, {}))  # full through a group: the others'
     graph.join("user:in-group", "group:7")
     graph.hold("role:im-admin", judge_preset("QcloudAVCFullAccess", None, {}))  # full through a role: reach's
-    graph.role("role:im-admin", f"qcs::cam::uin/{OWNER}:roleName/im-admin", Admits(frozenset({"user:hopper"})))
+    graph.role("role:im-admin", "im-admin", Admits(frozenset({"user:hopper"})))
     graph.hold("user:hopper", judge_preset("QcloudIMReadOnlyAccess", None, {}))
     declared = {"dev": [Declared("dev", "user:writer", "QcloudIMReadOnlyAccess", None)]}
     found = {f.principal: f for f in reach_findings(graph, ["group:90002", "group:7"], declared)}

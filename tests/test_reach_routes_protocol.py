@@ -113,3 +113,35 @@ def test_two_hops_through_a_role_trusting_the_account_root_are_refused(
     )
     assert set(refused(dev_pack.analyze_stack([*operator(), helper, cam_all, on_role, scoped, hop]))) == {"role-cam"}
     assert refused(prod_pack.analyze_stack(stack)) == {}
+
+
+def test_an_assume_permission_scoped_to_the_roles_id_is_the_same_hop(dev_pack: PolicyPackProcess) -> None:
+    """STS takes a role by its id too (`qcs::cam::uin/<owner>:role/<roleId>`): known from the engine's
+    outputs once CAM made the role; before, a wildcard id may be its, a literal one cannot."""
+    root_trust = document("name/sts:AssumeRole", principal={"qcs": [f"qcs::cam::uin/{OWNER}:root"]})
+    cam_all = AnalyzerResource(POLICY, "cam-all", {"name": "cam-all", "document": document("name/cam:*")})
+
+    def reaches(resource: str, role_props: dict[str, object]) -> bool:
+        helper = AnalyzerResource(ROLE, "helper-role", {"name": "helper", "document": root_trust, **role_props})
+        on_role = AnalyzerResource(
+            ROLE_ATTACHMENT,
+            "role-cam",
+            {"roleId": "4611686018427397919", "policyId": 200000008},
+            property_dependencies={"roleId": [helper.urn], "policyId": [cam_all.urn]},
+        )
+        assume = AnalyzerResource(
+            POLICY, "assume", {"name": "assume", "document": document("sts:AssumeRole", resource)}
+        )
+        hop = AnalyzerResource(
+            USER_ATTACHMENT,
+            "alice-assume",
+            {"userName": "alice", "policyId": 200000007},
+            property_dependencies={"policyId": [assume.urn]},
+        )
+        return "alice-assume" in refused(dev_pack.analyze_stack([*operator(), helper, cam_all, on_role, assume, hop]))
+
+    made = {"id": "4611686018427397919"}
+    assert reaches(f"qcs::cam::uin/{OWNER}:role/4611686018427397919", made)
+    assert not reaches(f"qcs::cam::uin/{OWNER}:role/4611686018427390000", made)
+    assert reaches(f"qcs::cam::uin/{OWNER}:role/4611*", {})
+    assert not reaches(f"qcs::cam::uin/{OWNER}:role/4611686018427397919", {})

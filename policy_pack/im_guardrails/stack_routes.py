@@ -47,7 +47,7 @@ from im_access.access import (
 )
 from im_access.approvals import StackApprovals
 from im_access.contract import IM_COMPONENTS, Props, group_principal, user_principal
-from im_access.reach import Grant, Hop, Path, ReachGraph, arn_of_role, judge_document, judge_preset
+from im_access.reach import Grant, Hop, Path, ReachGraph, judge_document, judge_preset
 from im_access.trust import trust_admits
 from im_guardrails.approvals import approvals, stack_account, stack_approvals, stack_is_approved
 from im_guardrails.full_access import FIX
@@ -187,7 +187,8 @@ class _StackGraph:
                 self.untrusted_roles.append(resource)
                 return
             admits = trust_admits(document, TRUST, self.owner_uin)
-            self.graph.role(resource.urn, arn_of_role(self.owner_uin, str(name or resource.name)), admits, resource.urn)
+            role_id, _ = _get(resource, "id")  # the engine's outputs hold it once CAM made the role
+            self.graph.role(resource.urn, str(name or resource.name), admits, resource.urn, str(role_id or "") or None)
             if admits.outside is not None:
                 self.pull_request_roles[node] = admits.outside
             return
