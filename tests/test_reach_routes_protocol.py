@@ -121,7 +121,7 @@ def test_an_assume_permission_scoped_to_the_roles_id_is_the_same_hop(dev_pack: P
     root_trust = document("name/sts:AssumeRole", principal={"qcs": [f"qcs::cam::uin/{OWNER}:root"]})
     cam_all = AnalyzerResource(POLICY, "cam-all", {"name": "cam-all", "document": document("name/cam:*")})
 
-    def reaches(resource: str, role_props: dict[str, object]) -> bool:
+    def reaches(resource: str, role_props: dict[str, str]) -> bool:
         helper = AnalyzerResource(ROLE, "helper-role", {"name": "helper", "document": root_trust, **role_props})
         on_role = AnalyzerResource(
             ROLE_ATTACHMENT,
