@@ -36,6 +36,7 @@ KEYS = (
     "audiences",
     "pullRequestEnvironments",
     "pullRequestRoles",
+    "protectedBranches",
     "issuer",
     "issuerKeys",
 )
@@ -45,6 +46,7 @@ AUDIENCE = re.compile(r"^[A-Za-z0-9._:/-]{1,200}$")
 ENVIRONMENT = re.compile(r"^[A-Za-z0-9._ -]{1,255}$")
 ISSUER = re.compile(r"^https://[A-Za-z0-9.-]{1,253}(/[A-Za-z0-9._~/-]{0,200})?$")
 ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,128}$")
+BRANCH = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
 THUMBPRINT = re.compile(r"^[A-Za-z0-9_-]{43}$")  # RFC 7638 SHA-256 JWK thumbprint, base64url
 
 # The only spellings that pin a value. CAM's operators and keys are lower case; whether it reads
@@ -74,6 +76,7 @@ class TrustSettings:
     issuer_keys: frozenset[str] = frozenset()  # thumbprints of the issuer's signing keys, reviewed
     pull_request_roles: frozenset[str] = frozenset()  # roles pull requests' jobs assume, wherever they are made
     problems: tuple[str, ...] = ()
+    protected_branches: frozenset[str] = frozenset()  # branches only reviewed changes reach
 
 
 @dataclass
@@ -115,6 +118,10 @@ def parse_trust_settings(document: Any) -> TrustSettings:
     if not isinstance(roles, list) or not all(isinstance(r, str) and ROLE_NAME.match(r) for r in roles):
         problems.append("pullRequestRoles: a list of CAM role names (letters, digits and +=,.@_-)")
         roles = []
+    branches = document.get("protectedBranches", [])
+    if not isinstance(branches, list) or not all(isinstance(b, str) and BRANCH.match(b) for b in branches):
+        problems.append("protectedBranches: a list of branch names (letters, digits and ._/-)")
+        branches = []
     keys = document.get("issuerKeys", [])
     if not isinstance(keys, list) or not all(isinstance(k, str) and THUMBPRINT.match(k) for k in keys):
         problems.append("issuerKeys: a list of the issuer's key thumbprints (RFC 7638, SHA-256, base64url)")
@@ -128,6 +135,7 @@ def parse_trust_settings(document: Any) -> TrustSettings:
         frozenset(keys),
         frozenset(roles),
         tuple(problems),
+        frozenset(branches),
     )
 
 
@@ -195,14 +203,19 @@ def _subject_problem(subject: str, repository: str) -> str | None:
 
 
 def _is_pull_request(subject: str, settings: TrustSettings) -> bool:
-    """Whether a pull request's job gets this subject: `pull_request`, or an environment its jobs run in."""
+    """Whether a pull request's job, or anyone who may push a branch or a tag, gets this subject:
+    `pull_request`, an environment pull requests' jobs run in, or a branch or tag other than the
+    protected branches (a job running on a pushed branch runs that branch's own workflow)."""
     match = SUBJECT.match(subject)
     if match is None:
         return False
     context = match.group(2).strip().casefold()
     environments = {f"environment:{name}".casefold() for name in settings.pull_request_environments}
+    # Branch names are case-sensitive (`MAIN` is another branch than `main`), environment names are not.
+    protected = {f"ref:refs/heads/{name}" for name in settings.protected_branches}
+    pushed = context.startswith(("ref:refs/heads/", "ref:refs/tags/")) and match.group(2).strip() not in protected
     # Customised subject templates may carry the event or the pull request's ref anywhere.
-    return context in environments or "pull_request" in context or "refs/pull/" in context
+    return context in environments or pushed or "pull_request" in context or "refs/pull/" in context
 
 
 def _judge_oidc(where: str, statement: Mapping[str, Any], settings: TrustSettings, verdict: TrustVerdict) -> None:

@@ -256,9 +256,27 @@ def test_a_pull_request_assumable_admin_role_is_blocked_approved_stacks_included
         ),
         pr_ref,
         attached("pr-ref-admin", pr_ref, policyId=2),
+        # Anyone who may push a branch or a tag runs their own workflow there: as a pull request's job.
+        branch := role("branch", document(oidc(f"repo:{REPO}:ref:refs/heads/feature-x"))),
+        attached("branch-admin", branch, policyId=1),
+        upper := role("upper", document(oidc(f"repo:{REPO}:ref:refs/heads/MAIN"))),  # another branch than main
+        attached("upper-admin", upper, policyId=1),
+        tag := role("tag", document(oidc(f"repo:{REPO}:ref:refs/tags/v1.0"))),
+        attached("tag-im-full", tag, policyId=524252),
     ]
     blocked = routes_blocked(pack.analyze_stack(resources))
-    assert set(blocked) == {"im-full", "admin-id", "custom-wide", "admin-by-name", "cam-admin", "pr-ref-admin"}
+    assert set(blocked) == {
+        "im-full",
+        "admin-id",
+        "custom-wide",
+        "admin-by-name",
+        "cam-admin",
+        "pr-ref-admin",
+        "branch-admin",
+        "upper-admin",
+        "tag-im-full",
+    }
+    assert "ref:refs/heads/feature-x" in blocked["branch-admin"]
     assert "pull request" in blocked["im-full"] and "No approval allows this" in blocked["im-full"]
     assert "'repo:im-access/im-access:pull_request'" in blocked["im-full"]
     assert "environment:preview" in blocked["admin-id"]
@@ -268,9 +286,12 @@ def test_a_pull_request_assumable_admin_role_is_blocked_approved_stacks_included
 def test_admin_roles_that_no_pull_request_can_assume_pass(prod_pack: PolicyPackProcess) -> None:
     deploy = role("deploy", document(oidc()))
     root = role("break-glass", document(statement(principal={"qcs": ["qcs::cam::uin/100012345678:root"]})))
+    on_main = role("release", document(oidc(f"repo:{REPO}:ref:refs/heads/main")))  # protectedBranches
     resources = [
         deploy,
         root,
+        on_main,
+        attached("release-admin", on_main, policyId=1),
         attached("deploy-admin", deploy, policyId=1),
         attached("root-im", root, policyId=524252),
         AnalyzerResource(
@@ -294,7 +315,7 @@ def test_an_admin_role_whose_trust_is_unknown_in_preview_is_noted(prod_pack: Pol
 def broken_trust_pack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PolicyPackProcess]:
     folder = pack_copy(
         tmp_path_factory.mktemp("pack") / "policy_pack",
-        {"trust.yaml": "repository: '*'\norganizationUins: [abc]\naudiences: []\nextra: 1\n"},
+        {"trust.yaml": "repository: '*'\norganizationUins: [abc]\naudiences: []\nextra: 1\nprotectedBranches: ['*']\n"},
     )
     with PolicyPackProcess("dev", pack_dir=Path(folder)) as pack:
         pack.configure({})
@@ -306,7 +327,7 @@ def test_a_broken_trust_file_is_reported_with_every_problem_and_passes_no_role(
 ) -> None:
     on_stack = trust_violations(broken_trust_pack, AnalyzerResource("pulumi:pulumi:Stack", "im-access-dev", {}))
     messages = " ".join(d.message for d in on_stack)
-    for key in ("repository", "organizationUins", "audiences", "extra"):
+    for key in ("repository", "organizationUins", "audiences", "extra", "protectedBranches"):
         assert key in messages, key
     assert trust_violations(broken_trust_pack, role("deploy", document(oidc())))
 
