@@ -17,6 +17,9 @@ USER = "tencentcloud:Cam/user:User"
 ATTACHMENT = "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment"
 MFA = "tencentcloud:Cam/mfaFlag:MfaFlag"
 POLICY = "tencentcloud:Cam/policy:Policy"
+GROUP = "tencentcloud:Cam/group:Group"
+GROUP_ATTACHMENT = "tencentcloud:Cam/groupPolicyAttachment:GroupPolicyAttachment"
+MEMBERSHIP = "tencentcloud:Cam/groupMembership:GroupMembership"
 ON = {"phone": 0, "stoken": 1, "wechat": 0}
 OFF = {"phone": 0, "stoken": 0, "wechat": 0}
 
@@ -94,6 +97,31 @@ def test_a_raw_user_with_a_full_preset_or_a_wide_custom_policy_needs_it_too(prod
     other = AnalyzerResource(MFA, "other-mfa", {"opUin": 100020000010, "actionFlag": ON})
     messages = found(prod, [user, preset, other], OPERATION)
     assert len(messages) == 2 and sum("Remove the MFA flags 'other-mfa'" in m for m in messages) == 1
+
+
+def test_a_user_holding_full_access_through_a_group_of_the_stack_needs_it_too(prod: PolicyPackProcess) -> None:
+    """On an approved stack, full access through a group is allowed: operation protection is not optional."""
+    user = AnalyzerResource(USER, "raw", {"name": "mallory", "uin": 100020000009})
+    group = AnalyzerResource(GROUP, "oncall-group", {"name": "oncall"})
+    full = AnalyzerResource(
+        GROUP_ATTACHMENT,
+        "oncall-full",
+        {"groupId": "90007", "policyId": 524252},
+        property_dependencies={"groupId": [group.urn]},
+    )
+    join = AnalyzerResource(
+        MEMBERSHIP,
+        "oncall-members",
+        {"groupId": "90007", "userNames": ["mallory"]},
+        property_dependencies={"groupId": [group.urn], "userNames": [user.urn]},
+    )
+    (message,) = found(prod, [user, group, full, join], OPERATION)
+    assert "Turn on operation protection for CAM user 'mallory'" in message, message
+    assert "user:mallory -> group:oncall (member) -> preset QcloudAVCFullAccess" in message
+    flag = AnalyzerResource(
+        MFA, "raw-mfa", {"opUin": 100020000009, "actionFlag": ON}, property_dependencies={"opUin": [user.urn]}
+    )
+    assert found(prod, [user, group, full, join, flag], OPERATION) == []
 
 
 def test_a_console_operator_opting_out_of_login_protection_is_advisory_with_its_reason(

@@ -235,7 +235,11 @@ def _linked_stack(doc: str) -> list[Resource]:
 
 
 def test_attachment_of_a_wide_custom_policy_is_blocked_even_with_unknown_id() -> None:
-    (found,) = stack_violations(im_full_access_across_the_stack, _linked_stack(document(allow("name/im:*"))))
+    protection, found = sorted(
+        stack_violations(im_full_access_across_the_stack, _linked_stack(document(allow("name/im:*")))),
+        key=lambda violation: violation[0].startswith("Remove"),
+    )
+    assert protection[0].startswith("Turn on operation protection for CAM user 'mallory'")
     message, urn = found
     assert "user:mallory -> custom policy 'wide' allows all of IM" in message and "'dev'" in message
     assert urn is not None and urn.endswith("::mallory-att")
@@ -245,10 +249,19 @@ def test_attachment_of_a_scoped_custom_policy_passes() -> None:
     assert stack_violations(im_full_access_across_the_stack, _linked_stack(SCOPED)) == []
 
 
-def test_linked_attachment_passes_on_an_approved_stack() -> None:
+def test_linked_attachment_on_an_approved_stack_needs_operation_protection_alone() -> None:
     with on_stack("prod"):
         resources = _linked_stack(document(allow("*")))
-        assert stack_violations(im_full_access_across_the_stack, resources) == []
+        ((message, _),) = stack_violations(im_full_access_across_the_stack, resources)
+        assert message.startswith("Turn on operation protection for CAM user 'mallory' on stack 'prod'")
+        mallory = resources[0]
+        flag = Resource(
+            "tencentcloud:Cam/mfaFlag:MfaFlag",
+            {"opUin": 100020000009, "actionFlag": {"stoken": 1}},
+            name="mallory-mfa",
+            property_dependencies={"opUin": [mallory.urn]},
+        )
+        assert stack_violations(im_full_access_across_the_stack, [*resources, flag]) == []
 
 
 # im-access-not-expired

@@ -206,7 +206,12 @@ def test_link_to_a_wide_policy_is_found_in_preview_while_the_id_is_unknown(dev_p
         {"userName": "eve", "policyId": UNKNOWN},
         property_dependencies={"policyId": [wide.urn]},
     )
-    assert [d.policy for d in mandatory(dev_pack.analyze_stack([user("eve"), wide, attachment]))] == [LINKED]
+    found = mandatory(dev_pack.analyze_stack([user("eve"), wide, attachment]))
+    assert {d.policy for d in found} == {LINKED}
+    # The route itself, and eve's want of operation protection for what the route gives her.
+    assert len(found) == 2
+    assert sum("Remove IM full access for user:eve on stack 'dev'" in d.message for d in found) == 1
+    assert sum("Turn on operation protection for CAM user 'eve' on stack 'dev'" in d.message for d in found) == 1
 
 
 def test_approvals_with_a_problem_approve_nothing_and_fail_the_stack(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from pulumi_policy.proxy import UnknownValueError
 
 from im_access.access import DEFAULT_FULL_ACCESS_POLICY_IDS, inspect_policy_document, normalise_policy_id
 from im_access.contract import IM_OPERATOR, MFA_FACTORS, Props
+from im_access.reach import ReachGraph
 from im_guardrails.resources import CAM_USER, CUSTOM_POLICIES, policy_documents
 
 MFA_FLAG = "tencentcloud:Cam/mfaFlag:MfaFlag"
@@ -89,8 +90,9 @@ def _wide_policies(resources: Sequence[PolicyResource]) -> set[str]:
     return wide
 
 
-def _full_access_users(resources: Sequence[PolicyResource], users: _Users) -> dict[str, str]:
-    """The users of the stack that get IM full access, each with how."""
+def _full_access_users(resources: Sequence[PolicyResource], users: _Users, graph: ReachGraph) -> dict[str, str]:
+    """The users of the stack that get IM full access, each with how: by their operator, their own
+    attachments, or any path of the stack's reach graph (a group, a role they may become)."""
     full: dict[str, str] = {}
     for urn, user in users.by_urn.items():
         parent = user.parent
@@ -110,6 +112,10 @@ def _full_access_users(resources: Sequence[PolicyResource], users: _Users) -> di
         except UnknownValueError:
             continue  # a policy id unknown in preview: im-full-access-approved-stacks-only notes it
         full.update({urn: how for urn in holders if urn not in full and how is not None})
+    for urn in users.by_urn.keys() - full.keys():
+        path = graph.reach(urn, cam_write=False)
+        if path is not None and path.kind == "full":
+            full[urn] = path.describe()
     return full
 
 
@@ -146,12 +152,15 @@ def _report_flags_of_other_users(
         )
 
 
-def report_operation_protection(resources: Sequence[PolicyResource], report_violation: ReportViolation) -> None:
+def report_operation_protection(
+    resources: Sequence[PolicyResource], graph: ReachGraph, report_violation: ReportViolation
+) -> None:
     """Part of the stack policy `im-full-access-across-the-stack` (every stack policy costs the
-    analyzer a pass over the stack), run on approved stacks too: and flags on users outside the stack."""
+    analyzer a pass over the stack), run on approved stacks too: and flags on users outside the stack.
+    `graph` is the stack's reach graph, its users keyed by URN."""
     users = _Users(resources)
     _report_flags_of_other_users(resources, users, report_violation)
-    full = _full_access_users(resources, users)
+    full = _full_access_users(resources, users, graph)
     if not full:
         return
     protected = _protected_users(resources, users)

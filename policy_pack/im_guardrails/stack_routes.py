@@ -523,11 +523,11 @@ def _reach_message(principal: str, path: Path, stack: str) -> str:
 
 
 def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    # Operation protection and roles a pull request can assume: every stack, approved ones included.
-    report_operation_protection(args.resources, report_violation)
     account = stack_account(args.resources)
     approved = stack_is_approved(account)
     translated = _StackGraph(args.resources, stack_approvals(account), account or "")
+    # Operation protection and roles a pull request can assume: every stack, approved ones included.
+    report_operation_protection(args.resources, translated.graph, report_violation)
     pending = _report_pull_request_roles(translated, report_violation)
     if not approved:
         report_version_switches(args.resources, stack_approvals(account).reviewed_custom_policies, report_violation)
