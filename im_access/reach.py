@@ -15,8 +15,9 @@ every hop, so a finding explains itself (after Principal Mapper's graph and its 
 
 from __future__ import annotations
 
+import re
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Literal
@@ -187,10 +188,14 @@ class _Role:
             return True
         if self.id_known:
             return False
-        # A role this run makes has no id yet: an id-form pattern with a wildcard in its id may cover it.
-        account, by_id, role_id = pattern.partition(":role/")
-        owner = self.arns[0].partition(":rolename/")[0]
-        return bool(by_id) and fnmatchcase(owner, account) and any(c in role_id for c in "*?[")
+        # The id is not known (a role this run makes, or one the provider knows by name alone): a pattern
+        # covers it when it could match `<owner's role prefix><digits>`. Whatever a pattern matches starts
+        # with its text before the first wildcard, so that text decides, to the safe side.
+        by_id = self.arns[0].partition(":rolename/")[0] + ":role/"
+        literal = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+        if literal == pattern:
+            return pattern.startswith(by_id) and pattern[len(by_id) :].isdigit()
+        return by_id.startswith(literal) or (literal.startswith(by_id) and literal[len(by_id) :].isdigit())
 
 
 @dataclass
@@ -269,9 +274,10 @@ class ReachGraph:
                     yield role_key, f"trusts the account root; {grant.label} allows sts:AssumeRole", source
                     break
 
-    def reach(self, principal: str, *, cam_write: bool = True) -> Path | None:
+    def reach(self, principal: str, *, cam_write: bool = True, kinds: Collection[str] | None = None) -> Path | None:
         """The shortest path from `principal` to IM full access (CAM write counted when `cam_write`), or
-        None; a path whose end is unknown until `pulumi up` is returned only when no other is found."""
+        None; a path whose end is unknown until `pulumi up` is returned only when no other is found.
+        With `kinds`, only a path ending in one of them: the search goes on past the others."""
         start = self.node(principal)
         queue: deque[tuple[str, tuple[Hop, ...]]] = deque([(start, (Hop(self.label(start)),))])
         seen = {start}
@@ -281,7 +287,7 @@ class ReachGraph:
             for grant, source in self.holds.get(key, ()):
                 path_hops = hops if len(hops) > 1 or source is None else (Hop(hops[0].principal, source=source),)
                 found = grant.reaches(cam_write)
-                if found is not None:
+                if found is not None and (kinds is None or found[0] in kinds):
                     return Path(path_hops, grant, *found)
                 if grant.pending and pending is None:
                     pending = Path(path_hops, grant, "pending", grant.pending)

@@ -47,6 +47,7 @@ ENVIRONMENT = re.compile(r"^[A-Za-z0-9._ -]{1,255}$")
 ISSUER = re.compile(r"^https://[A-Za-z0-9.-]{1,253}(/[A-Za-z0-9._~/-]{0,200})?$")
 ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,128}$")
 BRANCH = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
+PUSHED_REF = re.compile(r"(?:^|:|@)(?i:(?:ref:)?refs/(heads|tags))/([^:@]*)")
 THUMBPRINT = re.compile(r"^[A-Za-z0-9_-]{43}$")  # RFC 7638 SHA-256 JWK thumbprint, base64url
 
 # The only spellings that pin a value. CAM's operators and keys are lower case; whether it reads
@@ -211,10 +212,10 @@ def _is_pull_request(subject: str, settings: TrustSettings) -> bool:
         return False
     context = match.group(2).strip().casefold()
     environments = {f"environment:{name}".casefold() for name in settings.pull_request_environments}
+    # Customised subject templates may carry the event or a ref anywhere (`ref:...`, a workflow's `@...`).
     # Branch names are case-sensitive (`MAIN` is another branch than `main`), environment names are not.
-    protected = {f"ref:refs/heads/{name}" for name in settings.protected_branches}
-    pushed = context.startswith(("ref:refs/heads/", "ref:refs/tags/")) and match.group(2).strip() not in protected
-    # Customised subject templates may carry the event or the pull request's ref anywhere.
+    refs = PUSHED_REF.findall(match.group(2))
+    pushed = any(kind.casefold() == "tags" or name not in settings.protected_branches for kind, name in refs)
     return context in environments or pushed or "pull_request" in context or "refs/pull/" in context
 
 

@@ -118,6 +118,9 @@ def test_a_user_holding_full_access_through_a_group_of_the_stack_needs_it_too(pr
     (message,) = found(prod, [user, group, full, join], OPERATION)
     assert "Turn on operation protection for CAM user 'mallory'" in message, message
     assert "user:mallory -> group:oncall (member) -> preset QcloudAVCFullAccess" in message
+    # A policy the guardrails cannot identify, nearer than the group, does not hide the group's full access.
+    unknown = AnalyzerResource(ATTACHMENT, "raw-unknown", {"userName": "mallory", "policyId": 12345})
+    assert any("group:oncall" in m for m in found(prod, [user, group, full, join, unknown], OPERATION))
     flag = AnalyzerResource(
         MFA, "raw-mfa", {"opUin": 100020000009, "actionFlag": ON}, property_dependencies={"opUin": [user.urn]}
     )

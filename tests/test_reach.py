@@ -115,12 +115,20 @@ def admin_role_reached_through(resource: str, role_id: str | None) -> bool:
         (f"QCS::CAM::UIN/{OWNER}:ROLE/{ROLE_ID}", ROLE_ID, True),
         (f"qcs::cam::uin/{OWNER}:role/4611686*", ROLE_ID, True),
         (f"qcs::cam::uin/{OWNER}:role/1", ROLE_ID, False),
-        # A role this run makes has no id yet: a wildcard id may be its, a literal one cannot.
+        # A role whose id is not known (made by this run, or known by name alone): any pattern that could
+        # match an id of the account's roles covers it, however the wildcards are spelled.
         (f"qcs::cam::uin/{OWNER}:role/4611686*", None, True),
         ("qcs::cam::uin/*:role/?*", None, True),
-        (f"qcs::cam::uin/{OWNER}:role/{ROLE_ID}", None, False),
+        (f"qcs::cam::uin/{OWNER}:role/{ROLE_ID}", None, True),
+        ("*role/*", None, True),
+        (f"qcs::cam::uin/{OWNER}:*ole/*", None, True),
+        (f"qcs::cam::uin/{OWNER}:r?le/*", None, True),
+        (f"qcs::cam::uin/{OWNER}:rol[e]/*", None, True),
+        (f"qcs::cam::uin/{OWNER}:role*/4611*", None, True),
         ("qcs::cam::uin/200098765432:role/*", None, False),  # another account's roles
+        (f"qcs::cam::uin/{OWNER}:role/admin", None, False),  # no id: ids are digits
         (f"qcs::cam::uin/{OWNER}:roleName/adm*", None, True),
+        (f"qcs::cam::uin/{OWNER}:roleName/other*", None, False),
     ],
 )
 def test_an_assume_permission_reaches_a_role_by_its_name_or_its_id(

@@ -15,6 +15,7 @@ POLICY = "tencentcloud:Cam/policy:Policy"
 USER_ATTACHMENT = "tencentcloud:Cam/userPolicyAttachment:UserPolicyAttachment"
 ROLE_ATTACHMENT = "tencentcloud:Cam/rolePolicyAttachment:RolePolicyAttachment"
 ROLE_BY_NAME = "tencentcloud:Cam/rolePolicyAttachmentByName:RolePolicyAttachmentByName"
+ROLE_BY_NAME_TYPE = "tencentcloud:Cam/roleByName:RoleByName"
 OWNER = "100012345678"
 
 
@@ -144,4 +145,32 @@ def test_an_assume_permission_scoped_to_the_roles_id_is_the_same_hop(dev_pack: P
     assert reaches(f"qcs::cam::uin/{OWNER}:role/4611686018427397919", made)
     assert not reaches(f"qcs::cam::uin/{OWNER}:role/4611686018427390000", made)
     assert reaches(f"qcs::cam::uin/{OWNER}:role/4611*", {})
-    assert not reaches(f"qcs::cam::uin/{OWNER}:role/4611686018427397919", {})
+    assert reaches(f"qcs::cam::uin/{OWNER}:role/4611686018427397919", {})  # it may be the role's, once made
+
+
+def test_a_role_by_name_is_no_id_known_by_its_resource_id(dev_pack: PolicyPackProcess) -> None:
+    """The provider gives a RoleByName its name as id: the role's RoleId stays unknown to the stack, so
+    an assume permission by an id may be its."""
+    root_trust = document("name/sts:AssumeRole", principal={"qcs": [f"qcs::cam::uin/{OWNER}:root"]})
+    helper = AnalyzerResource(
+        ROLE_BY_NAME_TYPE, "helper-role", {"name": "helper", "document": root_trust, "id": "helper"}
+    )
+    cam_all = AnalyzerResource(POLICY, "cam-all", {"name": "cam-all", "document": document("name/cam:*")})
+    on_role = AnalyzerResource(
+        ROLE_BY_NAME,
+        "role-cam",
+        {"roleName": "helper", "policyName": "cam-all"},
+        property_dependencies={"roleName": [helper.urn], "policyName": [cam_all.urn]},
+    )
+    assume = AnalyzerResource(
+        POLICY,
+        "assume",
+        {"name": "assume", "document": document("sts:AssumeRole", f"qcs::cam::uin/{OWNER}:role/4611686018427397919")},
+    )
+    hop = AnalyzerResource(
+        USER_ATTACHMENT,
+        "alice-assume",
+        {"userName": "alice", "policyId": 200000007},
+        property_dependencies={"policyId": [assume.urn]},
+    )
+    assert "alice-assume" in refused(dev_pack.analyze_stack([*operator(), helper, cam_all, on_role, assume, hop]))

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from im_access.trust import jwk_thumbprint
+from im_access.trust import judge_trust_document, jwk_thumbprint, load_trust_settings
 from tests.analyzer_client import POLICY_PACK, AnalyzerResource, Diagnostic, PolicyPackProcess, mandatory, pack_copy
 from tests.oidc_issuer import ISSUER, OidcIssuer
 from tests.policy_args import UNKNOWN
@@ -410,3 +410,25 @@ def test_cam_write_on_a_pull_request_assumable_role_is_blocked_and_the_deploy_ro
     )
     assert set(blocked) == {"to-preview"}
     assert "custom policy 'cam-write' allows 'name/cam:*', which covers cam:" in blocked["to-preview"]
+
+
+@pytest.mark.parametrize(
+    ("context", "pull_request"),
+    [
+        ("ref:refs/heads/main", False),
+        ("environment:prod", False),
+        ("ref:refs/heads/MAIN", True),  # another branch than main: anyone who may push makes it
+        ("ref:refs/heads/main/x", True),
+        ("ref:refs/tags/v1.0", True),
+        # Customised subject templates carry the ref after other fields, or the workflow's ref after `@`.
+        ("environment:prod:ref:refs/heads/feature", True),
+        ("environment:prod:ref:refs/heads/main", False),
+        ("job_workflow_ref:im-access/im-access/.github/workflows/deploy.yml@refs/heads/feature", True),
+        ("job_workflow_ref:im-access/im-access/.github/workflows/deploy.yml@refs/heads/main", False),
+    ],
+)
+def test_a_subject_anyone_who_may_push_can_get_counts_as_a_pull_requests(context: str, pull_request: bool) -> None:
+    settings = load_trust_settings(POLICY_PACK)
+    assert settings.protected_branches == {"main"} and not settings.problems
+    verdict = judge_trust_document(document(oidc(f"repo:{REPO}:{context}")), settings)
+    assert (verdict.pull_request is not None) is pull_request, verdict.pull_request

@@ -113,8 +113,9 @@ def _full_access_users(resources: Sequence[PolicyResource], users: _Users, graph
             continue  # a policy id unknown in preview: im-full-access-approved-stacks-only notes it
         full.update({urn: how for urn in holders if urn not in full and how is not None})
     for urn in users.by_urn.keys() - full.keys():
-        path = graph.reach(urn, cam_write=False)
-        if path is not None and path.kind == "full":
+        # Only a path to IM full access itself, past any other the search meets first.
+        path = graph.reach(urn, cam_write=False, kinds=("full",))
+        if path is not None and path.kind == "full":  # not a path whose end comes at `pulumi up`
             full[urn] = path.describe()
     return full
 

@@ -57,6 +57,7 @@ from im_guardrails.role_trust import ROLES, TRUST
 from im_guardrails.version_switches import report_version_switches
 
 GROUP = "tencentcloud:Cam/group:Group"
+ROLE = "tencentcloud:Cam/role:Role"  # its id is the RoleId; a RoleByName's is its name
 GROUP_MEMBERSHIP = "tencentcloud:Cam/groupMembership:GroupMembership"
 ACCESS_KEY = "tencentcloud:Cam/accessKey:AccessKey"
 ORG_IDENTITY = "tencentcloud:Organization/orgIdentity:OrgIdentity"
@@ -187,8 +188,10 @@ class _StackGraph:
                 self.untrusted_roles.append(resource)
                 return
             admits = trust_admits(document, TRUST, self.owner_uin)
-            role_id, _ = _get(resource, "id")  # the engine's outputs hold it once CAM made the role
-            self.graph.role(resource.urn, str(name or resource.name), admits, resource.urn, str(role_id or "") or None)
+            # In the engine's outputs once CAM made the role.
+            role_id, _ = _get(resource, "id") if resource.resource_type == ROLE else (None, False)
+            known = str(role_id) if str(role_id or "").isdigit() else None
+            self.graph.role(resource.urn, str(name or resource.name), admits, resource.urn, known)
             if admits.outside is not None:
                 self.pull_request_roles[node] = admits.outside
             return
