@@ -181,6 +181,7 @@ class _Role:
     admits: Admits
     source: str | None
     id_known: bool
+    by_id: str  # what its ARN by id starts with: `qcs::cam::uin/<owner>:role/`
 
     def assumable_by(self, pattern: str) -> bool:
         """Whether an sts:AssumeRole resource pattern covers this role (STS takes a role by either ARN)."""
@@ -191,8 +192,7 @@ class _Role:
         # The id is not known (a role this run makes, or one the provider knows by name alone): a pattern
         # covers it when it could match `<owner's role prefix><digits>`. Whatever a pattern matches starts
         # with its text before the first wildcard, so that text decides, to the safe side.
-        by_id = self.arns[0].partition(":rolename/")[0] + ":role/"
-        literal = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+        by_id, literal = self.by_id, re.split(r"[*?\[]", pattern, maxsplit=1)[0]
         if literal == pattern:
             return pattern.startswith(by_id) and pattern[len(by_id) :].isdigit()
         return by_id.startswith(literal) or (literal.startswith(by_id) and literal[len(by_id) :].isdigit())
@@ -231,7 +231,10 @@ class ReachGraph:
     def role(self, role: str, name: str, admits: Admits, source: str | None = None, role_id: str | None = None) -> None:
         """A role, by its name and (when known) its id, whose trust admits `admits`."""
         arns = [arn_of_role(self.owner_uin, name)] + ([arn_of_role_id(self.owner_uin, role_id)] if role_id else [])
-        self.roles[self.node(role)] = _Role(tuple(a.strip().lower() for a in arns), admits, source, role_id is not None)
+        by_id = arn_of_role_id(self.owner_uin, "").lower()
+        self.roles[self.node(role)] = _Role(
+            tuple(a.strip().lower() for a in arns), admits, source, bool(role_id), by_id
+        )
 
     def label(self, key: str) -> str:
         return self.labels.get(key, key)
