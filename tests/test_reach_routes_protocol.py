@@ -29,6 +29,22 @@ def refused(found: list[Diagnostic]) -> dict[str, str]:
     return {d.urn.rsplit("::", 1)[-1]: d.message for d in mandatory(found) if d.policy == ROUTES}
 
 
+ROOT_TRUST = document("name/sts:AssumeRole", principal={"qcs": [f"qcs::cam::uin/{OWNER}:root"]})
+CAM_ALL = AnalyzerResource(POLICY, "cam-all", {"name": "cam-all", "document": document("name/cam:*")})
+
+
+def assume_hop(resource: str = "*") -> list[AnalyzerResource]:
+    """The first hop: a policy allowing sts:AssumeRole on `resource`, attached to alice."""
+    assume = AnalyzerResource(POLICY, "assume", {"name": "assume", "document": document("sts:AssumeRole", resource)})
+    hop = AnalyzerResource(
+        USER_ATTACHMENT,
+        "alice-assume",
+        {"userName": "alice", "policyId": 200000007},
+        property_dependencies={"policyId": [assume.urn]},
+    )
+    return [assume, hop]
+
+
 def operator() -> list[AnalyzerResource]:
     return [
         AnalyzerResource(IM_OPERATOR, "alice", {"access": "readonly", "userName": "alice"}),
@@ -72,9 +88,8 @@ def test_a_pull_request_role_made_outside_every_stack_is_refused_on_every_stack(
     )
     found = refused(prod_pack.analyze_stack([admin]))
     assert set(found) == {"arm"} and "pullRequestRoles" in found["arm"] and "No approval allows this" in found["arm"]
-    cam_all = AnalyzerResource(POLICY, "cam-all", {"name": "cam-all", "document": document("name/cam:*")})
     by_policy = AnalyzerResource(ROLE_BY_NAME, "helper", {"roleName": " IM-ACCESS-PREVIEW", "policyName": "cam-all"})
-    found = refused(dev_pack.analyze_stack([cam_all, by_policy]))
+    found = refused(dev_pack.analyze_stack([CAM_ALL, by_policy]))
     assert "helper" in found and "custom policy 'cam-all' allows 'name/cam:*'" in found["helper"]
 
 
@@ -82,23 +97,14 @@ def test_two_hops_through_a_role_trusting_the_account_root_are_refused(
     dev_pack: PolicyPackProcess, prod_pack: PolicyPackProcess
 ) -> None:
     """Route 3: a role trusting the account's root holds CAM write; a user allowed sts:AssumeRole becomes it."""
-    root_trust = document("name/sts:AssumeRole", principal={"qcs": [f"qcs::cam::uin/{OWNER}:root"]})
-    helper = AnalyzerResource(ROLE, "helper-role", {"name": "helper", "document": root_trust})
-    cam_all = AnalyzerResource(POLICY, "cam-all", {"name": "cam-all", "document": document("name/cam:*")})
+    helper = AnalyzerResource(ROLE, "helper-role", {"name": "helper", "document": ROOT_TRUST})
     on_role = AnalyzerResource(
         ROLE_ATTACHMENT,
         "role-cam",
         {"roleId": "4611", "policyId": 200000008},
-        property_dependencies={"roleId": [helper.urn], "policyId": [cam_all.urn]},
+        property_dependencies={"roleId": [helper.urn], "policyId": [CAM_ALL.urn]},
     )
-    assume = AnalyzerResource(POLICY, "assume", {"name": "assume", "document": document("sts:AssumeRole")})
-    hop = AnalyzerResource(
-        USER_ATTACHMENT,
-        "alice-assume",
-        {"userName": "alice", "policyId": 200000007},
-        property_dependencies={"policyId": [assume.urn]},
-    )
-    stack = [*operator(), helper, cam_all, on_role, assume, hop]
+    stack = [*operator(), helper, CAM_ALL, on_role, *assume_hop()]
     found = refused(dev_pack.analyze_stack(stack))
     # The role itself too: any principal of the account allowed sts:AssumeRole may become it.
     assert set(found) == {"alice-assume", "role-cam"}, found
@@ -107,39 +113,25 @@ def test_two_hops_through_a_role_trusting_the_account_root_are_refused(
         " -> custom policy 'cam-all' allows 'name/cam:*'" in found["alice-assume"]
     )
     # Scoped to another role, the same permission is no hop to this one.
-    scoped = AnalyzerResource(
-        POLICY,
-        "assume",
-        {"name": "assume", "document": document("sts:AssumeRole", f"qcs::cam::uin/{OWNER}:roleName/other")},
-    )
-    assert set(refused(dev_pack.analyze_stack([*operator(), helper, cam_all, on_role, scoped, hop]))) == {"role-cam"}
+    scoped = assume_hop(f"qcs::cam::uin/{OWNER}:roleName/other")
+    assert set(refused(dev_pack.analyze_stack([*operator(), helper, CAM_ALL, on_role, *scoped]))) == {"role-cam"}
     assert refused(prod_pack.analyze_stack(stack)) == {}
 
 
 def test_an_assume_permission_scoped_to_the_roles_id_is_the_same_hop(dev_pack: PolicyPackProcess) -> None:
     """STS takes a role by its id too (`qcs::cam::uin/<owner>:role/<roleId>`): known from the engine's
-    outputs once CAM made the role; before, a wildcard id may be its, a literal one cannot."""
-    root_trust = document("name/sts:AssumeRole", principal={"qcs": [f"qcs::cam::uin/{OWNER}:root"]})
-    cam_all = AnalyzerResource(POLICY, "cam-all", {"name": "cam-all", "document": document("name/cam:*")})
+    outputs once CAM made the role; before, any id may be its."""
 
     def reaches(resource: str, role_props: dict[str, str]) -> bool:
-        helper = AnalyzerResource(ROLE, "helper-role", {"name": "helper", "document": root_trust, **role_props})
+        helper = AnalyzerResource(ROLE, "helper-role", {"name": "helper", "document": ROOT_TRUST, **role_props})
         on_role = AnalyzerResource(
             ROLE_ATTACHMENT,
             "role-cam",
             {"roleId": "4611686018427397919", "policyId": 200000008},
-            property_dependencies={"roleId": [helper.urn], "policyId": [cam_all.urn]},
+            property_dependencies={"roleId": [helper.urn], "policyId": [CAM_ALL.urn]},
         )
-        assume = AnalyzerResource(
-            POLICY, "assume", {"name": "assume", "document": document("sts:AssumeRole", resource)}
-        )
-        hop = AnalyzerResource(
-            USER_ATTACHMENT,
-            "alice-assume",
-            {"userName": "alice", "policyId": 200000007},
-            property_dependencies={"policyId": [assume.urn]},
-        )
-        return "alice-assume" in refused(dev_pack.analyze_stack([*operator(), helper, cam_all, on_role, assume, hop]))
+        stack = [*operator(), helper, CAM_ALL, on_role, *assume_hop(resource)]
+        return "alice-assume" in refused(dev_pack.analyze_stack(stack))
 
     made = {"id": "4611686018427397919"}
     assert reaches(f"qcs::cam::uin/{OWNER}:role/4611686018427397919", made)
@@ -151,26 +143,14 @@ def test_an_assume_permission_scoped_to_the_roles_id_is_the_same_hop(dev_pack: P
 def test_a_role_by_name_is_no_id_known_by_its_resource_id(dev_pack: PolicyPackProcess) -> None:
     """The provider gives a RoleByName its name as id: the role's RoleId stays unknown to the stack, so
     an assume permission by an id may be its."""
-    root_trust = document("name/sts:AssumeRole", principal={"qcs": [f"qcs::cam::uin/{OWNER}:root"]})
     helper = AnalyzerResource(
-        ROLE_BY_NAME_TYPE, "helper-role", {"name": "helper", "document": root_trust, "id": "helper"}
+        ROLE_BY_NAME_TYPE, "helper-role", {"name": "helper", "document": ROOT_TRUST, "id": "helper"}
     )
-    cam_all = AnalyzerResource(POLICY, "cam-all", {"name": "cam-all", "document": document("name/cam:*")})
     on_role = AnalyzerResource(
         ROLE_BY_NAME,
         "role-cam",
         {"roleName": "helper", "policyName": "cam-all"},
-        property_dependencies={"roleName": [helper.urn], "policyName": [cam_all.urn]},
+        property_dependencies={"roleName": [helper.urn], "policyName": [CAM_ALL.urn]},
     )
-    assume = AnalyzerResource(
-        POLICY,
-        "assume",
-        {"name": "assume", "document": document("sts:AssumeRole", f"qcs::cam::uin/{OWNER}:role/4611686018427397919")},
-    )
-    hop = AnalyzerResource(
-        USER_ATTACHMENT,
-        "alice-assume",
-        {"userName": "alice", "policyId": 200000007},
-        property_dependencies={"policyId": [assume.urn]},
-    )
-    assert "alice-assume" in refused(dev_pack.analyze_stack([*operator(), helper, cam_all, on_role, assume, hop]))
+    hop = assume_hop(f"qcs::cam::uin/{OWNER}:role/4611686018427397919")
+    assert "alice-assume" in refused(dev_pack.analyze_stack([*operator(), helper, CAM_ALL, on_role, *hop]))
