@@ -180,8 +180,11 @@ class _Role:
     arns: tuple[str, ...]  # by name, and by id once CAM has given it one
     admits: Admits
     source: str | None
-    id_known: bool
     by_id: str  # what its ARN by id starts with: `qcs::cam::uin/<owner>:role/`
+
+    @property
+    def id_known(self) -> bool:
+        return len(self.arns) > 1
 
     def assumable_by(self, pattern: str) -> bool:
         """Whether an sts:AssumeRole resource pattern covers this role (STS takes a role by either ARN)."""
@@ -232,9 +235,7 @@ class ReachGraph:
         """A role, by its name and (when known) its id, whose trust admits `admits`."""
         arns = [arn_of_role(self.owner_uin, name)] + ([arn_of_role_id(self.owner_uin, role_id)] if role_id else [])
         by_id = arn_of_role_id(self.owner_uin, "").lower()
-        self.roles[self.node(role)] = _Role(
-            tuple(a.strip().lower() for a in arns), admits, source, bool(role_id), by_id
-        )
+        self.roles[self.node(role)] = _Role(tuple(a.strip().lower() for a in arns), admits, source, by_id)
 
     def label(self, key: str) -> str:
         return self.labels.get(key, key)
