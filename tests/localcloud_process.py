@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import math
@@ -79,10 +80,10 @@ class LocalCloudProcess:
     @property
     def lag_ms(self) -> int:
         """The server's consistency lag, in whole milliseconds (rounded up): its last LAG_FLAG."""
-        args = [*self.args, ""]
-        given = [args[i + 1] if arg == LAG_FLAG else arg.partition("=")[2] for i, arg in enumerate(args[:-1])
-                 if arg == LAG_FLAG or arg.startswith(f"{LAG_FLAG}=")]  # fmt: skip
-        return math.ceil(float(given[-1])) if given else 0
+        # Read as localcloud reads its flags: both spellings, the last one winning, no abbreviation.
+        parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+        parser.add_argument(LAG_FLAG, type=float, default=0.0)
+        return math.ceil(parser.parse_known_args(self.args)[0].consistency_lag_ms)
 
     def lag_env(self) -> dict[str, str]:
         """For a command that reads CAM: how long to wait for this server's reads to show a write."""
