@@ -84,25 +84,32 @@ def check_condition(condition: Any) -> None:
             raise _bad("ConditionContentError", f"The condition `{operator}` maps keys to values.")
 
 
+def document_statements(document: str, noun: str, not_json: str) -> list[Any]:
+    """The statements of a CAM document, a policy or a trust policy: JSON, an object, version 2.0 and
+    at least one statement. `not_json` is the code for a document that is no JSON object: each
+    action's official list names its own."""
+    try:
+        parsed = json.loads(document)
+    except json.JSONDecodeError as error:
+        raise _bad(not_json, f"The {noun} is not JSON: {error}.") from None
+    if not isinstance(parsed, dict):
+        raise _bad(not_json, f"The {noun} must be a JSON object.")
+    if parsed.get("version") != "2.0":
+        raise _bad("VersionError", f'The {noun} needs "version": "2.0".')
+    statements = parsed.get("statement")
+    statements = [statements] if isinstance(statements, dict) else statements
+    if not isinstance(statements, list) or not statements:
+        raise _bad("StatementError", f"The {noun} needs at least one statement.")
+    return statements
+
+
 def check_policy_document(document: str) -> None:
     if len(document) > MAX_POLICY_DOCUMENT:
         raise _bad(
             "PolicyDocumentLengthOverLimit",
             f"The policy document has {len(document)} characters; at most {MAX_POLICY_DOCUMENT} are allowed.",
         )
-    try:
-        parsed = json.loads(document)
-    except json.JSONDecodeError as error:
-        raise _bad("PolicyDocumentError", f"The policy document is not JSON: {error}.") from None
-    if not isinstance(parsed, dict):
-        raise _bad("PolicyDocumentError", "The policy document must be a JSON object.")
-    if parsed.get("version") != "2.0":
-        raise _bad("VersionError", 'The policy document needs "version": "2.0".')
-    statements = parsed.get("statement")
-    statements = [statements] if isinstance(statements, dict) else statements
-    if not isinstance(statements, list) or not statements:
-        raise _bad("StatementError", "The policy document needs at least one statement.")
-    for statement in statements:
+    for statement in document_statements(document, "policy document", "PolicyDocumentError"):
         if not isinstance(statement, dict):
             raise _bad("StatementError", "Every statement is an object.")
         if str(statement.get("effect", "")).lower() not in ("allow", "deny"):

@@ -15,6 +15,7 @@ import sqlite3
 from typing import Any
 
 from localcloud.cam.common import MAX_ATTACHED_POLICIES, PAGE, PER_PAGE, POLICY_NAME, cam, find_one, find_policy
+from localcloud.cam.policy_document import document_statements
 from localcloud.errors import ApiError
 from localcloud.params import Int, ListOf, Obj, Str, page_of
 from localcloud.service import Context
@@ -57,19 +58,7 @@ def check_trust_document(document: str) -> None:
     """A trust policy as CreateRole takes it: JSON, version 2.0, statements with effect, action and principal."""
     # CreateRole's and UpdateAssumeRolePolicy's lists name no PolicyDocumentError: a document that
     # is no JSON object is a bad parameter.
-    try:
-        parsed = json.loads(document)
-    except json.JSONDecodeError as error:
-        raise ApiError("InvalidParameter.ParamError", f"The trust policy is not JSON: {error}.") from None
-    if not isinstance(parsed, dict):
-        raise ApiError("InvalidParameter.ParamError", "The trust policy must be a JSON object.")
-    if parsed.get("version") != "2.0":
-        raise ApiError("InvalidParameter.VersionError", 'The trust policy needs "version": "2.0".')
-    statements = parsed.get("statement")
-    statements = [statements] if isinstance(statements, dict) else statements
-    if not isinstance(statements, list) or not statements:
-        raise ApiError("InvalidParameter.StatementError", "The trust policy needs at least one statement.")
-    for statement in statements:
+    for statement in document_statements(document, "trust policy", "ParamError"):
         if not isinstance(statement, dict) or str(statement.get("effect", "")).lower() not in ("allow", "deny"):
             raise ApiError("InvalidParameter.EffectError", 'Every statement needs "effect": "allow" or "deny".')
         if not statement.get("action"):
