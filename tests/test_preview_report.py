@@ -85,16 +85,16 @@ def test_a_forged_or_missing_log_is_refused_and_the_report_says_so(tmp_path: Pat
     assert (tmp_path / "out" / "prod-preview.sarif").exists()  # the other stacks are still reported
 
 
+def make_preview_report(events: Path, project: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """The workflow's line: `make -s preview-report EVENTS=... PROJECT=... OUT=...`."""
+    command = ["make", "-s", "preview-report", f"EVENTS={events}", f"PROJECT={project}", f"OUT={out}"]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
 def test_a_stack_with_no_event_log_had_no_preview_and_that_is_said_not_failed(tmp_path: Path) -> None:
     events = write_logs(tmp_path / "events", dev=None)
     out = tmp_path / "out"
-    result = subprocess.run(
-        ["make", "-s", "preview-report", f"EVENTS={events}", f"PROJECT={ROOT}", f"OUT={out}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = make_preview_report(events, ROOT, out)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "### Stack `dev`: no preview ran\n\nThere is no event log (`dev-preview.events.json`)" in result.stdout
     assert not (out / "dev-preview.sarif").exists() and (out / "prod-preview.sarif").exists()
@@ -118,13 +118,7 @@ def test_make_preview_report_ignores_the_reports_a_program_wrote(tmp_path: Path)
     (project / "reports" / "dev-preview.md").write_text("### Stack `dev`: passes\n")
     (project / "reports" / "dev-preview.sarif").write_text('{"runs": []}')
     out = tmp_path / "out"
-    result = subprocess.run(
-        ["make", "-s", "preview-report", f"EVENTS={project / 'reports'}", f"PROJECT={project}", f"OUT={out}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = make_preview_report(project / "reports", project, out)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "### Stack `dev`: blocked by a mandatory policy" in result.stdout
     assert (out / "dev-preview.md").read_text().startswith("### Stack `dev`: blocked by a mandatory policy")
