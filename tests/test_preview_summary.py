@@ -16,6 +16,22 @@ def event(**body: object) -> EngineEvent:
     return EngineEvent.from_json({"sequence": 1, "timestamp": 1, **body})
 
 
+def full_access_violation(urn: str, message: str) -> EngineEvent:
+    """A mandatory violation of im-full-access-approved-stacks-only on `urn`, as the engine reports it."""
+    return event(
+        policyEvent={
+            "resourceUrn": urn,
+            "message": message,
+            "color": "never",
+            "policyName": "im-full-access-approved-stacks-only",
+            "policyPackName": "im-access-guardrails",
+            "policyPackVersion": "0.1.0",
+            "policyPackVersionTag": "0.1.0",
+            "enforcementLevel": "mandatory",
+        }
+    )
+
+
 EVENTS = [
     event(preludeEvent={"config": {}}),
     event(resourcePreEvent={"metadata": {"op": "same", "urn": STACK_URN, "type": "pulumi:pulumi:Stack"}}),
@@ -30,18 +46,7 @@ EVENTS = [
             }
         }
     ),
-    event(
-        policyEvent={
-            "resourceUrn": OPERATOR_URN,
-            "message": "Remove IM full access for user 'sneaky'.\n",
-            "color": "never",
-            "policyName": "im-full-access-approved-stacks-only",
-            "policyPackName": "im-access-guardrails",
-            "policyPackVersion": "0.1.0",
-            "policyPackVersionTag": "0.1.0",
-            "enforcementLevel": "mandatory",
-        }
-    ),
+    full_access_violation(OPERATOR_URN, "Remove IM full access for user 'sneaky'.\n"),
     event(summaryEvent={"resourceChanges": {"create": 2}}),
 ]
 
@@ -125,19 +130,7 @@ def blocked_events() -> list[EngineEvent]:
         event(resourcePreEvent={"metadata": {"op": "create", "urn": f"{OPERATOR_URN}-{n}", "type": "x:y:Z"}})
         for n in range(15)
     ]
-    violation = event(
-        policyEvent={
-            "resourceUrn": USER_URN,
-            "message": LONG_MESSAGE,
-            "color": "never",
-            "policyName": "im-full-access-approved-stacks-only",
-            "policyPackName": "im-access-guardrails",
-            "policyPackVersion": "0.1.0",
-            "policyPackVersionTag": "0.1.0",
-            "enforcementLevel": "mandatory",
-        }
-    )
-    return [*creates, violation]
+    return [*creates, full_access_violation(USER_URN, LONG_MESSAGE)]
 
 
 def test_the_blocked_reason_comes_first_shortened_to_the_resource_and_the_fix() -> None:
