@@ -42,7 +42,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sts.v20180813 import models, sts_client
 
-from commands.cam_account import CAM_ENDPOINT, CLOUD_LAG_MS, AccountReadError, PacedReader, cam_lag_seconds
+from commands.cam_account import CLOUD_LAG_MS, AccountReadError, PacedReader, cam_lag_seconds, endpoint_for
 from commands.engine import PULUMI_HOME
 from commands.escape import one_line
 from im_access.account_pin import ASSUME_ROLE, decoded
@@ -492,9 +492,8 @@ def _cam(config: Mapping[str, Any], env: Mapping[str, str], *, via_localcloud: b
     """A CAM client with the credentials in `env`, over the route the stack's provider takes (the
     run's own proxy variables, not this process's: the engine gets `env`)."""
     # CAM's own host, never one a stack file names (im_access/provider_config.py), as the provider reaches it.
-    plain = via_localcloud or str(config.get("tencentcloud:protocol", "")).upper() == "HTTP"
-    endpoint, protocol = CAM_ENDPOINT, "http" if plain else "https"
-    proxy = _proxy(env, protocol == "http", CAM_ENDPOINT)
+    endpoint, protocol = endpoint_for(config, via_localcloud=via_localcloud)
+    proxy = _proxy(env, protocol == "http", endpoint)
     if protocol == "http" and proxy is None:
         raise PreflightError("plain HTTP is only for localcloud, and HTTP_PROXY is not set")
     secret_id, secret_key = (env.get(name, "") for name in CREDENTIALS)
