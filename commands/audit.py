@@ -296,6 +296,14 @@ def positive_days(value: str) -> int:
     return int(value)
 
 
+def local_stack_hint(line: str, stacks_named: Sequence[str] | None) -> str:
+    """Right after `make local-up` there are no cloud credentials: the local stack is the one to read,
+    with `line`."""
+    if stacks_named or os.environ.get("TENCENTCLOUD_SECRET_ID"):
+        return ""
+    return f"; the local stack: `{line}`"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m commands.audit", description=__doc__.split("\n")[0])
     parser.add_argument("--stack", action="append", help="a stack to audit (repeatable); default: every cloud stack")
@@ -319,12 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         findings = run_audit(stacks, args.project, args.today, unused_days=args.unused_days)
         report = render(stacks, findings, args.format)
     except AuditError as error:
-        # Right after `make local-up` there are no cloud credentials: the local stack is the one to audit.
-        local = (
-            ""
-            if args.stack or os.environ.get("TENCENTCLOUD_SECRET_ID")
-            else "; the local stack: `make audit STACK=local`"
-        )
+        local = local_stack_hint("make audit STACK=local", args.stack)
         print(f"audit: could not audit {', '.join(stacks) or 'any stack'}: {error}{local}", file=sys.stderr)
         return 2
     sys.stdout.write(report)  # only once complete: a partial report is never printed

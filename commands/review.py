@@ -19,7 +19,6 @@ import argparse
 import csv
 import datetime as dt
 import io
-import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -30,7 +29,15 @@ try:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     from commands import cli, escape
-    from commands.audit import Account, AuditError, audit_accounts, cloud_stacks, positive_days, stack_files
+    from commands.audit import (
+        Account,
+        AuditError,
+        audit_accounts,
+        cloud_stacks,
+        local_stack_hint,
+        positive_days,
+        stack_files,
+    )
     from commands.engine import ROOT
     from commands.provenance import Declaration, History, declarations
     from commands.review_chart import Chart, summary_chart
@@ -265,12 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stacks = args.stack or cloud_stacks(args.project)
         paths = write_report(stacks, args.project, args.out, today, args.unused_days)
     except AuditError as error:
-        # Right after `make local-up` there are no cloud credentials: the local stack is the one to review.
-        local = (
-            ""
-            if args.stack or os.environ.get("TENCENTCLOUD_SECRET_ID")
-            else "; the local stack: `make review STACK=local`"
-        )
+        local = local_stack_hint("make review STACK=local", args.stack)
         print(
             f"review: could not review {', '.join(args.stack or []) or 'the cloud stacks'}: {error}{local}",
             file=sys.stderr,
