@@ -250,6 +250,7 @@ def read_reach(reader: PacedReader, owner_uin: str, trust: TrustSettings) -> Rea
     every holder of a policy that is IM full access, CAM write or sts:AssumeRole (presets judged by the
     names the guardrails know), the members of the groups among them, and every role with its trust."""
     graph = ReachGraph(owner_uin)
+    joined: set[str] = set()  # groups whose members are in the graph: once, however many policies they hold
     for policy in reader.pages("ListPolicies", "List", Scope="All"):
         policy_id, name = int(policy["PolicyId"]), str(policy["PolicyName"])
         if int(policy["Type"]) == PRESET_TYPE:
@@ -265,7 +266,8 @@ def read_reach(reader: PacedReader, owner_uin: str, trust: TrustSettings) -> Rea
             graph.hold(principal, grant)
             if uin is not None:
                 graph.alias(f"uin:{uin}", principal)
-            if principal.startswith("group:"):
+            if principal.startswith("group:") and principal not in joined:
+                joined.add(principal)
                 for user in reader.pages("ListUsersForGroup", "UserInfo", GroupId=int(principal.partition(":")[2])):
                     graph.join(user_principal(user["Name"]), principal)
                     graph.alias(f"uin:{user['Uin']}", user_principal(user["Name"]))
