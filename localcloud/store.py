@@ -104,7 +104,7 @@ class Store:
     @contextmanager
     def transaction(self, write: bool, lagged: bool = False) -> Iterator[sqlite3.Connection]:
         """One transaction on the latest state; a `lagged` read sees the state as it was `lag` seconds ago."""
-        if self._visible is None:
+        if self._visible is None or not (write or lagged):
             with self._current(write) as db:
                 yield db
         elif write:
@@ -112,13 +112,10 @@ class Store:
                 with self._current(write) as db:
                     yield db
                 self._pending.append((self._clock() + self._lag, self._snapshot()))
-        elif lagged:
+        else:
             with self._read_lock:
                 self._visible = self._due()
                 yield self._visible
-        else:
-            with self._current(write) as db:
-                yield db
 
     def _due(self) -> sqlite3.Connection:
         """The newest state whose lag has passed (the older ones are dropped)."""
