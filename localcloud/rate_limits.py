@@ -3,6 +3,7 @@ its action in the current second is answered with the action's throttle code and
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
@@ -16,6 +17,7 @@ DEFAULT_LIMIT = reference.default_rate_limit()
 THROTTLED = "RequestLimitExceeded"
 
 
+@functools.cache  # asked on every throttled request; the official lists do not change
 def throttle_code(service: str, action: str) -> str:
     """The code an over-limit request is answered with: the action's own `RequestLimitExceeded.*`
     code where the official list names exactly one (AddUser: `.CreateUser`), else the common one."""
