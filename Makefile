@@ -97,7 +97,7 @@ audit: ## [STACK=dev|local] [FORMAT=json]: who really holds IM access, against t
 # AS is one of make's own variables (the assembler, `as`): only a value given to make counts.
 ADOPT_AS := $(if $(filter command line environment,$(origin AS)),$(AS),grant)
 adopt: ## STACK=dev [AS=operator|grant]: propose stack entries that import the unmanaged IM holdings
-	@$(if $(filter local,$(STACK)),bash scripts/with_localcloud.sh) $(PYTHON) -m commands.adopt --stack "$(STACK)" --as "$(ADOPT_AS)"
+	@$(LOCAL_ROUTE) $(PYTHON) -m commands.adopt --stack "$(STACK)" --as "$(ADOPT_AS)"
 
 # Access review evidence: reports/access-review-<date>.html and .csv, one row per holding of IM
 # access with its declaration, last change and pull request, approver, expiry and last use.
