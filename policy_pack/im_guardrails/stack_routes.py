@@ -496,9 +496,10 @@ def _report_off_approved(translated: _StackGraph, report: ReportViolation) -> li
             )
     for version, grant in translated.outside_versions:
         reported.add((version.urn, ""))
+        found = grant.reaches(cam_write=True)
         report(
             f"Remove {_kind(version)} on stack {stack!r}: it is a version of a policy outside the stack that"
-            f" {grant.reaches(cam_write=True)[1] if grant.reaches(cam_write=True) else grant.pending}, and the"  # type: ignore[index]
+            f" {found[1] if found else grant.pending}, and the"
             " holders of that policy, whom the stack cannot see, get it once it is the default; with CAM write"
             f" they can give themselves IM full access. Create the policy here so its holders are judged; {FIX}.",
             version.urn,
@@ -528,12 +529,13 @@ def _reach_message(principal: str, path: Path, stack: str) -> str:
 def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     account = stack_account(args.resources)
     approved = stack_is_approved(account)
-    translated = _StackGraph(args.resources, stack_approvals(account), account or "")
+    reviewed = stack_approvals(account)  # what approvals.yaml says of this stack
+    translated = _StackGraph(args.resources, reviewed, account or "")
     # Operation protection and roles a pull request can assume: every stack, approved ones included.
     report_operation_protection(args.resources, translated.graph, report_violation)
     pending = _report_pull_request_roles(translated, report_violation)
     if not approved:
-        report_version_switches(args.resources, stack_approvals(account).reviewed_custom_policies, report_violation)
+        report_version_switches(args.resources, reviewed.reviewed_custom_policies, report_violation)
         pending += _report_off_approved(translated, report_violation)
     if pending:
         raise UnknownInPreviewError(
