@@ -27,7 +27,7 @@ from commands import adopt, audit
 from commands.cam_account import PacedReader
 from im_access.break_glass import utc_today
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import ROOT, LocalCloudProcess, call
+from tests.localcloud_process import ROOT, LocalCloudProcess, call, policy_id
 
 OPERATORS, SHORT = 200, 20
 counted: Counter[str] = Counter()
@@ -63,11 +63,7 @@ def paced(cam: Any, action: str, **params: Any) -> dict[str, Any]:
 
 def console_made(cloud: LocalCloudProcess, count: int) -> None:
     cam = cloud.cam()
-    read_only = next(
-        p["PolicyId"]
-        for p in call(cam, "ListPolicies", Rp=200, Keyword="QcloudIMReadOnlyAccess")["List"]
-        if p["PolicyName"] == "QcloudIMReadOnlyAccess"
-    )
+    read_only = policy_id(cam, "QcloudIMReadOnlyAccess")
     for index in range(count):
         uin = paced(cam, "AddUser", Name=f"console-op-{index:03d}", ConsoleLogin=1, UseApi=1)["Uin"]
         paced(cam, "AttachUserPolicy", PolicyId=read_only, AttachUin=uin)

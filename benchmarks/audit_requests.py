@@ -24,7 +24,7 @@ from commands.cam_account import PacedReader, day_of, read_holdings, read_usage
 from im_access.access import document_grants_some_im, inspect_policy_document, preset_im_level
 from im_access.audit import Holding, KeyUse, Usage
 from localcloud.catalogue import PRESETS
-from tests.localcloud_process import NO_RATE_LIMITS, LocalCloudProcess, call
+from tests.localcloud_process import NO_RATE_LIMITS, LocalCloudProcess, call, policy_id
 
 FULL = {"users": 1000, "groups": 50, "custom_policies": 294}  # beside localcloud's 306 presets, as an account lists
 SHORT = {"users": 12, "groups": 2, "custom_policies": 8}
@@ -41,12 +41,7 @@ def build_account(cloud: LocalCloudProcess, sizes: dict[str, int]) -> None:
     draw = random.Random(7)
     policies = [p["PolicyId"] for p in call(cam, "ListPolicies", Rp=200)["List"]]
     # The IM presets are past the first page of presets; every account here has IM holders, small ones too.
-    im_presets = [
-        p["PolicyId"]
-        for name in ("QcloudIMReadOnlyAccess", "QcloudAVCFullAccess")
-        for p in call(cam, "ListPolicies", Keyword=name)["List"]
-        if p["PolicyName"] == name
-    ]
+    im_presets = [policy_id(cam, name) for name in ("QcloudIMReadOnlyAccess", "QcloudAVCFullAccess")]
     policies = list(dict.fromkeys(policies + im_presets))
     for index in range(sizes["custom_policies"]):
         created = call(
@@ -55,8 +50,8 @@ def build_account(cloud: LocalCloudProcess, sizes: dict[str, int]) -> None:
         policies.append(created["PolicyId"])
     for index in range(sizes["users"]):
         uin = call(cam, "AddUser", Name=f"bench-user-{index}")["Uin"]
-        for policy_id in draw.sample(policies, 2) if index else im_presets:
-            call(cam, "AttachUserPolicy", PolicyId=policy_id, AttachUin=uin)
+        for chosen in draw.sample(policies, 2) if index else im_presets:
+            call(cam, "AttachUserPolicy", PolicyId=chosen, AttachUin=uin)
     for index in range(sizes["groups"]):
         group_id = call(cam, "CreateGroup", GroupName=f"bench-group-{index}")["GroupId"]
         call(cam, "AttachGroupPolicy", PolicyId=draw.choice(policies), AttachGroupId=group_id)

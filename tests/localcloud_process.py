@@ -204,6 +204,12 @@ def call(client: Any, action: str, **params: Any) -> dict[str, Any]:
     return dict(json.loads(response.to_json_string()))
 
 
+def policy_id(cam: Any, name: str) -> int:
+    """The id of the policy named `name` (a preset among hundreds: looked up by keyword)."""
+    policies = call(cam, "ListPolicies", Keyword=name, Rp=200)["List"]
+    return int(next(p["PolicyId"] for p in policies if p["PolicyName"] == name))
+
+
 def error_code(client: Any, action: str, **params: Any) -> str:
     """The error code an API call is answered with; fails if the call succeeds."""
     try:

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess, call, policy_id
 
 pytestmark = pytest.mark.xdist_group("adopt")
 
@@ -27,12 +27,6 @@ CLOUD = "tencentcloud:"
 def described(cam: Any, action: str, **params: Any) -> dict[str, Any]:
     """An answer without its RequestId, to compare what CAM holds before and after."""
     return {key: value for key, value in call(cam, action, **params).items() if key != "RequestId"}
-
-
-def policy_id(cam: Any, name: str) -> int:
-    return int(
-        next(p["PolicyId"] for p in call(cam, "ListPolicies", Rp=200, Keyword=name)["List"] if p["PolicyName"] == name)
-    )
 
 
 def run(project: EngineProject, module: str, *args: str) -> subprocess.CompletedProcess[str]:

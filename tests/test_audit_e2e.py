@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.engine_project import SEED, EngineProject
-from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess, call, policy_id
 
 # One deployed account for the module: the first test needs it as deployed, before the console
 # changes of the next; run on one worker, deployed once (`make test` uses --dist loadgroup).
@@ -54,11 +54,6 @@ def unmanaged_read_only(project: EngineProject) -> set[str]:
     """The principals the audit finds holding IM read-only access that no stack declares."""
     _, found = findings(project)
     return {principal for kind, principal, policy, _ in found if kind == "unmanaged" and policy == IM_READ_ONLY}
-
-
-def policy_id(cam: Any, name: str) -> int:
-    policies = call(cam, "ListPolicies", Keyword=name, Rp=200)["List"]
-    return int(next(p["PolicyId"] for p in policies if p["PolicyName"] == name))
 
 
 @pytest.fixture(scope="module")

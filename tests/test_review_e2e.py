@@ -25,14 +25,13 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Dialog, sync_playwright
 
 from tests.checkout import checkout_copy
 from tests.engine_project import require_engine
-from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess, call
+from tests.localcloud_process import CAM_LAG, ROOT, LocalCloudProcess, call, policy_id
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 REPORT_DAY = dt.date.today() + dt.timedelta(days=120)
@@ -69,11 +68,6 @@ def make(checkout: Path, state: Path, *args: str, **env: str) -> subprocess.Comp
         **env,
     }
     return subprocess.run(["make", *args], cwd=checkout, env=variables, capture_output=True, text=True, timeout=600)
-
-
-def policy_id(cam: Any, name: str) -> int:
-    policies = call(cam, "ListPolicies", Keyword=name, Rp=200)["List"]
-    return int(next(p["PolicyId"] for p in policies if p["PolicyName"] == name))
 
 
 @dataclass
